@@ -1,0 +1,141 @@
+package io.lumaharvester.dev;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * Stands in for the CDN that serves the generated media. Files are generated from a seed while they are sent, so a
+ * file of any size costs no memory; a file can also be served truncated (fewer bytes than its Content-Length) or
+ * without a Content-Length. Every request's headers are kept for assertions.
+ */
+public final class CdnStandIn implements AutoCloseable {
+
+    /** A file the stand-in serves: {@code size} bytes from {@code seed}. */
+    public record MediaFile(String contentType, long size, long seed, boolean chunked, long truncateAfter) {
+
+        public String sha256() {
+            try {
+                MessageDigest digest = MessageDigest.getInstance("SHA-256");
+                byte[] buffer = new byte[64 * 1024];
+                SplittableRandom random = new SplittableRandom(seed);
+                long left = size;
+                while (left > 0) {
+                    int n = (int) Math.min(buffer.length, left);
+                    fill(random, buffer, n);
+                    digest.update(buffer, 0, n);
+                    left -= n;
+                }
+                return HexFormat.of().formatHex(digest.digest());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** One request as the CDN saw it. */
+    public record SeenRequest(String path, Map<String, List<String>> headers) {
+    }
+
+    private final HttpServer server;
+    private final Map<String, MediaFile> files = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+    private final List<SeenRequest> requests = new CopyOnWriteArrayList<>();
+
+    private CdnStandIn(HttpServer server) {
+        this.server = server;
+    }
+
+    public static CdnStandIn start(String host, int port) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        CdnStandIn cdn = new CdnStandIn(server);
+        server.createContext("/", cdn::handle);
+        server.setExecutor(Executors.newFixedThreadPool(8));
+        server.start();
+        return cdn;
+    }
+
+    public String baseUrl() {
+        return "http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort();
+    }
+
+    public MediaFile serve(String path, String contentType, long size, long seed) {
+        return put(path, new MediaFile(contentType, size, seed, false, -1));
+    }
+
+    public MediaFile put(String path, MediaFile file) {
+        files.put(path, file);
+        return file;
+    }
+
+    public int hits(String path) {
+        AtomicInteger count = hits.get(path);
+        return count == null ? 0 : count.get();
+    }
+
+    public List<SeenRequest> requests() {
+        return List.copyOf(requests);
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        String path = exchange.getRequestURI().getRawPath();
+        Headers seen = exchange.getRequestHeaders();
+        requests.add(new SeenRequest(path, Map.copyOf(seen)));
+        hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+        MediaFile file = files.get(path);
+        try (exchange) {
+            if (file == null) {
+                exchange.sendResponseHeaders(404, -1);
+                return;
+            }
+            exchange.getResponseHeaders().set("Content-Type", file.contentType());
+            exchange.sendResponseHeaders(200, file.chunked() ? 0 : file.size());
+            long limit = file.truncateAfter() >= 0 ? Math.min(file.truncateAfter(), file.size()) : file.size();
+            OutputStream out = exchange.getResponseBody();
+            byte[] buffer = new byte[64 * 1024];
+            SplittableRandom random = new SplittableRandom(file.seed());
+            long left = file.size();
+            long sent = 0;
+            while (left > 0 && sent < limit) {
+                int n = (int) Math.min(buffer.length, left);
+                fill(random, buffer, n);
+                int send = (int) Math.min(n, limit - sent);
+                out.write(buffer, 0, send);
+                sent += send;
+                left -= n;
+            }
+            if (sent < file.size()) {
+                // a truncated body: drop the connection before Content-Length is reached
+                throw new IOException("truncated on purpose after " + sent + " bytes");
+            }
+            out.flush();
+        }
+    }
+
+    private static void fill(SplittableRandom random, byte[] buffer, int n) {
+        for (int i = 0; i < n; i += 8) {
+            long v = random.nextLong();
+            for (int j = 0; j < 8 && i + j < n; j++) {
+                buffer[i + j] = (byte) (v >>> (8 * j));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

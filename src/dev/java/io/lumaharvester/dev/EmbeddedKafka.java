@@ -1,0 +1,107 @@
+package io.lumaharvester.dev;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+
+import java.nio.charset.StandardCharsets;
+
+import kafka.testkit.KafkaClusterTestKit;
+import kafka.testkit.TestKitNodes;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** A real Kafka broker (KRaft, one combined node) in this JVM: Apache Kafka's own test kit. */
+public final class EmbeddedKafka implements AutoCloseable {
+
+    private final KafkaClusterTestKit cluster;
+
+    private EmbeddedKafka(KafkaClusterTestKit cluster) {
+        this.cluster = cluster;
+    }
+
+    public static EmbeddedKafka start() throws Exception {
+        KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                .setCombined(true)
+                .setNumBrokerNodes(1)
+                .setNumControllerNodes(1)
+                .build())
+                .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                .setConfigProp("offsets.topic.replication.factor", "1")
+                .setConfigProp("offsets.topic.num.partitions", "4")
+                .setConfigProp("transaction.state.log.replication.factor", "1")
+                .setConfigProp("transaction.state.log.min.isr", "1")
+                .setConfigProp("auto.create.topics.enable", "true")
+                .setConfigProp("num.partitions", "2")
+                .setConfigProp("message.max.bytes", String.valueOf(8 * 1024 * 1024))
+                .build();
+        cluster.format();
+        cluster.startup();
+        cluster.waitForReadyBrokers();
+        return new EmbeddedKafka(cluster);
+    }
+
+    public String bootstrapServers() {
+        return cluster.bootstrapServers();
+    }
+
+    public Admin admin() {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return Admin.create(props);
+    }
+
+    /** Creates the topics (name to partition count) that do not exist yet. */
+    public void createTopics(Map<String, Integer> partitionsByTopic) throws InterruptedException, ExecutionException {
+        try (Admin admin = admin()) {
+            Set<String> existing = admin.listTopics().names().get();
+            Collection<NewTopic> topics = partitionsByTopic.entrySet().stream()
+                    .filter(e -> !existing.contains(e.getKey()))
+                    .map(e -> new NewTopic(e.getKey(), e.getValue(), (short) 1))
+                    .toList();
+            try {
+                admin.createTopics(topics).all().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new IllegalStateException("could not create topics " + partitionsByTopic.keySet(), e);
+                }
+            }
+        }
+    }
+
+    public void createTopics(List<String> names, int partitions) throws InterruptedException, ExecutionException {
+        createTopics(names.stream().collect(java.util.stream.Collectors.toMap(n -> n, n -> partitions)));
+    }
+
+    /** Sends one record and waits for the broker's ack. */
+    public void send(String topic, byte[] key, byte[] value, Map<String, byte[]> headers) throws Exception {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(8 * 1024 * 1024));
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key, value);
+            headers.forEach((name, v) -> record.headers().add(name, v));
+            producer.send(record).get();
+        }
+    }
+
+    public void send(String topic, String value) throws Exception {
+        send(topic, null, value.getBytes(StandardCharsets.UTF_8), Map.of());
+    }
+
+    @Override
+    public void close() throws Exception {
+        cluster.close();
+    }
+}

@@ -1,0 +1,32 @@
+package io.lumaharvester.dev;
+
+import java.util.Map;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+
+/** The harvester as camel-main runs it (application.properties and routes/ from the classpath), plus overrides. */
+public final class HarvesterApp implements AutoCloseable {
+
+    private final Main main;
+
+    private HarvesterApp(Main main) {
+        this.main = main;
+    }
+
+    public static HarvesterApp start(Map<String, String> overrides) throws Exception {
+        Main main = new Main();
+        overrides.forEach(main::addOverrideProperty);
+        main.start();
+        return new HarvesterApp(main);
+    }
+
+    public CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    @Override
+    public void close() throws Exception {
+        main.stop();
+    }
+}

@@ -1,0 +1,92 @@
+package io.lumaharvester.dev;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the harvester talks to, on this machine: a Kafka broker, an S3 server, and stand-ins for the Luma
+ * API and its CDN. {@link #properties} points the harvester at them.
+ */
+public final class StandIns implements AutoCloseable {
+
+    public static final String BUCKET = "luma-media";
+    public static final String TOKEN = "test-token-6f1c2a9e";
+
+    private static StandIns shared;
+
+    public final EmbeddedKafka kafka;
+    public final EmbeddedS3 s3;
+    public final CdnStandIn cdn;
+    public final LumaApiStandIn api;
+
+    private StandIns(EmbeddedKafka kafka, EmbeddedS3 s3, CdnStandIn cdn, LumaApiStandIn api) {
+        this.kafka = kafka;
+        this.s3 = s3;
+        this.cdn = cdn;
+        this.api = api;
+    }
+
+    public static StandIns start(Path s3Dir, int s3Port) throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.start();
+        EmbeddedS3 s3 = EmbeddedS3.start(s3Dir, s3Port);
+        s3.createBucket(BUCKET);
+        CdnStandIn cdn = CdnStandIn.start("127.0.0.1", 0);
+        LumaApiStandIn api = LumaApiStandIn.start("127.0.0.1", 0, cdn);
+        // the AWS default credentials chain reads these
+        System.setProperty("aws.accessKeyId", EmbeddedS3.ACCESS_KEY);
+        System.setProperty("aws.secretAccessKey", EmbeddedS3.SECRET_KEY);
+        return new StandIns(kafka, s3, cdn, api);
+    }
+
+    /** One set for the whole test JVM, closed when it exits. */
+    public static synchronized StandIns shared() throws Exception {
+        if (shared == null) {
+            shared = start(Path.of("target", "test-s3"), 0);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    shared.close();
+                } catch (Exception ignored) {
+                    // the JVM is exiting
+                }
+            }));
+        }
+        return shared;
+    }
+
+    /** Topic names with this prefix, so that each application under test has its own. */
+    public static Map<String, String> topics(String prefix) {
+        Map<String, String> topics = new LinkedHashMap<>();
+        topics.put("luma.topic.tasks", prefix + ".tasks");
+        topics.put("luma.topic.events", prefix + ".events");
+        topics.put("luma.topic.dlq", prefix + ".tasks.dlq");
+        topics.put("luma.topic.polling", prefix + ".tasks.polling");
+        topics.put("luma.topic.harvest", prefix + ".tasks.harvest");
+        return topics;
+    }
+
+    /** Settings that point the harvester at these stand-ins, with its topics under {@code prefix}. */
+    public Map<String, String> properties(String prefix) throws Exception {
+        Map<String, String> topics = topics(prefix);
+        kafka.createTopics(List.copyOf(topics.values()), 2);
+        Map<String, String> props = new LinkedHashMap<>(topics);
+        props.put("kafka.brokers", kafka.bootstrapServers());
+        props.put("luma.kafka.group-id", prefix + "-harvester");
+        props.put("luma.api.base-url", api.baseUrl());
+        props.put("luma.api.token", TOKEN);
+        props.put("luma.media.allowed-hosts", "127.0.0.1");
+        props.put("luma.media.allowed-schemes", "http");
+        props.put("s3.endpoint", s3.endpoint());
+        props.put("s3.bucket", BUCKET);
+        return props;
+    }
+
+    @Override
+    public void close() throws Exception {
+        api.close();
+        cdn.close();
+        s3.close();
+        kafka.close();
+    }
+}

@@ -1,0 +1,25 @@
+package io.lumaharvester;
+
+import java.util.List;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/** The one event a task ends with, on {@code luma.events}. Its JSON Schema is {@code schema/generation-event.json}. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record GenerationEvent(
+        @JsonProperty("task_id") String taskId,
+        @JsonProperty("status") String status,
+        @JsonProperty("state") @JsonInclude(JsonInclude.Include.ALWAYS) String state,
+        @JsonProperty("metadata") ObjectNode metadata,
+        @JsonProperty("polls") int polls,
+        @JsonProperty("finished_at") String finishedAt,
+        @JsonProperty("prompt") String prompt,
+        @JsonProperty("aspect_ratio") String aspectRatio,
+        @JsonProperty("assets") List<StoredAsset> assets,
+        @JsonProperty("failure") Failure failure) {
+
+    public static final String COMPLETED = "completed";
+    public static final String FAILED = "failed";
+}

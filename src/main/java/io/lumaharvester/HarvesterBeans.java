@@ -1,0 +1,89 @@
+package io.lumaharvester;
+
+import java.net.URI;
+import java.time.Clock;
+
+import org.apache.camel.BindToRegistry;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.Configuration;
+import org.apache.camel.PropertyInject;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** Binds the harvester's beans, each built from its documented settings in {@code application.properties}. */
+@Configuration
+public class HarvesterBeans implements CamelConfiguration {
+
+    private final Clock clock = Clock.systemUTC();
+
+    @BindToRegistry("taskIntake")
+    public TaskIntake taskIntake(@PropertyInject("luma.poll.timeout-ms") long timeoutMs,
+            @PropertyInject("luma.tasks.max-record-bytes") int maxRecordBytes) {
+        return new TaskIntake(timeoutMs, maxRecordBytes, clock);
+    }
+
+    @BindToRegistry("pollSchedule")
+    public PollSchedule pollSchedule(@PropertyInject("luma.poll.interval-ms") long intervalMs,
+            @PropertyInject("luma.poll.max-head-wait-ms") long maxHeadWaitMs,
+            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs) {
+        return new PollSchedule(intervalMs, maxHeadWaitMs, maxBackoffMs, clock);
+    }
+
+    @BindToRegistry("generationReader")
+    public GenerationReader generationReader(@PropertyInject("luma.poll.interval-ms") long intervalMs,
+            @PropertyInject("luma.poll.max-head-wait-ms") long maxHeadWaitMs,
+            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
+            @PropertyInject("luma.poll.not-found-confirmations") int notFoundConfirmations) {
+        return new GenerationReader(pollSchedule(intervalMs, maxHeadWaitMs, maxBackoffMs), notFoundConfirmations);
+    }
+
+    @BindToRegistry("taskRecovery")
+    public TaskRecovery taskRecovery(@PropertyInject("luma.poll.interval-ms") long intervalMs,
+            @PropertyInject("luma.poll.max-head-wait-ms") long maxHeadWaitMs,
+            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
+            @PropertyInject("luma.media.max-attempts") int maxMediaAttempts) {
+        return new TaskRecovery(pollSchedule(intervalMs, maxHeadWaitMs, maxBackoffMs), maxMediaAttempts);
+    }
+
+    @BindToRegistry("harvestPlan")
+    public HarvestPlan harvestPlan(@PropertyInject("luma.media.allowed-hosts") String allowedHosts,
+            @PropertyInject("luma.media.allowed-schemes") String allowedSchemes) {
+        return new HarvestPlan(new ArtifactSplitter(), new MediaPolicy(allowedHosts, allowedSchemes));
+    }
+
+    @BindToRegistry("mediaTransfer")
+    public MediaTransfer mediaTransfer(@PropertyInject("s3.key-prefix") String keyPrefix,
+            @PropertyInject("s3.bucket") String bucket) {
+        return new MediaTransfer(new MediaNaming(keyPrefix), bucket);
+    }
+
+    @BindToRegistry("generationEvents")
+    public GenerationEvents generationEvents(@PropertyInject("luma.events.source") String source) {
+        return new GenerationEvents(source, clock);
+    }
+
+    @BindToRegistry("deadLetters")
+    public DeadLetters deadLetters() {
+        return new DeadLetters();
+    }
+
+    @BindToRegistry("lumaApiAuthentication")
+    public LumaApiAuthentication lumaApiAuthentication(@PropertyInject(value = "luma.api.token",
+            defaultValue = "") String token) {
+        return new LumaApiAuthentication(token);
+    }
+
+    /** Empty {@code s3.endpoint} means AWS; a set one means an S3-compatible store, addressed path-style. */
+    @BindToRegistry("s3Client")
+    public S3Client s3Client(@PropertyInject(value = "s3.endpoint", defaultValue = "") String endpoint,
+            @PropertyInject("s3.region") String region) {
+        var builder = S3Client.builder()
+                .region(Region.of(region))
+                .credentialsProvider(DefaultCredentialsProvider.builder().build());
+        if (!endpoint.isBlank()) {
+            builder.endpointOverride(URI.create(endpoint.strip())).forcePathStyle(true);
+        }
+        return builder.build();
+    }
+}

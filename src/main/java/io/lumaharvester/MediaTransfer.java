@@ -1,0 +1,101 @@
+package io.lumaharvester;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.InvalidPayloadException;
+import org.apache.camel.Message;
+import org.apache.camel.component.aws2.s3.AWS2S3Constants;
+import org.apache.camel.support.SynchronizationAdapter;
+
+/**
+ * The two ends of one media copy, CDN to S3. {@link #download} prepares the GET, {@link #upload} checks the answer
+ * and wraps its body so that the bytes are counted and hashed while the S3 producer streams them, {@link #stored}
+ * checks the count and describes the object. A body of unknown length is spooled to a temporary file first: the S3
+ * producer would otherwise copy it into memory.
+ */
+public class MediaTransfer {
+
+    public static final String ASSET = "lumaAsset";
+    private static final String HASHING = "lumaHashing";
+
+    private final MediaNaming naming;
+    private final String bucket;
+
+    public MediaTransfer(MediaNaming naming, String bucket) {
+        this.naming = naming;
+        this.bucket = bucket;
+    }
+
+    public void download(Exchange exchange) {
+        MediaAsset asset = exchange.getMessage().getBody(MediaAsset.class);
+        exchange.setProperty(ASSET, asset);
+        Message message = exchange.getMessage();
+        message.setHeader(Exchange.HTTP_URI, asset.sourceUrl());
+        message.setHeader(Exchange.HTTP_METHOD, "GET");
+        message.setBody(null);
+    }
+
+    public void upload(Exchange exchange) throws MediaUnavailableException, IOException, InvalidPayloadException {
+        MediaAsset asset = exchange.getProperty(ASSET, MediaAsset.class);
+        Message message = exchange.getMessage();
+        Integer status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        if (status == null || status != 200) {
+            throw new MediaUnavailableException(
+                    "HTTP " + status + " for the " + asset.keyRole() + " media from " + hostOf(asset.sourceUrl()));
+        }
+        String contentType = MediaNaming.mediaType(message.getHeader(Exchange.CONTENT_TYPE, String.class));
+        Long length = message.getHeader(Exchange.CONTENT_LENGTH, Long.class);
+        TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
+        HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class));
+        exchange.setProperty(HASHING, hashing);
+        if (length == null || length < 0) {
+            Path spool = Files.createTempFile("luma-media-", ".part");
+            exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+                @Override
+                public void onDone(Exchange done) {
+                    spool.toFile().delete();
+                }
+            });
+            try (hashing; OutputStream out = Files.newOutputStream(spool)) {
+                hashing.transferTo(out);
+            }
+            length = hashing.count();
+            message.setBody(spool.toFile());
+        } else {
+            message.setBody(hashing);
+        }
+        message.setHeader(AWS2S3Constants.KEY,
+                naming.key(ticket.taskId(), asset.keyRole(), contentType, asset.sourceUrl()));
+        message.setHeader(AWS2S3Constants.CONTENT_TYPE, contentType != null ? contentType : "application/octet-stream");
+        message.setHeader(AWS2S3Constants.CONTENT_LENGTH, length);
+    }
+
+    public StoredAsset stored(Exchange exchange) throws MediaUnavailableException {
+        MediaAsset asset = exchange.getProperty(ASSET, MediaAsset.class);
+        HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
+        Message message = exchange.getMessage();
+        long expected = message.getHeader(AWS2S3Constants.CONTENT_LENGTH, Long.class);
+        if (hashing.count() != expected) {
+            throw new MediaUnavailableException("the " + asset.keyRole() + " media ended after " + hashing.count()
+                    + " of " + expected + " bytes");
+        }
+        String key = message.getHeader(AWS2S3Constants.KEY, String.class);
+        return new StoredAsset(asset.roles(), asset.sourceUrl(), bucket, key, "s3://" + bucket + "/" + key,
+                message.getHeader(AWS2S3Constants.CONTENT_TYPE, String.class), expected, hashing.sha256Hex(),
+                asset.width(), asset.height(), asset.duration());
+    }
+
+    private static String hostOf(String url) {
+        try {
+            return URI.create(url).getHost();
+        } catch (IllegalArgumentException e) {
+            return "an unreadable URL";
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.lumaharvester;
+
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a task does after an error in its poll or harvest step (the route configuration's catch-all): it goes back
+ * to the poll loop with a back-off, which also brings fresh media URLs, until its media attempts run out. Sets
+ * {@value GenerationReader#OUTCOME} to {@code running} or {@code failed}.
+ */
+public class TaskRecovery {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TaskRecovery.class);
+
+    private final PollSchedule schedule;
+    private final int maxMediaAttempts;
+
+    public TaskRecovery(PollSchedule schedule, int maxMediaAttempts) {
+        this.schedule = schedule;
+        this.maxMediaAttempts = maxMediaAttempts;
+    }
+
+    public TaskTicket afterError(Exchange exchange) {
+        TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        boolean harvesting = ticket.generation() != null;
+        TaskTicket next = harvesting ? ticket.mediaFailed() : ticket.pollFailed(false);
+        if (harvesting && next.mediaAttempts() >= maxMediaAttempts) {
+            LOG.warn("task {}: media copy failed {} times, giving up: {}", ticket.taskId(), next.mediaAttempts(), why);
+            exchange.getMessage().setHeader(GenerationReader.OUTCOME, "failed");
+            exchange.setProperty(GenerationReader.FAILURE, new Failure(Failure.MEDIA_UNAVAILABLE, why));
+            return next;
+        }
+        LOG.warn("task {}: {} failed ({}); retrying after a back-off", ticket.taskId(),
+                harvesting ? "media copy" : "poll", why);
+        exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
+        return schedule.backOff(next);
+    }
+}

@@ -1,0 +1,120 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.util.HashMap;
+import java.util.Map;
+
+import io.lumaharvester.dev.EmbeddedS3;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import io.lumaharvester.dev.StandIns;
+import io.lumaharvester.dev.TopicReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.awaitility.Awaitility;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** Reads what the harvester produced, where it produced it: events on Kafka, objects in S3. */
+final class Events {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonSchema SCHEMA;
+
+    static {
+        try (InputStream in = Events.class.getResourceAsStream("/schema/generation-event.schema.json")) {
+            SCHEMA = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+        } catch (Exception e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private Events() {
+    }
+
+    static List<ConsumerRecord<byte[], byte[]>> records(StandIns standIns, String topic) {
+        return TopicReader.readAll(standIns.kafka.bootstrapServers(), topic);
+    }
+
+    /** The events for {@code taskId} once at least one is there (key = task id). */
+    static List<ConsumerRecord<byte[], byte[]>> awaitEvents(StandIns standIns, String topic, String taskId,
+            Duration within) {
+        AtomicReference<List<ConsumerRecord<byte[], byte[]>>> found = new AtomicReference<>();
+        Awaitility.await().atMost(within).pollInterval(Duration.ofMillis(200)).until(() -> {
+            found.set(forKey(records(standIns, topic), taskId));
+            return !found.get().isEmpty();
+        });
+        return found.get();
+    }
+
+    static List<ConsumerRecord<byte[], byte[]>> forKey(List<ConsumerRecord<byte[], byte[]>> records, String key) {
+        return records.stream()
+                .filter(r -> r.key() != null && key.equals(new String(r.key(), StandardCharsets.UTF_8)))
+                .toList();
+    }
+
+    static JsonNode value(ConsumerRecord<byte[], byte[]> record) throws Exception {
+        return JSON.readTree(record.value());
+    }
+
+    static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        var header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    static void assertValidEvent(JsonNode event) {
+        Set<ValidationMessage> errors = SCHEMA.validate(event);
+        assertThat(errors).as("schema violations of %s", event).isEmpty();
+    }
+
+    /**
+     * Waits until the group has committed everything on these topics: the harvester has nothing in flight, so no
+     * further event can come from what was sent so far.
+     */
+    static void awaitDrained(StandIns standIns, String groupId, String... topics) {
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            try (Admin admin = standIns.kafka.admin()) {
+                Map<TopicPartition, OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                for (String topic : topics) {
+                    admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+                            .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+                }
+                var ends = admin.listOffsets(latest).all().get();
+                return ends.entrySet().stream().allMatch(e -> {
+                    OffsetAndMetadata c = committed.get(e.getKey());
+                    return e.getValue().offset() == 0 || (c != null && c.offset() >= e.getValue().offset());
+                });
+            }
+        });
+    }
+
+    static String sha256OfObject(EmbeddedS3 s3, String bucket, String key) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (S3Client client = s3.client();
+                InputStream in = client.getObject(b -> b.bucket(bucket).key(key))) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0;) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}
