@@ -1,0 +1,97 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lumaharvester.dev.LumaApiStandIn;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.Test;
+
+class GenerationEventsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final GenerationEvents events = new GenerationEvents("/luma-harvester",
+            Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC));
+
+    private static TaskTicket completedSeedTicket() {
+        ObjectNode metadata = JSON.createObjectNode().put("customer", "acme");
+        TaskTicket ticket = TaskTicket.accepted("e70fdf3c-ce95-4dd1-a967-220ce957aff5", metadata, 0, 1000)
+                .polled("completed", LumaApiStandIn.seed());
+        List<MediaAsset> assets = new ArtifactSplitter().split(ticket.generation());
+        for (MediaAsset asset : assets) {
+            String key = "luma/" + ticket.taskId() + "/" + asset.keyRole() + ".bin";
+            ticket = ticket.withStored(new StoredAsset(asset.roles(), asset.sourceUrl(), "bucket", key,
+                    "s3://bucket/" + key, "application/octet-stream", 10, "0".repeat(64), asset.width(),
+                    asset.height(), asset.duration()));
+        }
+        return ticket;
+    }
+
+    @Test
+    void theCompletedEventOfTheSeedSampleCarriesRequestAssetsAndMetadata() {
+        GenerationEvent event = events.completed(completedSeedTicket());
+        JsonNode json = JSON.valueToTree(event);
+
+        Events.assertValidEvent(json);
+        assertThat(json.get("task_id").asText()).isEqualTo("e70fdf3c-ce95-4dd1-a967-220ce957aff5");
+        assertThat(json.get("status").asText()).isEqualTo("completed");
+        assertThat(json.get("state").asText()).isEqualTo("completed");
+        assertThat(json.get("prompt").asText()).isEqualTo("美人鱼");
+        assertThat(json.get("aspect_ratio").asText()).isEqualTo("16:9");
+        assertThat(json.get("metadata").get("customer").asText()).isEqualTo("acme");
+        assertThat(json.get("polls").asInt()).isEqualTo(1);
+        assertThat(json.get("finished_at").asText()).isEqualTo("2026-01-02T03:04:05Z");
+        assertThat(json.get("assets")).hasSize(3);
+        assertThat(json.at("/assets/0/duration").asDouble()).isEqualTo(5.041667);
+        assertThat(json.at("/assets/1/duration").isMissingNode()).isTrue();
+        assertThat(json.has("failure")).isFalse();
+    }
+
+    @Test
+    void aFailureEventCarriesReasonAndDetailAndNoAssets() {
+        TaskTicket ticket = TaskTicket.accepted("t-1", null, 0, 1000).polled("failed", null);
+        JsonNode json = JSON.valueToTree(events.failed(ticket, new Failure("provider_failed", null)));
+
+        Events.assertValidEvent(json);
+        assertThat(json.get("metadata").isEmpty()).isTrue();
+        assertThat(json.at("/failure/reason").asText()).isEqualTo("provider_failed");
+        assertThat(json.has("assets")).isFalse();
+    }
+
+    @Test
+    void aTimeoutBeforeAnyAnswerHasANullState() {
+        JsonNode json = JSON.valueToTree(events.timedOut(TaskTicket.accepted("t-2", null, 0, 1000)));
+
+        Events.assertValidEvent(json);
+        assertThat(json.get("state").isNull()).isTrue();
+        assertThat(json.at("/failure/reason").asText()).isEqualTo("timeout");
+    }
+
+    @Test
+    void cloudEventsHeadersAreSetInBinaryModeWithAStableId() {
+        Exchange first = new DefaultExchange(new DefaultCamelContext());
+        first.getMessage().setBody(events.completed(completedSeedTicket()));
+        events.headers(first);
+        Exchange again = new DefaultExchange(new DefaultCamelContext());
+        again.getMessage().setBody(events.completed(completedSeedTicket()));
+        events.headers(again);
+
+        var headers = first.getMessage().getHeaders();
+        assertThat(headers).containsEntry("ce_specversion", "1.0")
+                .containsEntry("ce_type", "luma.generation.completed")
+                .containsEntry("ce_subject", "e70fdf3c-ce95-4dd1-a967-220ce957aff5")
+                .containsEntry("ce_source", "/luma-harvester")
+                .containsEntry("content-type", "application/json")
+                .containsEntry("kafka.KEY", "e70fdf3c-ce95-4dd1-a967-220ce957aff5");
+        assertThat(headers.get("ce_id")).isEqualTo(again.getMessage().getHeader("ce_id"));
+    }
+}

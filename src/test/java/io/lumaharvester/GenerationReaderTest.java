@@ -1,0 +1,138 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+
+import io.lumaharvester.dev.LumaApiStandIn;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class GenerationReaderTest {
+
+    private static final long NOW = 1_000_000;
+    private static final long INTERVAL = 5_000;
+    private final PollSchedule schedule = new PollSchedule(INTERVAL, 10_000, 60_000,
+            Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+    private final GenerationReader reader = new GenerationReader(schedule, 3);
+    private final TaskTicket ticket = TaskTicket.accepted("task-1", null, NOW, 1_800_000);
+
+    private Exchange answer(TaskTicket current, int status, String body, String retryAfter) {
+        Exchange exchange = new DefaultExchange(new DefaultCamelContext());
+        exchange.setProperty(GenerationReader.TICKET, current);
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        if (retryAfter != null) {
+            exchange.getMessage().setHeader("Retry-After", retryAfter);
+        }
+        exchange.getMessage().setBody(body);
+        return exchange;
+    }
+
+    @ParameterizedTest(name = "state {0} is still running")
+    @CsvSource({"pending", "processing", "queued", "dreaming", "some_new_state"})
+    void everyStateButCompletedOrFailedIsStillRunning(String state) {
+        Exchange exchange = answer(ticket, 200, LumaApiStandIn.runningBody("task-1", state).toString(), null);
+
+        TaskTicket next = reader.read(exchange);
+
+        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+        assertThat(next.state()).isEqualTo(state);
+        assertThat(next.polls()).isEqualTo(1);
+        assertThat(next.nextPollAt()).isEqualTo(NOW + INTERVAL);
+    }
+
+    @Test
+    void theSeedSampleIsCompletedAndCarriesTheGeneration() {
+        Exchange exchange = answer(ticket, 200, LumaApiStandIn.seed().toString(), null);
+
+        TaskTicket next = reader.read(exchange);
+
+        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("completed");
+        assertThat(next.generation().get("id").asText()).isEqualTo("e70fdf3c-ce95-4dd1-a967-220ce957aff5");
+    }
+
+    @Test
+    void aFailedStateEndsTheTaskWithTheProvidersReason() {
+        Exchange exchange = answer(ticket, 200, LumaApiStandIn.failedBody("task-1", "nsfw").toString(), null);
+
+        reader.read(exchange);
+
+        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
+        assertThat(exchange.getProperty(GenerationReader.FAILURE, Failure.class))
+                .isEqualTo(new Failure("provider_failed", "nsfw"));
+    }
+
+    @ParameterizedTest(name = "HTTP {0} with {1} backs off")
+    @CsvSource(delimiter = '|', nullValues = "null", textBlock = """
+            200 | <html>maintenance</html>
+            200 | {"state": 
+            200 | {"id":"task-1"}
+            200 | {"state":7}
+            500 | null
+            502 | null
+            503 | null
+            401 | {"error":"invalid token"}
+            403 | null
+            """)
+    void anUnusableAnswerBacksOffAndKeepsTheTask(int status, String body) {
+        Exchange exchange = answer(ticket, status, body, null);
+
+        TaskTicket next = reader.read(exchange);
+
+        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+        assertThat(next.errors()).isEqualTo(1);
+        assertThat(next.nextPollAt()).isEqualTo(NOW + INTERVAL);
+        assertThat(reader.read(answer(next, status, body, null)).nextPollAt()).isEqualTo(NOW + 2 * INTERVAL);
+    }
+
+    @Test
+    void tooManyRequestsWaitsAsLongAsRetryAfterSays() {
+        Exchange exchange = answer(ticket, 429, null, "42");
+
+        TaskTicket next = reader.read(exchange);
+
+        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+        assertThat(next.nextPollAt()).isEqualTo(NOW + 42_000);
+    }
+
+    @Test
+    void notFoundNeedsSeveral404sInARow() {
+        TaskTicket current = ticket;
+        for (int i = 1; i < 3; i++) {
+            Exchange exchange = answer(current, 404, null, null);
+            current = reader.read(exchange);
+            assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+        }
+        // a 200 in between resets the count
+        TaskTicket afterBlip = reader.read(answer(current, 200,
+                LumaApiStandIn.runningBody("task-1", "processing").toString(), null));
+        assertThat(afterBlip.notFound()).isZero();
+
+        current = afterBlip;
+        Exchange last = null;
+        for (int i = 0; i < 3; i++) {
+            last = answer(current, 404, null, null);
+            current = reader.read(last);
+        }
+        assertThat(last.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
+        assertThat(last.getProperty(GenerationReader.FAILURE, Failure.class).reason()).isEqualTo("not_found");
+    }
+
+    @ParameterizedTest(name = "Retry-After {0} -> {1} ms")
+    @CsvSource(delimiter = '|', nullValues = "null", textBlock = """
+            120   | 120000
+            0     | 0
+            -5    | 0
+            soon  | 0
+            null  | 0
+            """)
+    void retryAfterIsReadInSeconds(String header, long millis) {
+        assertThat(GenerationReader.retryAfterMillis(header)).isEqualTo(millis);
+    }
+}
