@@ -69,14 +69,15 @@ public class HarvesterBeans implements CamelConfiguration {
     }
 
     @BindToRegistry("lumaApiAuthentication")
-    public LumaApiAuthentication lumaApiAuthentication(@PropertyInject(value = "luma.api.token",
-            defaultValue = "") String token) {
+    public LumaApiAuthentication lumaApiAuthentication(
+            // the trailing ':' makes a missing token empty, so that the bean can say what to do about it
+            @PropertyInject("luma.api.token:") String token) {
         return new LumaApiAuthentication(token);
     }
 
     /** Empty {@code s3.endpoint} means AWS; a set one means an S3-compatible store, addressed path-style. */
     @BindToRegistry("s3Client")
-    public S3Client s3Client(@PropertyInject(value = "s3.endpoint", defaultValue = "") String endpoint,
+    public S3Client s3Client(@PropertyInject("s3.endpoint:") String endpoint,
             @PropertyInject("s3.region") String region) {
         var builder = S3Client.builder()
                 .region(Region.of(region))

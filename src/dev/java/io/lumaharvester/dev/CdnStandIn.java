@@ -54,6 +54,8 @@ public final class CdnStandIn implements AutoCloseable {
     private final Map<String, MediaFile> files = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final List<SeenRequest> requests = new CopyOnWriteArrayList<>();
+    private final Map<String, AtomicInteger> truncations = new ConcurrentHashMap<>();
+    private final Map<String, Integer> statusOverrides = new ConcurrentHashMap<>();
 
     private CdnStandIn(HttpServer server) {
         this.server = server;
@@ -81,6 +83,20 @@ public final class CdnStandIn implements AutoCloseable {
         return file;
     }
 
+    /** The next {@code times} requests for {@code path} get half the body, then the connection drops. */
+    public void truncateNext(String path, int times) {
+        truncations.put(path, new AtomicInteger(times));
+    }
+
+    /** Every request for {@code path} gets this status and no body (0 restores the file). */
+    public void answerStatus(String path, int status) {
+        if (status == 0) {
+            statusOverrides.remove(path);
+        } else {
+            statusOverrides.put(path, status);
+        }
+    }
+
     public int hits(String path) {
         AtomicInteger count = hits.get(path);
         return count == null ? 0 : count.get();
@@ -97,13 +113,16 @@ public final class CdnStandIn implements AutoCloseable {
         hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         MediaFile file = files.get(path);
         try (exchange) {
-            if (file == null) {
-                exchange.sendResponseHeaders(404, -1);
+            Integer status = statusOverrides.get(path);
+            if (file == null || status != null) {
+                exchange.sendResponseHeaders(status != null ? status : 404, -1);
                 return;
             }
             exchange.getResponseHeaders().set("Content-Type", file.contentType());
             exchange.sendResponseHeaders(200, file.chunked() ? 0 : file.size());
-            long limit = file.truncateAfter() >= 0 ? Math.min(file.truncateAfter(), file.size()) : file.size();
+            AtomicInteger truncate = truncations.get(path);
+            long limit = truncate != null && truncate.getAndDecrement() > 0 ? file.size() / 2
+                    : file.truncateAfter() >= 0 ? Math.min(file.truncateAfter(), file.size()) : file.size();
             OutputStream out = exchange.getResponseBody();
             byte[] buffer = new byte[64 * 1024];
             SplittableRandom random = new SplittableRandom(file.seed());

@@ -1,0 +1,85 @@
+package io.lumaharvester.dev;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged harvester ({@code java -jar}) as a child process, configured only through environment variables
+ * named after its settings, its output in a log file. Tests can stop it, or kill it outright.
+ */
+public final class HarvesterProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path log;
+
+    private HarvesterProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /** {@code luma.api.base-url} becomes {@code LUMA_API_BASE_URL}, as Camel looks it up. */
+    public static String envName(String property) {
+        return property.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    public static HarvesterProcess start(Path jar, List<String> jvmOptions, Map<String, String> settings,
+            Map<String, String> extraEnv, Path log) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(jar.toString());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        Map<String, String> env = builder.environment();
+        env.keySet().removeIf(k -> k.startsWith("LUMA_") || k.startsWith("S3_") || k.startsWith("KAFKA_")
+                || k.startsWith("AWS_"));
+        settings.forEach((k, v) -> env.put(envName(k), v));
+        env.putAll(extraEnv);
+        return new HarvesterProcess(builder.start(), log);
+    }
+
+    /** The shaded jar {@code mvn package} built. */
+    public static Path packagedJar() {
+        File[] jars = new File("target").listFiles((dir, name) -> name.startsWith("luma-harvester-")
+                && name.endsWith(".jar") && !name.startsWith("original-"));
+        if (jars == null || jars.length != 1) {
+            throw new IllegalStateException("run mvn package first: no single target/luma-harvester-*.jar");
+        }
+        return jars[0].toPath();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public String output() throws IOException {
+        return Files.readString(log);
+    }
+
+    public boolean waitFor(long seconds) throws InterruptedException {
+        return process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+
+    /** kill -9. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            kill();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lumaharvester.dev.HarvesterApp;
+import io.lumaharvester.dev.LumaApiStandIn;
+import io.lumaharvester.dev.StandIns;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** One table of CDN faults, one test body: every task still ends right, and S3 never holds a partial object. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MediaFaultsTest {
+
+    private static final long MB = 1024 * 1024;
+
+    private StandIns standIns;
+    private Map<String, String> props;
+    private HarvesterApp app;
+
+    @BeforeAll
+    void start() throws Exception {
+        standIns = StandIns.shared();
+        props = new HashMap<>(standIns.properties("media-faults"));
+        props.put("luma.poll.interval-ms", "200");
+        props.put("luma.poll.max-backoff-ms", "400");
+        props.put("luma.media.max-attempts", "3");
+        props.put("s3.multipart.part-size-bytes", String.valueOf(5 * MB));
+        app = HarvesterApp.start(props);
+        theS3ServerListsOpenMultipartUploads();
+    }
+
+    /** Otherwise the "no upload left open" check below could not fail. */
+    private void theS3ServerListsOpenMultipartUploads() {
+        try (S3Client s3 = standIns.s3.client()) {
+            String key = "probe/" + UUID.randomUUID();
+            String uploadId = s3.createMultipartUpload(b -> b.bucket(StandIns.BUCKET).key(key)).uploadId();
+            assertThat(s3.listMultipartUploads(b -> b.bucket(StandIns.BUCKET).prefix(key)).uploads()).hasSize(1);
+            s3.abortMultipartUpload(b -> b.bucket(StandIns.BUCKET).key(key).uploadId(uploadId));
+        }
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (app != null) {
+            app.close();
+        }
+    }
+
+    static Stream<Arguments> faults() {
+        return Stream.of(
+                // name, video size, short bodies, CDN status for the video, expected status, video fetches
+                Arguments.of("short body once, single put", 3 * MB, 1, 0, "completed", 2),
+                Arguments.of("short body once, multipart", 12 * MB, 1, 0, "completed", 2),
+                Arguments.of("short body every time", 3 * MB, 99, 0, "failed", 3),
+                Arguments.of("short body every time, multipart", 12 * MB, 99, 0, "failed", 3),
+                Arguments.of("expired link (403) every time", 1 * MB, 0, 403, "failed", 3),
+                Arguments.of("gone (404) every time", 1 * MB, 0, 404, "failed", 3),
+                Arguments.of("CDN error (503) every time", 1 * MB, 0, 503, "failed", 3));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("faults")
+    void aFailedMediaCopyIsRetriedWithFreshUrlsAndNeverLeavesAPartialObject(String fault, long videoBytes,
+            int shortBodies, int videoStatus, String status, int videoFetches) throws Exception {
+        String taskId = "media-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of(), videoBytes);
+        String videoPath = media.urlByRole().get("video").substring(standIns.cdn.baseUrl().length());
+        standIns.cdn.truncateNext(videoPath, shortBodies);
+        standIns.cdn.answerStatus(videoPath, videoStatus);
+        standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+
+        var events = Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(60));
+        assertThat(events).hasSize(1);
+        JsonNode event = Events.value(events.get(0));
+        Events.assertValidEvent(event);
+        assertThat(event.get("status").asText()).isEqualTo(status);
+        assertThat(standIns.cdn.hits(videoPath)).isEqualTo(videoFetches);
+        // each retry polled the task again for fresh URLs
+        assertThat(standIns.api.requestsFor(taskId)).hasSize(videoFetches);
+
+        try (S3Client s3 = standIns.s3.client()) {
+            var objects = s3.listObjectsV2(b -> b.bucket(StandIns.BUCKET).prefix("luma/" + taskId + "/")).contents();
+            var uploads = s3.listMultipartUploads(b -> b.bucket(StandIns.BUCKET).prefix("luma/" + taskId + "/"))
+                    .uploads();
+            assertThat(uploads).as("multipart uploads left open").isEmpty();
+            if (status.equals("completed")) {
+                assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))
+                        .isEqualTo(media.byRole().get("video").sha256());
+                assertThat(objects).hasSize(3);
+            } else {
+                assertThat(event.at("/failure/reason").asText()).isEqualTo("media_unavailable");
+                assertThat(objects).as("the video is copied first and never stored in part").isEmpty();
+            }
+        }
+    }
+}
