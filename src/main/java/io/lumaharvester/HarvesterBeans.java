@@ -54,8 +54,16 @@ public class HarvesterBeans implements CamelConfiguration {
 
     @BindToRegistry("mediaTransfer")
     public MediaTransfer mediaTransfer(@PropertyInject("s3.key-prefix") String keyPrefix,
-            @PropertyInject("s3.bucket") String bucket) {
-        return new MediaTransfer(new MediaNaming(keyPrefix), bucket);
+            @PropertyInject("s3.bucket") String bucket,
+            @PropertyInject("luma.media.allowed-hosts") String allowedHosts,
+            @PropertyInject("luma.media.allowed-schemes") String allowedSchemes) {
+        return new MediaTransfer(new MediaNaming(keyPrefix), new MediaPolicy(allowedHosts, allowedSchemes), bucket);
+    }
+
+    @BindToRegistry("mediaRedirects")
+    public MediaRedirects mediaRedirects(@PropertyInject("luma.media.allowed-hosts") String allowedHosts,
+            @PropertyInject("luma.media.allowed-schemes") String allowedSchemes) {
+        return new MediaRedirects(new MediaPolicy(allowedHosts, allowedSchemes));
     }
 
     @BindToRegistry("generationEvents")

@@ -12,6 +12,7 @@ public class HashingInputStream extends FilterInputStream {
 
     private final MessageDigest digest;
     private long count;
+    private volatile boolean sourceFailed;
 
     public HashingInputStream(InputStream in) {
         super(in);
@@ -24,7 +25,7 @@ public class HashingInputStream extends FilterInputStream {
 
     @Override
     public int read() throws IOException {
-        int b = in.read();
+        int b = source(() -> in.read());
         if (b >= 0) {
             digest.update((byte) b);
             count++;
@@ -34,7 +35,7 @@ public class HashingInputStream extends FilterInputStream {
 
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
-        int n = in.read(buffer, offset, length);
+        int n = source(() -> in.read(buffer, offset, length));
         if (n > 0) {
             digest.update(buffer, offset, n);
             count += n;
@@ -60,6 +61,24 @@ public class HashingInputStream extends FilterInputStream {
     @Override
     public boolean markSupported() {
         return false;
+    }
+
+    /** True when reading the source threw: the download failed, not whatever was reading this stream. */
+    public boolean sourceFailed() {
+        return sourceFailed;
+    }
+
+    private int source(IoRead read) throws IOException {
+        try {
+            return read.read();
+        } catch (IOException | RuntimeException e) {
+            sourceFailed = true;
+            throw e;
+        }
+    }
+
+    private interface IoRead {
+        int read() throws IOException;
     }
 
     public long count() {

@@ -4,14 +4,21 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.InvalidPayloadException;
 import org.apache.camel.Message;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import org.apache.camel.support.SynchronizationAdapter;
+import software.amazon.awssdk.core.exception.SdkException;
 
 /**
  * The two ends of one media copy, CDN to S3. {@link #download} prepares the GET, {@link #upload} checks the answer
@@ -25,10 +32,12 @@ public class MediaTransfer {
     private static final String HASHING = "lumaHashing";
 
     private final MediaNaming naming;
+    private final MediaPolicy policy;
     private final String bucket;
 
-    public MediaTransfer(MediaNaming naming, String bucket) {
+    public MediaTransfer(MediaNaming naming, MediaPolicy policy, String bucket) {
         this.naming = naming;
+        this.policy = policy;
         this.bucket = bucket;
     }
 
@@ -41,10 +50,16 @@ public class MediaTransfer {
         message.setBody(null);
     }
 
-    public void upload(Exchange exchange) throws MediaUnavailableException, IOException, InvalidPayloadException {
+    public void upload(Exchange exchange)
+            throws MediaUnavailableException, MediaRejectedException, IOException, InvalidPayloadException {
         MediaAsset asset = exchange.getProperty(ASSET, MediaAsset.class);
         Message message = exchange.getMessage();
         Integer status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        String location = message.getHeader("Location", String.class);
+        if (status != null && status >= 300 && status < 400 && location != null && !policy.allows(location)) {
+            throw new MediaRejectedException("the " + asset.keyRole() + " media redirects to a location that is not "
+                    + "allowed: " + policy.refusal(location));
+        }
         if (status == null || status != 200) {
             throw new MediaUnavailableException(
                     "HTTP " + status + " for the " + asset.keyRole() + " media from " + hostOf(asset.sourceUrl()));
@@ -74,6 +89,37 @@ public class MediaTransfer {
                 naming.key(ticket.taskId(), asset.keyRole(), contentType, asset.sourceUrl()));
         message.setHeader(AWS2S3Constants.CONTENT_TYPE, contentType != null ? contentType : "application/octet-stream");
         message.setHeader(AWS2S3Constants.CONTENT_LENGTH, length);
+        message.setHeader(AWS2S3Constants.METADATA, metadata(ticket, asset));
+    }
+
+    /** S3 user metadata is ASCII: the prompt, in any script and with any quote or line break, is percent-encoded. */
+    static Map<String, String> metadata(TaskTicket ticket, MediaAsset asset) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("luma-task-id", ticket.taskId());
+        metadata.put("luma-roles", String.join(",", asset.roles()));
+        JsonNode prompt = ticket.generation() == null ? null : ticket.generation().at("/request/prompt");
+        if (prompt != null && prompt.isTextual()) {
+            metadata.put("luma-prompt", URLEncoder.encode(prompt.textValue(), StandardCharsets.UTF_8)
+                    .replace("+", "%20"));
+        }
+        return metadata;
+    }
+
+    /**
+     * True when a failed copy failed on the S3 side: the AWS SDK reported it and the download itself was intact.
+     * Such a failure is retried without using up the media's attempts.
+     */
+    public static boolean storageFault(Exchange exchange, Throwable cause) {
+        HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
+        if (hashing != null && hashing.sourceFailed()) {
+            return false;
+        }
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SdkException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public StoredAsset stored(Exchange exchange) throws MediaUnavailableException {

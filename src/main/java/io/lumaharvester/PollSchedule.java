@@ -30,8 +30,9 @@ public class PollSchedule {
         return ticket.nextPollAt() > clock.millis();
     }
 
+    /** A task the provider still runs past its deadline; a completed one whose copy is retried never is. */
     public boolean pastDeadline(TaskTicket ticket) {
-        return clock.millis() >= ticket.deadlineAt();
+        return clock.millis() >= ticket.deadlineAt() && !"completed".equals(ticket.state());
     }
 
     /** The regular next poll of a running task. */

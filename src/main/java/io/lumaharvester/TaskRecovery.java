@@ -26,16 +26,29 @@ public class TaskRecovery {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         boolean harvesting = ticket.generation() != null;
+        if (cause instanceof MediaRejectedException) {
+            LOG.warn("task {}: {}", ticket.taskId(), cause.getMessage());
+            return failed(exchange, ticket, new Failure(Failure.MEDIA_REJECTED, cause.getMessage()));
+        }
+        if (harvesting && MediaTransfer.storageFault(exchange, cause)) {
+            LOG.error("task {}: S3 failed ({}); retrying after a back-off, the task is kept", ticket.taskId(), why);
+            exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
+            return schedule.backOff(ticket.storageFailed());
+        }
         TaskTicket next = harvesting ? ticket.mediaFailed() : ticket.pollFailed(false);
         if (harvesting && next.mediaAttempts() >= maxMediaAttempts) {
             LOG.warn("task {}: media copy failed {} times, giving up: {}", ticket.taskId(), next.mediaAttempts(), why);
-            exchange.getMessage().setHeader(GenerationReader.OUTCOME, "failed");
-            exchange.setProperty(GenerationReader.FAILURE, new Failure(Failure.MEDIA_UNAVAILABLE, why));
-            return next;
+            return failed(exchange, next, new Failure(Failure.MEDIA_UNAVAILABLE, why));
         }
         LOG.warn("task {}: {} failed ({}); retrying after a back-off", ticket.taskId(),
                 harvesting ? "media copy" : "poll", why);
         exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
         return schedule.backOff(next);
+    }
+
+    private static TaskTicket failed(Exchange exchange, TaskTicket ticket, Failure failure) {
+        exchange.getMessage().setHeader(GenerationReader.OUTCOME, "failed");
+        exchange.setProperty(GenerationReader.FAILURE, failure);
+        return ticket;
     }
 }

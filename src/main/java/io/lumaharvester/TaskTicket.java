@@ -54,6 +54,12 @@ public record TaskTicket(
                 mediaAttempts + 1, state, null, null);
     }
 
+    /** S3 failed: the task goes back to polling without using up its media attempts. */
+    public TaskTicket storageFailed() {
+        return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
+                mediaAttempts, state, null, null);
+    }
+
     /** One more media file is in S3. */
     public TaskTicket withStored(StoredAsset asset) {
         List<StoredAsset> more = new ArrayList<>(stored);

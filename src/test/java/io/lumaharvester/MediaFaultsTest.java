@@ -62,31 +62,44 @@ class MediaFaultsTest {
 
     static Stream<Arguments> faults() {
         return Stream.of(
-                // name, video size, short bodies, CDN status for the video, expected status, video fetches
-                Arguments.of("short body once, single put", 3 * MB, 1, 0, "completed", 2),
-                Arguments.of("short body once, multipart", 12 * MB, 1, 0, "completed", 2),
-                Arguments.of("short body every time", 3 * MB, 99, 0, "failed", 3),
-                Arguments.of("short body every time, multipart", 12 * MB, 99, 0, "failed", 3),
-                Arguments.of("expired link (403) every time", 1 * MB, 0, 403, "failed", 3),
-                Arguments.of("gone (404) every time", 1 * MB, 0, 404, "failed", 3),
-                Arguments.of("CDN error (503) every time", 1 * MB, 0, 503, "failed", 3));
+                // name, video size, short bodies, CDN status for the video, redirect, expected status or
+                // failure reason, video fetches
+                Arguments.of("short body once, single put", 3 * MB, 1, 0, null, "completed", 2),
+                Arguments.of("short body once, multipart", 12 * MB, 1, 0, null, "completed", 2),
+                Arguments.of("short body every time", 3 * MB, 99, 0, null, "media_unavailable", 3),
+                Arguments.of("short body every time, multipart", 12 * MB, 99, 0, null, "media_unavailable", 3),
+                Arguments.of("expired link (403) every time", 1 * MB, 0, 403, null, "media_unavailable", 3),
+                Arguments.of("gone (404) every time", 1 * MB, 0, 404, null, "media_unavailable", 3),
+                Arguments.of("CDN error (503) every time", 1 * MB, 0, 503, null, "media_unavailable", 3),
+                Arguments.of("redirect to an allowed host", 1 * MB, 0, 0, "allowed", "completed", 1),
+                Arguments.of("redirect to a host that is not allowed", 1 * MB, 0, 0, "http://127.0.0.2:9/x.mp4",
+                        "media_rejected", 1),
+                Arguments.of("redirect to a file URL", 1 * MB, 0, 0, "file:///etc/passwd", "media_rejected", 1));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("faults")
     void aFailedMediaCopyIsRetriedWithFreshUrlsAndNeverLeavesAPartialObject(String fault, long videoBytes,
-            int shortBodies, int videoStatus, String status, int videoFetches) throws Exception {
+            int shortBodies, int videoStatus, String redirect, String outcome, int videoFetches) throws Exception {
         String taskId = "media-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of(), videoBytes);
         String videoPath = media.urlByRole().get("video").substring(standIns.cdn.baseUrl().length());
         standIns.cdn.truncateNext(videoPath, shortBodies);
         standIns.cdn.answerStatus(videoPath, videoStatus);
+        String movedPath = "/moved" + videoPath;
+        if ("allowed".equals(redirect)) {
+            standIns.cdn.put(movedPath, media.byRole().get("video"));
+            standIns.cdn.redirect(videoPath, standIns.cdn.baseUrl() + movedPath);
+        } else if (redirect != null) {
+            standIns.cdn.redirect(videoPath, redirect);
+        }
         standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
 
         var events = Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(60));
         assertThat(events).hasSize(1);
         JsonNode event = Events.value(events.get(0));
         Events.assertValidEvent(event);
+        String status = outcome.equals("completed") ? "completed" : "failed";
         assertThat(event.get("status").asText()).isEqualTo(status);
         assertThat(standIns.cdn.hits(videoPath)).isEqualTo(videoFetches);
         // each retry polled the task again for fresh URLs
@@ -101,8 +114,9 @@ class MediaFaultsTest {
                 assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))
                         .isEqualTo(media.byRole().get("video").sha256());
                 assertThat(objects).hasSize(3);
+                assertThat(standIns.cdn.hits(movedPath)).isEqualTo("allowed".equals(redirect) ? 1 : 0);
             } else {
-                assertThat(event.at("/failure/reason").asText()).isEqualTo("media_unavailable");
+                assertThat(event.at("/failure/reason").asText()).isEqualTo(outcome);
                 assertThat(objects).as("the video is copied first and never stored in part").isEmpty();
             }
         }

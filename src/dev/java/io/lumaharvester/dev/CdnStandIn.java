@@ -56,6 +56,7 @@ public final class CdnStandIn implements AutoCloseable {
     private final List<SeenRequest> requests = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicInteger> truncations = new ConcurrentHashMap<>();
     private final Map<String, Integer> statusOverrides = new ConcurrentHashMap<>();
+    private final Map<String, String> redirects = new ConcurrentHashMap<>();
 
     private CdnStandIn(HttpServer server) {
         this.server = server;
@@ -97,6 +98,11 @@ public final class CdnStandIn implements AutoCloseable {
         }
     }
 
+    /** Every request for {@code path} is redirected (302) to {@code location}. */
+    public void redirect(String path, String location) {
+        redirects.put(path, location);
+    }
+
     public int hits(String path) {
         AtomicInteger count = hits.get(path);
         return count == null ? 0 : count.get();
@@ -113,6 +119,12 @@ public final class CdnStandIn implements AutoCloseable {
         hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         MediaFile file = files.get(path);
         try (exchange) {
+            String location = redirects.get(path);
+            if (location != null) {
+                exchange.getResponseHeaders().set("Location", location);
+                exchange.sendResponseHeaders(302, -1);
+                return;
+            }
             Integer status = statusOverrides.get(path);
             if (file == null || status != null) {
                 exchange.sendResponseHeaders(status != null ? status : 404, -1);

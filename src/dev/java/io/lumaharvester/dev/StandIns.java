@@ -63,6 +63,8 @@ public final class StandIns implements AutoCloseable {
         topics.put("luma.topic.dlq", prefix + ".tasks.dlq");
         topics.put("luma.topic.polling", prefix + ".tasks.polling");
         topics.put("luma.topic.harvest", prefix + ".tasks.harvest");
+        topics.put("luma.topic.accepted", prefix + ".tasks.accepted");
+        topics.put("luma.topic.published", prefix + ".events.published");
         return topics;
     }
 
