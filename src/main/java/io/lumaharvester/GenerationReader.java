@@ -60,11 +60,12 @@ public class GenerationReader {
             }
         }
         if (code == 401 || code == 403) {
-            LOG.error("task {}: API refused the token (HTTP {}); check luma.api.token. Backing off, the task is kept",
-                    ticket.taskId(), code);
-        } else {
-            LOG.warn("task {}: API answered HTTP {}; backing off", ticket.taskId(), code);
+            // polling again soon cannot fix a refused token: wait the longest back-off, keep the task
+            LOG.error("task {}: API refused the token (HTTP {}); check luma.api.token. Next poll in the longest "
+                    + "back-off; the task is kept", ticket.taskId(), code);
+            return running(exchange, schedule.backOffHard(next));
         }
+        LOG.warn("task {}: API answered HTTP {}; backing off", ticket.taskId(), code);
         return running(exchange, schedule.backOff(next));
     }
 

@@ -52,6 +52,11 @@ public class PollSchedule {
         return ticket.dueAt(clock.millis() + delay);
     }
 
+    /** The longest back-off at once: for answers that retrying soon cannot fix (401, 403). */
+    public TaskTicket backOffHard(TaskTicket ticket) {
+        return ticket.dueAt(clock.millis() + maxBackoffMs);
+    }
+
     public long now() {
         return clock.millis();
     }

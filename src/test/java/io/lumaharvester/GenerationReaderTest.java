@@ -77,8 +77,6 @@ class GenerationReaderTest {
             500 | null
             502 | null
             503 | null
-            401 | {"error":"invalid token"}
-            403 | null
             """)
     void anUnusableAnswerBacksOffAndKeepsTheTask(int status, String body) {
         Exchange exchange = answer(ticket, status, body, null);
@@ -89,6 +87,17 @@ class GenerationReaderTest {
         assertThat(next.errors()).isEqualTo(1);
         assertThat(next.nextPollAt()).isEqualTo(NOW + INTERVAL);
         assertThat(reader.read(answer(next, status, body, null)).nextPollAt()).isEqualTo(NOW + 2 * INTERVAL);
+    }
+
+    @ParameterizedTest(name = "HTTP {0}")
+    @CsvSource({"401", "403"})
+    void aRefusedTokenBacksOffAsFarAsAllowedAtOnceAndKeepsTheTask(int status) {
+        Exchange exchange = answer(ticket, status, "{\"error\":\"invalid token\"}", null);
+
+        TaskTicket next = reader.read(exchange);
+
+        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+        assertThat(next.nextPollAt()).isEqualTo(NOW + 60_000);
     }
 
     @Test

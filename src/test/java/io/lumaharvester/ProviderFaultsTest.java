@@ -1,0 +1,119 @@
+package io.lumaharvester;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.lumaharvester.dev.HarvesterApp;
+import io.lumaharvester.dev.LumaApiStandIn;
+import io.lumaharvester.dev.StandIns;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * One table of API faults, one test body: whatever the API answers first, the task still completes, once, and the
+ * harvester waits between polls as long as the fault asks for.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ProviderFaultsTest {
+
+    private static final long INTERVAL_MS = 200;
+    private static final long MAX_BACKOFF_MS = 1500;
+
+    private StandIns standIns;
+    private Map<String, String> props;
+    private HarvesterApp app;
+
+    @BeforeAll
+    void start() throws Exception {
+        standIns = StandIns.shared();
+        props = new HashMap<>(standIns.properties("provider-faults"));
+        props.put("luma.poll.interval-ms", String.valueOf(INTERVAL_MS));
+        props.put("luma.poll.max-backoff-ms", String.valueOf(MAX_BACKOFF_MS));
+        props.put("luma.api.response-timeout-ms", "1000");
+        props.put("luma.poll.not-found-confirmations", "3");
+        app = HarvesterApp.start(props);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (app != null) {
+            app.close();
+        }
+    }
+
+    private static ResponseDefinitionBuilder status(int status) {
+        return aResponse().withStatus(status);
+    }
+
+    static Stream<Arguments> faults() {
+        return Stream.of(
+                // name, the fault (answered this many times before the task completes), the least gap in ms
+                // between the fault and the poll after it
+                Arguments.of("429 with Retry-After: 2", status(429).withHeader("Retry-After", "2"), 1, 2000L),
+                Arguments.of("500", status(500), 2, INTERVAL_MS),
+                Arguments.of("502", status(502).withBody("<html>bad gateway</html>"), 2, INTERVAL_MS),
+                Arguments.of("503 without Retry-After", status(503), 2, INTERVAL_MS),
+                Arguments.of("connection reset", aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER), 2,
+                        INTERVAL_MS),
+                Arguments.of("empty response, connection closed", aResponse().withFault(Fault.EMPTY_RESPONSE), 1,
+                        INTERVAL_MS),
+                Arguments.of("garbage instead of HTTP", aResponse().withFault(Fault.RANDOM_DATA_THEN_CLOSE), 1,
+                        INTERVAL_MS),
+                Arguments.of("slower than the HTTP timeout", status(200).withFixedDelay(2500)
+                        .withBody("{\"state\":\"completed\"}"), 1, INTERVAL_MS),
+                Arguments.of("200 with an HTML body", status(200).withHeader("Content-Type", "text/html")
+                        .withBody("<html>maintenance</html>"), 2, INTERVAL_MS),
+                Arguments.of("malformed JSON", status(200).withBody("{\"state\": \"compl"), 2, INTERVAL_MS),
+                Arguments.of("JSON without state", status(200).withBody("{\"id\":\"x\",\"video\":null}"), 2,
+                        INTERVAL_MS),
+                Arguments.of("an unknown state", status(200).withBody("{\"state\":\"rendering_v9\"}"), 2,
+                        INTERVAL_MS),
+                Arguments.of("404 blip", status(404), 2, INTERVAL_MS),
+                Arguments.of("401 (token refused)", status(401).withBody("{\"error\":\"invalid token\"}"), 1,
+                        MAX_BACKOFF_MS),
+                Arguments.of("403", status(403), 1, MAX_BACKOFF_MS));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("faults")
+    void whateverTheApiAnswersFirstTheTaskCompletesOnce(String fault, ResponseDefinitionBuilder answer, int times,
+            long leastGapMs) throws Exception {
+        String taskId = "provider-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
+        List<ResponseDefinitionBuilder> answers = new ArrayList<>();
+        for (int i = 0; i < times; i++) {
+            answers.add(answer);
+        }
+        answers.add(LumaApiStandIn.json(LumaApiStandIn.completedBody(media)));
+        standIns.api.answer(taskId, answers);
+        standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+
+        var events = Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(40));
+        assertThat(events).hasSize(1);
+        JsonNode event = Events.value(events.get(0));
+        Events.assertValidEvent(event);
+        assertThat(event.get("status").asText()).isEqualTo("completed");
+        assertThat(event.get("polls").asInt()).isEqualTo(times + 1);
+
+        List<LoggedRequest> polls = standIns.api.requestsFor(taskId);
+        assertThat(polls).hasSize(times + 1);
+        long gap = polls.get(times).getLoggedDate().getTime() - polls.get(times - 1).getLoggedDate().getTime();
+        assertThat(gap).as("ms between the last fault and the poll after it").isGreaterThanOrEqualTo(leastGapMs);
+    }
+}
