@@ -47,7 +47,7 @@ class TaskIntakeTest {
         assertThat(intake.accept(utf8("{\"task_id\":\"x\",\"metadata\":null}")).metadata().isEmpty()).isTrue();
     }
 
-    static Stream<Arguments> notTasks() {
+    static Stream<Arguments> notTasks() { // also the hostile corpus of HostileInputAndSecurityTest
         return Stream.of(
                 Arguments.of("empty", new byte[0], "empty"),
                 Arguments.of("white space", utf8(" \t\r\n "), "empty"),

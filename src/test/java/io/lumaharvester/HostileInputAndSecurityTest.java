@@ -1,0 +1,214 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.lumaharvester.dev.CdnStandIn;
+import io.lumaharvester.dev.HarvesterApp;
+import io.lumaharvester.dev.LumaApiStandIn;
+import io.lumaharvester.dev.StandIns;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.provider.Arguments;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** Bad records, hostile headers and a leaky-looking prompt: a clear error for each, and nothing else affected. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HostileInputAndSecurityTest {
+
+    private StandIns standIns;
+    private Map<String, String> props;
+    private HarvesterApp app;
+    private LogCapture logs;
+
+    @BeforeAll
+    void start() throws Exception {
+        standIns = StandIns.shared();
+        props = new HashMap<>(standIns.properties("hostile"));
+        props.put("luma.poll.interval-ms", "200");
+        logs = new LogCapture();
+        app = HarvesterApp.start(props);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (app != null) {
+            app.close();
+        }
+        logs.close();
+    }
+
+    private String topic(String setting) {
+        return props.get(setting);
+    }
+
+    private JsonNode onlyEvent(String taskId) throws Exception {
+        var events = Events.awaitEvents(standIns, topic("luma.topic.events"), taskId, Duration.ofSeconds(40));
+        assertThat(events).hasSize(1);
+        return Events.value(events.get(0));
+    }
+
+    @Test
+    void everyRecordOfTheHostileCorpusIsDeadLetteredAsItCameAndAGoodTaskStillCompletes() throws Exception {
+        List<Arguments> corpus = TaskIntakeTest.notTasks().toList();
+        String run = UUID.randomUUID().toString();
+        for (int i = 0; i < corpus.size(); i++) {
+            byte[] value = (byte[]) corpus.get(i).get()[1];
+            standIns.kafka.send(topic("luma.topic.tasks"), ("bad-" + run + "-" + i).getBytes(StandardCharsets.UTF_8),
+                    value, Map.of("X-Forwarded-For", "10.0.0.1".getBytes(StandardCharsets.UTF_8)));
+        }
+        String good = "good-" + UUID.randomUUID();
+        standIns.api.completesAfter(good, List.of("pending"), 10_000);
+        standIns.kafka.send(topic("luma.topic.tasks"), good);
+
+        assertThat(onlyEvent(good).get("status").asText()).isEqualTo("completed");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> deadLetters(run).size() == corpus.size());
+        List<ConsumerRecord<byte[], byte[]>> dead = deadLetters(run);
+        assertThat(dead).hasSize(corpus.size());
+        for (int i = 0; i < corpus.size(); i++) {
+            Object[] entry = corpus.get(i).get();
+            String key = "bad-" + run + "-" + i;
+            ConsumerRecord<byte[], byte[]> record = Events.forKey(dead, key).get(0);
+            assertThat(record.value()).as("%s: the original bytes", entry[0]).isEqualTo((byte[]) entry[1]);
+            assertThat(Events.header(record, "luma.dlq.reason")).as("%s", entry[0]).isEqualTo(entry[2]);
+            assertThat(Events.header(record, "luma.dlq.detail")).isNotBlank();
+            assertThat(Events.header(record, "luma.dlq.source-topic")).isEqualTo(topic("luma.topic.tasks"));
+            assertThat(Events.header(record, "luma.dlq.source-partition")).matches("[0-9]+");
+            assertThat(Events.header(record, "luma.dlq.source-offset")).matches("[0-9]+");
+            assertThat(Events.header(record, "X-Forwarded-For")).as("no inbound header travels on").isNull();
+        }
+    }
+
+    private List<ConsumerRecord<byte[], byte[]>> deadLetters(String run) {
+        return Events.records(standIns, topic("luma.topic.dlq")).stream()
+                .filter(r -> r.key() != null && new String(r.key(), StandardCharsets.UTF_8).startsWith("bad-" + run))
+                .toList();
+    }
+
+    @Test
+    void theTokenGoesOnlyToTheApiAndInboundHeadersGoNowhere() throws Exception {
+        String taskId = "headers-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("processing"), 50_000);
+        Map<String, byte[]> hostile = Map.of(
+                "Authorization", utf8("Bearer evil"),
+                "Host", utf8("evil.example"),
+                "X-Forwarded-For", utf8("10.6.6.6"),
+                "kafka.KEY", utf8("evil-key"),
+                "kafka.OVERRIDE_TOPIC", utf8("evil-topic"),
+                "CamelHttpUri", utf8("http://127.0.0.2:9/evil"));
+        standIns.kafka.send(topic("luma.topic.tasks"), null, utf8(taskId), hostile);
+
+        assertThat(onlyEvent(taskId).get("status").asText()).isEqualTo("completed");
+
+        List<LoggedRequest> apiRequests = standIns.api.requestsFor(taskId);
+        assertThat(apiRequests).hasSize(2).allSatisfy(request -> {
+            assertThat(request.getHeader("Authorization")).isEqualTo("Bearer " + StandIns.TOKEN);
+            assertThat(request.getHeader("Host")).startsWith("127.0.0.1:");
+            assertThat(request.containsHeader("X-Forwarded-For")).isFalse();
+            assertThat(request.getHeaders().all()).noneMatch(h -> h.firstValue().contains("evil")
+                    || h.key().toLowerCase().startsWith("kafka") || h.key().toLowerCase().startsWith("camel"));
+        });
+
+        List<CdnStandIn.SeenRequest> cdnRequests = standIns.cdn.requests().stream()
+                .filter(r -> r.path().startsWith("/" + taskId + "/")).toList();
+        assertThat(cdnRequests).hasSize(3).allSatisfy(request -> request.headers().forEach((name, values) -> {
+            assertThat(name).isNotEqualToIgnoringCase("Authorization").doesNotStartWithIgnoringCase("kafka")
+                    .isNotEqualToIgnoringCase("X-Forwarded-For");
+            assertThat(values).noneMatch(v -> v.contains(StandIns.TOKEN) || v.contains("evil"));
+        }));
+
+        for (String setting : StandIns.topics("hostile").keySet()) {
+            for (ConsumerRecord<byte[], byte[]> record : Events.records(standIns, topic(setting))) {
+                assertThat(contains(record.value(), StandIns.TOKEN)).as("token in a record of %s", setting).isFalse();
+                for (Header header : record.headers()) {
+                    assertThat(contains(header.value(), StandIns.TOKEN)).as("token in a header on %s", setting)
+                            .isFalse();
+                    // the input topic holds the hostile record as it was sent; no topic we write carries it on
+                    if (!setting.equals("luma.topic.tasks")) {
+                        assertThat(header.key()).as("header on %s", setting).isNotEqualToIgnoringCase("Authorization")
+                                .isNotEqualToIgnoringCase("X-Forwarded-For");
+                    }
+                }
+            }
+        }
+        try (S3Client s3 = standIns.s3.client()) {
+            for (String key : List.of("video.mp4", "thumbnail.webp", "last_frame.jpg")) {
+                Map<String, String> metadata = s3.headObject(b -> b.bucket(StandIns.BUCKET)
+                        .key("luma/" + taskId + "/" + key)).metadata();
+                assertThat(metadata).containsEntry("luma-task-id", taskId);
+                assertThat(metadata.toString()).doesNotContain(StandIns.TOKEN);
+            }
+        }
+        assertThat(logs.text()).contains(taskId).doesNotContain(StandIns.TOKEN);
+        assertThat(media.byRole()).hasSize(3);
+    }
+
+    @Test
+    void aPromptInAnyScriptIsStoredAsAsciiMetadataAndCarriedIntactInTheEvent() throws Exception {
+        String taskId = "prompt-" + UUID.randomUUID();
+        String prompt = "美人鱼 \"mermaid\" 'tail'\r\nsecond line; ünïcödé ✓";
+        LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
+        ObjectNode body = LumaApiStandIn.completedBody(media);
+        ((ObjectNode) body.get("request")).put("prompt", prompt);
+        standIns.api.answer(taskId, List.of(LumaApiStandIn.json(body)));
+        standIns.kafka.send(topic("luma.topic.tasks"), taskId);
+
+        assertThat(onlyEvent(taskId).get("prompt").asText()).isEqualTo(prompt);
+        try (S3Client s3 = standIns.s3.client()) {
+            String stored = s3.headObject(b -> b.bucket(StandIns.BUCKET).key("luma/" + taskId + "/video.mp4"))
+                    .metadata().get("luma-prompt");
+            assertThat(stored).matches("[\\x21-\\x7e]+");
+            assertThat(URLDecoder.decode(stored, StandardCharsets.UTF_8)).isEqualTo(prompt);
+        }
+    }
+
+    @Test
+    void theSameTaskSentFiveTimesGivesOneSetOfObjectsAndOneEvent() throws Exception {
+        String taskId = "twice-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("pending"), 10_000);
+        for (int i = 0; i < 5; i++) {
+            standIns.kafka.send(topic("luma.topic.tasks"), i % 2 == 0 ? taskId : "{\"task_id\":\"" + taskId + "\"}");
+        }
+
+        onlyEvent(taskId);
+        Events.awaitDrained(standIns, props.get("luma.kafka.group-id"), topic("luma.topic.tasks"),
+                topic("luma.topic.polling"), topic("luma.topic.harvest"));
+        assertThat(Events.forKey(Events.records(standIns, topic("luma.topic.events")), taskId)).hasSize(1);
+        assertThat(standIns.api.requestsFor(taskId)).as("one poll loop").hasSize(2);
+        media.urlByRole().values().forEach(url ->
+                assertThat(standIns.cdn.hits(url.substring(standIns.cdn.baseUrl().length()))).isEqualTo(1));
+    }
+
+    private static boolean contains(byte[] haystack, String needle) {
+        if (haystack == null) {
+            return false;
+        }
+        byte[] n = utf8(needle);
+        for (int i = 0; i + n.length <= haystack.length; i++) {
+            if (Arrays.equals(haystack, i, i + n.length, n, 0, n.length)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

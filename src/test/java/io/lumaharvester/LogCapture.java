@@ -1,0 +1,37 @@
+package io.lumaharvester;
+
+import java.io.StringWriter;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.WriterAppender;
+import org.apache.logging.log4j.core.layout.PatternLayout;
+
+/** Everything the application logs while it is open, as text. */
+final class LogCapture implements AutoCloseable {
+
+    private final StringWriter text = new StringWriter();
+    private final WriterAppender appender;
+    private final LoggerContext context = (LoggerContext) LogManager.getContext(false);
+
+    LogCapture() {
+        appender = WriterAppender.newBuilder()
+                .setName("capture")
+                .setTarget(text)
+                .setLayout(PatternLayout.newBuilder().withPattern("%c %m %ex%n").build())
+                .build();
+        appender.start();
+        context.getConfiguration().addAppender(appender);
+        context.getRootLogger().addAppender(appender);
+    }
+
+    String text() {
+        return text.toString();
+    }
+
+    @Override
+    public void close() {
+        context.getRootLogger().removeAppender(appender);
+        appender.stop();
+    }
+}
