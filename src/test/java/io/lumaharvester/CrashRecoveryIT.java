@@ -1,0 +1,116 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import io.lumaharvester.dev.EmbeddedS3;
+import io.lumaharvester.dev.HarvesterProcess;
+import io.lumaharvester.dev.LumaApiStandIn;
+import io.lumaharvester.dev.StandIns;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** kill -9 of the packaged application with 300 tasks in flight: after a restart, every task ends once and right. */
+class CrashRecoveryIT {
+
+    private static final int TASKS = 300;
+
+    @Test
+    void afterKill9AndARestartEveryTaskHasExactlyOneEventAndIntactObjects() throws Exception {
+        StandIns standIns = StandIns.shared();
+        Map<String, String> settings = new HashMap<>(standIns.properties("crash"));
+        settings.put("luma.poll.interval-ms", "300");
+        settings.put("luma.poll.max-head-wait-ms", "1000");
+        settings.put("luma.poll.consumers", "2");
+        settings.put("luma.media.consumers", "2");
+        Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY);
+        Path logs = Files.createDirectories(Path.of("target", "it"));
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        Map<String, LumaApiStandIn.ServedMedia> served = new HashMap<>();
+        for (int i = 0; i < TASKS; i++) {
+            String taskId = "crash-" + run + "-" + i;
+            List<String> running = new ArrayList<>();
+            for (int p = 0; p < i % 7; p++) {
+                running.add(p % 2 == 0 ? "pending" : "processing");
+            }
+            served.put(taskId, standIns.api.completesAfter(taskId, running, 64_000L * (1 + i % 5)));
+        }
+        String events = settings.get("luma.topic.events");
+
+        int eventsAtKill;
+        int tasksWithObjectsButNoEvent;
+        try (HarvesterProcess first = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of("-Xmx256m"),
+                settings, env, logs.resolve("crash-first.log"))) {
+            for (String taskId : served.keySet()) {
+                standIns.kafka.send(settings.get("luma.topic.tasks"), taskId);
+            }
+            Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> Events.records(standIns, events).size() >= TASKS / 3);
+            first.kill();
+            eventsAtKill = Events.records(standIns, events).size();
+            tasksWithObjectsButNoEvent = midDownload(standIns, run, events);
+        }
+        assertThat(eventsAtKill).as("tasks were still in flight when the application was killed").isLessThan(TASKS);
+
+        try (HarvesterProcess second = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of("-Xmx256m"),
+                settings, env, logs.resolve("crash-second.log"))) {
+            Awaitility.await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> eventsByTask(standIns, events).keySet().containsAll(served.keySet()));
+            Events.awaitDrained(standIns, settings.get("luma.kafka.group-id"), settings.get("luma.topic.tasks"),
+                    settings.get("luma.topic.polling"), settings.get("luma.topic.harvest"));
+        }
+
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> byTask = eventsByTask(standIns, events);
+        long duplicates = byTask.values().stream().mapToLong(l -> l.size() - 1).sum();
+        int objects = 0;
+        for (var entry : served.entrySet()) {
+            var event = Events.value(byTask.get(entry.getKey()).get(0));
+            assertThat(event.get("status").asText()).isEqualTo("completed");
+            for (var asset : event.get("assets")) {
+                String role = asset.get("roles").get(0).asText();
+                assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, asset.get("key").asText()))
+                        .as("object %s", asset.get("key").asText())
+                        .isEqualTo(entry.getValue().byRole().get(role).sha256());
+                objects++;
+            }
+        }
+        String figures = "tasks=" + TASKS + " eventsAtKill=" + eventsAtKill + " tasksWithObjectsButNoEventAtKill="
+                + tasksWithObjectsButNoEvent + " eventsAfterRestart=" + byTask.values().stream().mapToInt(List::size)
+                .sum() + " duplicates=" + duplicates + " objectsVerified=" + objects;
+        Files.writeString(logs.resolve("crash-recovery.txt"), figures + "\n");
+        System.out.println("crash recovery: " + figures);
+        assertThat(duplicates).as(figures).isZero();
+        assertThat(objects).isEqualTo(3 * TASKS);
+    }
+
+    private static Map<String, List<ConsumerRecord<byte[], byte[]>>> eventsByTask(StandIns standIns, String topic) {
+        return Events.records(standIns, topic).stream()
+                .collect(Collectors.groupingBy(r -> new String(r.key(), StandardCharsets.UTF_8)));
+    }
+
+    /** Tasks with some objects in S3 but no event yet: caught mid-harvest. */
+    private static int midDownload(StandIns standIns, String run, String events) {
+        var done = eventsByTask(standIns, events).keySet();
+        try (S3Client s3 = standIns.s3.client()) {
+            return (int) s3.listObjectsV2Paginator(b -> b.bucket(StandIns.BUCKET).prefix("luma/crash-" + run + "-"))
+                    .contents().stream()
+                    .map(o -> o.key().split("/")[1])
+                    .distinct()
+                    .filter(id -> !done.contains(id))
+                    .count();
+        }
+    }
+}
