@@ -18,7 +18,6 @@ import org.apache.camel.InvalidPayloadException;
 import org.apache.camel.Message;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import org.apache.camel.support.SynchronizationAdapter;
-import software.amazon.awssdk.core.exception.SdkException;
 
 /**
  * The two ends of one media copy, CDN to S3. {@link #download} prepares the GET, {@link #upload} checks the answer
@@ -106,20 +105,13 @@ public class MediaTransfer {
     }
 
     /**
-     * True when a failed copy failed on the S3 side: the AWS SDK reported it and the download itself was intact.
-     * Such a failure is retried without using up the media's attempts.
+     * True when a failed copy failed on the S3 side: the download had answered and its stream was intact when the
+     * upload failed (connection refused, 5xx, or the SDK unable to replay a stream it had started to send). Such a
+     * failure is retried without using up the media's attempts.
      */
     public static boolean storageFault(Exchange exchange, Throwable cause) {
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
-        if (hashing != null && hashing.sourceFailed()) {
-            return false;
-        }
-        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof SdkException) {
-                return true;
-            }
-        }
-        return false;
+        return hashing != null && !hashing.sourceFailed() && !(cause instanceof MediaUnavailableException);
     }
 
     public StoredAsset stored(Exchange exchange) throws MediaUnavailableException {

@@ -55,14 +55,23 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     public Admin admin() {
+        return admin(bootstrapServers());
+    }
+
+    public static Admin admin(String bootstrapServers) {
         Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         return Admin.create(props);
     }
 
-    /** Creates the topics (name to partition count) that do not exist yet. */
     public void createTopics(Map<String, Integer> partitionsByTopic) throws InterruptedException, ExecutionException {
-        try (Admin admin = admin()) {
+        createTopics(bootstrapServers(), partitionsByTopic);
+    }
+
+    /** Creates the topics (name to partition count) that do not exist yet, on any broker. */
+    public static void createTopics(String bootstrapServers, Map<String, Integer> partitionsByTopic)
+            throws InterruptedException, ExecutionException {
+        try (Admin admin = admin(bootstrapServers)) {
             Set<String> existing = admin.listTopics().names().get();
             Collection<NewTopic> topics = partitionsByTopic.entrySet().stream()
                     .filter(e -> !existing.contains(e.getKey()))
@@ -82,10 +91,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         createTopics(names.stream().collect(java.util.stream.Collectors.toMap(n -> n, n -> partitions)));
     }
 
-    /** Sends one record and waits for the broker's ack. */
     public void send(String topic, byte[] key, byte[] value, Map<String, byte[]> headers) throws Exception {
+        send(bootstrapServers(), topic, key, value, headers);
+    }
+
+    /** Sends one record to any broker and waits for its ack. */
+    public static void send(String bootstrapServers, String topic, byte[] key, byte[] value,
+            Map<String, byte[]> headers) throws Exception {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(8 * 1024 * 1024));

@@ -18,15 +18,31 @@ public final class EmbeddedS3 implements AutoCloseable {
     public static final String ACCESS_KEY = "harvester-dev";
     public static final String SECRET_KEY = "harvester-dev-secret";
 
-    private final S3Proxy proxy;
     private final Path dir;
+    private volatile S3Proxy proxy;
+    private final int port;
 
     private EmbeddedS3(S3Proxy proxy, Path dir) {
         this.proxy = proxy;
         this.dir = dir;
+        this.port = proxy.getPort();
     }
 
     public static EmbeddedS3 start(Path dir, int port) throws Exception {
+        return new EmbeddedS3(startProxy(dir, port), dir);
+    }
+
+    /** Stops the server: clients see connection refused until {@link #restart()}. */
+    public void stop() throws Exception {
+        proxy.stop();
+    }
+
+    /** Starts the server again, on the same port and files. */
+    public void restart() throws Exception {
+        proxy = startProxy(dir, port);
+    }
+
+    private static S3Proxy startProxy(Path dir, int port) throws Exception {
         Files.createDirectories(dir);
         S3Proxy proxy = S3Proxy.builder()
                 .blobStore(new FilesystemNio2BlobStore(dir.toAbsolutePath().toString()))
@@ -41,11 +57,11 @@ public final class EmbeddedS3 implements AutoCloseable {
             }
             Thread.sleep(10);
         }
-        return new EmbeddedS3(proxy, dir);
+        return proxy;
     }
 
     public String endpoint() {
-        return "http://127.0.0.1:" + proxy.getPort();
+        return "http://127.0.0.1:" + port;
     }
 
     public Path dir() {

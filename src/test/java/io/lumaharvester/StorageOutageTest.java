@@ -1,0 +1,89 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lumaharvester.dev.HarvesterApp;
+import io.lumaharvester.dev.LumaApiStandIn;
+import io.lumaharvester.dev.StandIns;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** S3 is down for 30 s mid-run: uploads back off and retry, nothing is lost, no partial object remains. */
+class StorageOutageTest {
+
+    private static final long MB = 1024 * 1024;
+
+    @Test
+    void tasksCaughtByA30SecondS3OutageAllCompleteAfterIt() throws Exception {
+        StandIns standIns = StandIns.shared();
+        Map<String, String> props = new HashMap<>(standIns.properties("outage"));
+        props.put("luma.poll.interval-ms", "200");
+        props.put("luma.poll.max-backoff-ms", "3000");
+        props.put("luma.media.max-attempts", "2");
+        props.put("s3.multipart.part-size-bytes", String.valueOf(5 * MB));
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        Map<String, LumaApiStandIn.ServedMedia> served = new LinkedHashMap<>();
+        for (int i = 0; i < 30; i++) {
+            String taskId = "outage-" + run + "-" + i;
+            List<String> running = new ArrayList<>();
+            for (int p = 0; p < 1 + i % 3; p++) {
+                running.add("processing");
+            }
+            served.put(taskId, standIns.api.completesAfter(taskId, running, (i % 4 == 0 ? 12 : 1) * MB));
+        }
+        List<String> ids = List.copyOf(served.keySet());
+        String events = props.get("luma.topic.events");
+
+        try (LogCapture logs = new LogCapture(); HarvesterApp app = HarvesterApp.start(props)) {
+            for (String taskId : ids.subList(0, 20)) {
+                standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(60))
+                    .until(() -> Events.records(standIns, events).size() >= 3);
+            standIns.s3.stop();
+            long down = System.nanoTime();
+            try {
+                for (String taskId : ids.subList(20, 30)) {
+                    standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+                }
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> logs.text().contains("S3 failed"));
+                // the outage itself: S3 stays away for 30 s whatever happens meanwhile
+                Thread.sleep(Math.max(0, Duration.ofSeconds(30).toMillis()
+                        - Duration.ofNanos(System.nanoTime() - down).toMillis()));
+            } finally {
+                standIns.s3.restart();
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> ids.stream().allMatch(id -> !Events.forKey(Events.records(standIns, events), id)
+                            .isEmpty()));
+            Events.awaitDrained(standIns, props.get("luma.kafka.group-id"), props.get("luma.topic.tasks"),
+                    props.get("luma.topic.polling"), props.get("luma.topic.harvest"));
+        }
+
+        var records = Events.records(standIns, events);
+        try (S3Client s3 = standIns.s3.client()) {
+            for (String taskId : ids) {
+                var mine = Events.forKey(records, taskId);
+                assertThat(mine).as(taskId).hasSize(1);
+                JsonNode event = Events.value(mine.get(0));
+                assertThat(event.get("status").asText()).as("%s: %s", taskId, event).isEqualTo("completed");
+                assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))
+                        .isEqualTo(served.get(taskId).byRole().get("video").sha256());
+            }
+            assertThat(s3.listMultipartUploads(b -> b.bucket(StandIns.BUCKET).prefix("luma/outage-" + run))
+                    .uploads()).as("multipart uploads left open").isEmpty();
+            assertThat(s3.listObjectsV2(b -> b.bucket(StandIns.BUCKET).prefix("luma/outage-" + run)).keyCount())
+                    .isEqualTo(3 * ids.size());
+        }
+    }
+}
