@@ -26,17 +26,24 @@ public class GenerationReader {
 
     private final PollSchedule schedule;
     private final int notFoundConfirmations;
+    private final LumaApiAccessCheck apiAccess;
     private final ObjectMapper json = new ObjectMapper();
 
-    public GenerationReader(PollSchedule schedule, int notFoundConfirmations) {
+    public GenerationReader(PollSchedule schedule, int notFoundConfirmations, LumaApiAccessCheck apiAccess) {
         this.schedule = schedule;
         this.notFoundConfirmations = notFoundConfirmations;
+        this.apiAccess = apiAccess;
     }
 
     public TaskTicket read(Exchange exchange) {
         TaskTicket ticket = exchange.getProperty(TICKET, TaskTicket.class);
         Integer status = exchange.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
         int code = status == null ? 0 : status;
+        if (code == 401 || code == 403) {
+            apiAccess.refused(code);
+        } else if (code != 0) {
+            apiAccess.answered();
+        }
         if (code == 200) {
             return readGeneration(exchange, ticket, exchange.getMessage().getBody(String.class));
         }

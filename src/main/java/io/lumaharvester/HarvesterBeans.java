@@ -16,6 +16,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 public class HarvesterBeans implements CamelConfiguration {
 
     private final Clock clock = Clock.systemUTC();
+    private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
 
     @BindToRegistry("taskIntake")
     public TaskIntake taskIntake(@PropertyInject("luma.poll.timeout-ms") long timeoutMs,
@@ -35,7 +36,14 @@ public class HarvesterBeans implements CamelConfiguration {
             @PropertyInject("luma.poll.max-head-wait-ms") long maxHeadWaitMs,
             @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
             @PropertyInject("luma.poll.not-found-confirmations") int notFoundConfirmations) {
-        return new GenerationReader(pollSchedule(intervalMs, maxHeadWaitMs, maxBackoffMs), notFoundConfirmations);
+        return new GenerationReader(pollSchedule(intervalMs, maxHeadWaitMs, maxBackoffMs), notFoundConfirmations,
+                apiAccess);
+    }
+
+    /** A readiness check: DOWN while the API refuses the token. */
+    @BindToRegistry("lumaApiAccess")
+    public LumaApiAccessCheck lumaApiAccess() {
+        return apiAccess;
     }
 
     @BindToRegistry("taskRecovery")

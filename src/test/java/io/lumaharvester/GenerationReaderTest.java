@@ -8,6 +8,7 @@ import java.time.ZoneOffset;
 
 import io.lumaharvester.dev.LumaApiStandIn;
 import org.apache.camel.Exchange;
+import org.apache.camel.health.HealthCheck;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,8 @@ class GenerationReaderTest {
     private static final long INTERVAL = 5_000;
     private final PollSchedule schedule = new PollSchedule(INTERVAL, 10_000, 60_000,
             Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
-    private final GenerationReader reader = new GenerationReader(schedule, 3);
+    private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
+    private final GenerationReader reader = new GenerationReader(schedule, 3, apiAccess);
     private final TaskTicket ticket = TaskTicket.accepted("task-1", null, NOW, 1_800_000);
 
     private Exchange answer(TaskTicket current, int status, String body, String retryAfter) {
@@ -98,6 +100,11 @@ class GenerationReaderTest {
 
         assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
         assertThat(next.nextPollAt()).isEqualTo(NOW + 60_000);
+        assertThat(apiAccess.call().getState()).isEqualTo(HealthCheck.State.DOWN);
+        assertThat(apiAccess.call().getMessage()).hasValueSatisfying(m -> assertThat(m).contains("luma.api.token"));
+
+        reader.read(answer(next, 500, null, null));
+        assertThat(apiAccess.call().getState()).isEqualTo(HealthCheck.State.UP);
     }
 
     @Test

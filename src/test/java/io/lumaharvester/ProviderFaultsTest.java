@@ -19,7 +19,11 @@ import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.junit.jupiter.api.AfterAll;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckHelper;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -88,6 +92,27 @@ class ProviderFaultsTest {
                 Arguments.of("401 (token refused)", status(401).withBody("{\"error\":\"invalid token\"}"), 1,
                         MAX_BACKOFF_MS),
                 Arguments.of("403", status(403), 1, MAX_BACKOFF_MS));
+    }
+
+    private HealthCheck.State apiAccess() {
+        return HealthCheckHelper.invoke(app.context(), "full").stream()
+                .filter(r -> r.getCheck().getId().equals("luma-api-access"))
+                .findFirst().orElseThrow().getState();
+    }
+
+    @Test
+    void aRefusedTokenTurnsReadinessDownUntilTheApiAcceptsItAgain() throws Exception {
+        String taskId = "refused-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
+        standIns.api.answer(taskId, List.of(status(401), LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
+        assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
+
+        standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+                .until(() -> apiAccess() == HealthCheck.State.DOWN);
+        Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(20));
+        assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
     }
 
     @ParameterizedTest(name = "{0}")
