@@ -64,7 +64,6 @@ public final class StandIns implements AutoCloseable {
         topics.put("luma.topic.polling", prefix + ".tasks.polling");
         topics.put("luma.topic.harvest", prefix + ".tasks.harvest");
         topics.put("luma.topic.accepted", prefix + ".tasks.accepted");
-        topics.put("luma.topic.published", prefix + ".events.published");
         return topics;
     }
 
