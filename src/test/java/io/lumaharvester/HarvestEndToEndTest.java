@@ -16,54 +16,37 @@ import java.util.UUID;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.client.WireMock;
 import io.lumaharvester.dev.CdnStandIn;
-import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The whole pipeline on a real broker, a real S3 server and stand-ins for the API and CDN. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HarvestEndToEndTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(40);
 
-    private StandIns standIns;
-    private Map<String, String> props;
-    private HarvesterApp app;
+    @RegisterExtension
+    static final HarvesterExtension harvester = new HarvesterExtension("e2e", Map.of(
+            "luma.poll.interval-ms", "200",
+            "luma.poll.timeout-ms", "6000",
+            "luma.poll.max-head-wait-ms", "1000",
+            "luma.poll.not-found-confirmations", "2",
+            "luma.poll.max-backoff-ms", "400"));
 
-    @BeforeAll
-    void start() throws Exception {
-        standIns = StandIns.shared();
-        props = new HashMap<>(standIns.properties("e2e"));
-        props.put("luma.poll.interval-ms", "200");
-        props.put("luma.poll.timeout-ms", "6000");
-        props.put("luma.poll.max-head-wait-ms", "1000");
-        props.put("luma.poll.not-found-confirmations", "2");
-        props.put("luma.poll.max-backoff-ms", "400");
-        app = HarvesterApp.start(props);
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        if (app != null) {
-            app.close();
-        }
-    }
+    private final StandIns standIns = harvester.standIns();
 
     private static String newTaskId(String what) {
         return what + "-" + UUID.randomUUID();
     }
 
     private void submit(String value) throws Exception {
-        standIns.kafka.send(props.get("luma.topic.tasks"), value);
+        standIns.kafka.send(harvester.setting("luma.topic.tasks"), value);
     }
 
     private ConsumerRecord<byte[], byte[]> onlyEvent(String taskId) {
-        List<ConsumerRecord<byte[], byte[]>> events = awaitEvents(standIns, props.get("luma.topic.events"), taskId,
+        List<ConsumerRecord<byte[], byte[]>> events = awaitEvents(standIns, harvester.setting("luma.topic.events"), taskId,
                 WITHIN);
         assertThat(events).as("events for %s", taskId).hasSize(1);
         return events.get(0);
@@ -185,17 +168,17 @@ class HarvestEndToEndTest {
     @Test
     void aRecordThatIsNotATaskGoesToTheDeadLetterTopicWithItsReason() throws Exception {
         byte[] bad = "../../etc/passwd".getBytes(StandardCharsets.UTF_8);
-        standIns.kafka.send(props.get("luma.topic.tasks"), "k1".getBytes(StandardCharsets.UTF_8), bad, Map.of());
+        standIns.kafka.send(harvester.setting("luma.topic.tasks"), "k1".getBytes(StandardCharsets.UTF_8), bad, Map.of());
         String good = newTaskId("after-bad");
         standIns.api.answer(good, List.of(LumaApiStandIn.json(LumaApiStandIn.failedBody(good, "x"))));
         submit(good);
 
         onlyEvent(good);
-        List<ConsumerRecord<byte[], byte[]>> dead = Events.records(standIns, props.get("luma.topic.dlq")).stream()
+        List<ConsumerRecord<byte[], byte[]>> dead = Events.records(standIns, harvester.setting("luma.topic.dlq")).stream()
                 .filter(r -> java.util.Arrays.equals(r.value(), bad)).toList();
         assertThat(dead).hasSize(1);
         assertThat(header(dead.get(0), "luma.dlq.reason")).isEqualTo("invalid_task_id");
-        assertThat(header(dead.get(0), "luma.dlq.source-topic")).isEqualTo(props.get("luma.topic.tasks"));
+        assertThat(header(dead.get(0), "luma.dlq.source-topic")).isEqualTo(harvester.setting("luma.topic.tasks"));
         assertThat(header(dead.get(0), "luma.dlq.source-offset")).isNotBlank();
         assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("k1");
     }

@@ -15,47 +15,30 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.lumaharvester.dev.CdnStandIn;
-import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.provider.Arguments;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** Bad records, hostile headers and a leaky-looking prompt: a clear error for each, and nothing else affected. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileInputAndSecurityTest {
 
-    private StandIns standIns;
-    private Map<String, String> props;
-    private HarvesterApp app;
-    private LogCapture logs;
+    /** Everything the application logs, from before it starts. */
+    static final LogCapture logs = new LogCapture();
 
-    @BeforeAll
-    void start() throws Exception {
-        standIns = StandIns.shared();
-        props = new HashMap<>(standIns.properties("hostile"));
-        props.put("luma.poll.interval-ms", "200");
-        logs = new LogCapture();
-        app = HarvesterApp.start(props);
-    }
+    @RegisterExtension
+    static final HarvesterExtension harvester = new HarvesterExtension("hostile", Map.of(
+            "luma.poll.interval-ms", "200"));
 
-    @AfterAll
-    void stop() throws Exception {
-        if (app != null) {
-            app.close();
-        }
-        logs.close();
-    }
+    private final StandIns standIns = harvester.standIns();
 
     private String topic(String setting) {
-        return props.get(setting);
+        return harvester.setting(setting);
     }
 
     private JsonNode onlyEvent(String taskId) throws Exception {
@@ -187,7 +170,7 @@ class HostileInputAndSecurityTest {
         }
 
         onlyEvent(taskId);
-        Events.awaitDrained(standIns, props.get("luma.kafka.group-id"), topic("luma.topic.tasks"),
+        Events.awaitDrained(standIns, harvester.setting("luma.kafka.group-id"), topic("luma.topic.tasks"),
                 topic("luma.topic.polling"), topic("luma.topic.harvest"));
         assertThat(Events.forKey(Events.records(standIns, topic("luma.topic.events")), taskId)).hasSize(1);
         assertThat(standIns.api.requestsFor(taskId)).as("one poll loop").hasSize(2);

@@ -10,53 +10,37 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** One table of CDN faults, one test body: every task still ends right, and S3 never holds a partial object. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MediaFaultsTest {
 
     private static final long MB = 1024 * 1024;
 
-    private StandIns standIns;
-    private Map<String, String> props;
-    private HarvesterApp app;
+    @RegisterExtension
+    static final HarvesterExtension harvester = new HarvesterExtension("media-faults", Map.of(
+            "luma.poll.interval-ms", "200",
+            "luma.poll.max-backoff-ms", "400",
+            "luma.media.max-attempts", "3",
+            "s3.multipart.part-size-bytes", String.valueOf(5 * MB)));
 
-    @BeforeAll
-    void start() throws Exception {
-        standIns = StandIns.shared();
-        props = new HashMap<>(standIns.properties("media-faults"));
-        props.put("luma.poll.interval-ms", "200");
-        props.put("luma.poll.max-backoff-ms", "400");
-        props.put("luma.media.max-attempts", "3");
-        props.put("s3.multipart.part-size-bytes", String.valueOf(5 * MB));
-        app = HarvesterApp.start(props);
-        theS3ServerListsOpenMultipartUploads();
-    }
+    private final StandIns standIns = harvester.standIns();
 
     /** Otherwise the "no upload left open" check below could not fail. */
-    private void theS3ServerListsOpenMultipartUploads() {
+    @Test
+    void theS3ServerListsOpenMultipartUploads() {
         try (S3Client s3 = standIns.s3.client()) {
             String key = "probe/" + UUID.randomUUID();
             String uploadId = s3.createMultipartUpload(b -> b.bucket(StandIns.BUCKET).key(key)).uploadId();
             assertThat(s3.listMultipartUploads(b -> b.bucket(StandIns.BUCKET).prefix(key)).uploads()).hasSize(1);
             s3.abortMultipartUpload(b -> b.bucket(StandIns.BUCKET).key(key).uploadId(uploadId));
-        }
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        if (app != null) {
-            app.close();
         }
     }
 
@@ -93,9 +77,9 @@ class MediaFaultsTest {
         } else if (redirect != null) {
             standIns.cdn.redirect(videoPath, redirect);
         }
-        standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+        standIns.kafka.send(harvester.setting("luma.topic.tasks"), taskId);
 
-        var events = Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(60));
+        var events = Events.awaitEvents(standIns, harvester.setting("luma.topic.events"), taskId, Duration.ofSeconds(60));
         assertThat(events).hasSize(1);
         JsonNode event = Events.value(events.get(0));
         Events.assertValidEvent(event);

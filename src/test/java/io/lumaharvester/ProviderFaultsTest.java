@@ -15,16 +15,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
-import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
-import org.junit.jupiter.api.AfterAll;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -33,33 +30,19 @@ import org.junit.jupiter.params.provider.MethodSource;
  * One table of API faults, one test body: whatever the API answers first, the task still completes, once, and the
  * harvester waits between polls as long as the fault asks for.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ProviderFaultsTest {
 
     private static final long INTERVAL_MS = 200;
     private static final long MAX_BACKOFF_MS = 1500;
 
-    private StandIns standIns;
-    private Map<String, String> props;
-    private HarvesterApp app;
+    @RegisterExtension
+    static final HarvesterExtension harvester = new HarvesterExtension("provider-faults", Map.of(
+            "luma.poll.interval-ms", String.valueOf(INTERVAL_MS),
+            "luma.poll.max-backoff-ms", String.valueOf(MAX_BACKOFF_MS),
+            "luma.api.response-timeout-ms", "1000",
+            "luma.poll.not-found-confirmations", "3"));
 
-    @BeforeAll
-    void start() throws Exception {
-        standIns = StandIns.shared();
-        props = new HashMap<>(standIns.properties("provider-faults"));
-        props.put("luma.poll.interval-ms", String.valueOf(INTERVAL_MS));
-        props.put("luma.poll.max-backoff-ms", String.valueOf(MAX_BACKOFF_MS));
-        props.put("luma.api.response-timeout-ms", "1000");
-        props.put("luma.poll.not-found-confirmations", "3");
-        app = HarvesterApp.start(props);
-    }
-
-    @AfterAll
-    void stop() throws Exception {
-        if (app != null) {
-            app.close();
-        }
-    }
+    private final StandIns standIns = harvester.standIns();
 
     private static ResponseDefinitionBuilder status(int status) {
         return aResponse().withStatus(status);
@@ -95,7 +78,7 @@ class ProviderFaultsTest {
     }
 
     private HealthCheck.State apiAccess() {
-        return HealthCheckHelper.invoke(app.context(), "full").stream()
+        return HealthCheckHelper.invoke(harvester.app().context(), "full").stream()
                 .filter(r -> r.getCheck().getId().equals("luma-api-access"))
                 .findFirst().orElseThrow().getState();
     }
@@ -107,11 +90,11 @@ class ProviderFaultsTest {
         standIns.api.answer(taskId, List.of(status(401), LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
         assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
 
-        standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+        standIns.kafka.send(harvester.setting("luma.topic.tasks"), taskId);
 
         Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
                 .until(() -> apiAccess() == HealthCheck.State.DOWN);
-        Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(20));
+        Events.awaitEvents(standIns, harvester.setting("luma.topic.events"), taskId, Duration.ofSeconds(20));
         assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
     }
 
@@ -127,9 +110,9 @@ class ProviderFaultsTest {
         }
         answers.add(LumaApiStandIn.json(LumaApiStandIn.completedBody(media)));
         standIns.api.answer(taskId, answers);
-        standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+        standIns.kafka.send(harvester.setting("luma.topic.tasks"), taskId);
 
-        var events = Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(40));
+        var events = Events.awaitEvents(standIns, harvester.setting("luma.topic.events"), taskId, Duration.ofSeconds(40));
         assertThat(events).hasSize(1);
         JsonNode event = Events.value(events.get(0));
         Events.assertValidEvent(event);

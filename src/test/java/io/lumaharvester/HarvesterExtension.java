@@ -1,0 +1,60 @@
+package io.lumaharvester;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import io.lumaharvester.dev.HarvesterApp;
+import io.lumaharvester.dev.StandIns;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * One harvester for a test class, on the shared stand-ins, with its own topics ({@code prefix.*}) and settings:
+ * {@code @RegisterExtension static final HarvesterExtension harvester = new HarvesterExtension("e2e", Map.of(...))}.
+ */
+final class HarvesterExtension implements BeforeAllCallback, AfterAllCallback {
+
+    private final String prefix;
+    private final Map<String, String> overrides;
+    private StandIns standIns;
+    private Map<String, String> props;
+    private HarvesterApp app;
+
+    HarvesterExtension(String prefix, Map<String, String> overrides) {
+        this.prefix = prefix;
+        this.overrides = overrides;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        standIns = StandIns.shared();
+        props = new HashMap<>(standIns.properties(prefix));
+        props.putAll(overrides);
+        app = HarvesterApp.start(props);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        if (app != null) {
+            app.close();
+        }
+    }
+
+    StandIns standIns() {
+        return standIns;
+    }
+
+    HarvesterApp app() {
+        return app;
+    }
+
+    String setting(String name) {
+        return props.get(name);
+    }
+
+    /** Sends a record to the harvester's task topic. */
+    void submit(String value) throws Exception {
+        standIns.kafka.send(setting("luma.topic.tasks"), value);
+    }
+}
