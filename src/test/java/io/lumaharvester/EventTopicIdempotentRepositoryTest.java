@@ -21,10 +21,7 @@ class EventTopicIdempotentRepositoryTest {
         standIns.kafka.createTopics(List.of(topic), 2);
         send(standIns, topic, "published-before-start");
 
-        EventTopicIdempotentRepository repository = new EventTopicIdempotentRepository();
-        repository.setTopic(topic);
-        repository.setBootstrapServers(standIns.kafka.bootstrapServers());
-        repository.start();
+        EventTopicIdempotentRepository repository = started(standIns, topic, 3_600_000);
         try {
             assertThat(repository.contains("published-before-start")).isTrue();
             assertThat(repository.contains("never-published")).isFalse();
@@ -48,16 +45,22 @@ class EventTopicIdempotentRepositoryTest {
         standIns.kafka.createTopics(List.of(topic), 1);
         send(standIns, topic, "old");
 
-        EventTopicIdempotentRepository repository = new EventTopicIdempotentRepository();
-        repository.setTopic(topic);
-        repository.setBootstrapServers(standIns.kafka.bootstrapServers());
-        repository.setLookbackMs(-60_000);
-        repository.start();
+        // a look-back reaching into the future: the record sent a moment ago is older than it
+        EventTopicIdempotentRepository repository = started(standIns, topic, -60_000);
         try {
             assertThat(repository.contains("old")).isFalse();
         } finally {
             repository.stop();
         }
+    }
+
+    private static EventTopicIdempotentRepository started(StandIns standIns, String topic, long lookbackMs) {
+        EventTopicIdempotentRepository repository = new EventTopicIdempotentRepository();
+        repository.setTopic(topic);
+        repository.setBootstrapServers(standIns.kafka.bootstrapServers());
+        repository.setLookbackMs(lookbackMs);
+        repository.start();
+        return repository;
     }
 
     private static void send(StandIns standIns, String topic, String key) throws Exception {
