@@ -49,13 +49,7 @@ public final class DevMode {
                 daemon("dev-mode", () -> demo(standIns, tasks, s3Dir));
             }
         });
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                standIns.close();
-            } catch (Exception ignored) {
-                // exiting
-            }
-        }));
+        Runtime.getRuntime().addShutdownHook(new Thread(standIns::closeWithin10Seconds));
         main.run(args);
     }
 

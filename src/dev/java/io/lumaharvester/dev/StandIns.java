@@ -44,13 +44,7 @@ public final class StandIns implements AutoCloseable {
     public static synchronized StandIns shared() throws Exception {
         if (shared == null) {
             shared = start(Path.of("target", "test-s3"), 0);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    shared.close();
-                } catch (Exception ignored) {
-                    // the JVM is exiting
-                }
-            }));
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::closeWithin10Seconds));
         }
         return shared;
     }
@@ -81,6 +75,27 @@ public final class StandIns implements AutoCloseable {
         props.put("s3.endpoint", s3.endpoint());
         props.put("s3.bucket", BUCKET);
         return props;
+    }
+
+    /**
+     * For shutdown hooks: a broker that takes long to stop must not hold the JVM (a test JVM that does not exit in
+     * time fails the build).
+     */
+    public void closeWithin10Seconds() {
+        Thread closer = new Thread(() -> {
+            try {
+                close();
+            } catch (Exception ignored) {
+                // the JVM is exiting
+            }
+        }, "stand-ins-close");
+        closer.setDaemon(true);
+        closer.start();
+        try {
+            closer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override
