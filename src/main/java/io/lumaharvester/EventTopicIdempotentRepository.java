@@ -77,9 +77,7 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumer = new KafkaConsumer<>(props);
-        List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                .map(p -> new TopicPartition(topic, p.partition()))
-                .toList();
+        List<TopicPartition> partitions = partitions();
         consumer.assign(partitions);
         long since = System.currentTimeMillis() - lookbackMs;
         Map<TopicPartition, OffsetAndTimestamp> starts = consumer.offsetsForTimes(
@@ -103,6 +101,25 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
         follower.setDaemon(true);
         follower.start();
         started.await(10, TimeUnit.SECONDS);
+    }
+
+    /** The topic's partitions; a topic the broker creates on first use may take a moment to have them. */
+    private List<TopicPartition> partitions() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
+            if (!partitions.isEmpty()) {
+                return partitions;
+            }
+            if (System.nanoTime() > deadline) {
+                consumer.close();
+                throw new IllegalStateException("the topic " + topic + " has no partitions: create it (see README, "
+                        + "Operations)");
+            }
+            Thread.sleep(200);
+        }
     }
 
     private void follow(CountDownLatch started) {

@@ -3,6 +3,7 @@ package io.lumaharvester;
 import java.net.URI;
 import java.time.Clock;
 
+import org.apache.camel.BeanInject;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.Configuration;
@@ -32,12 +33,9 @@ public class HarvesterBeans implements CamelConfiguration {
     }
 
     @BindToRegistry("generationReader")
-    public GenerationReader generationReader(@PropertyInject("luma.poll.interval-ms") long intervalMs,
-            @PropertyInject("luma.poll.max-head-wait-ms") long maxHeadWaitMs,
-            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
+    public GenerationReader generationReader(@BeanInject("pollSchedule") PollSchedule schedule,
             @PropertyInject("luma.poll.not-found-confirmations") int notFoundConfirmations) {
-        return new GenerationReader(pollSchedule(intervalMs, maxHeadWaitMs, maxBackoffMs), notFoundConfirmations,
-                apiAccess);
+        return new GenerationReader(schedule, notFoundConfirmations, apiAccess);
     }
 
     /** A readiness check: DOWN while the API refuses the token. */
@@ -47,11 +45,9 @@ public class HarvesterBeans implements CamelConfiguration {
     }
 
     @BindToRegistry("taskRecovery")
-    public TaskRecovery taskRecovery(@PropertyInject("luma.poll.interval-ms") long intervalMs,
-            @PropertyInject("luma.poll.max-head-wait-ms") long maxHeadWaitMs,
-            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
+    public TaskRecovery taskRecovery(@BeanInject("pollSchedule") PollSchedule schedule,
             @PropertyInject("luma.media.max-attempts") int maxMediaAttempts) {
-        return new TaskRecovery(pollSchedule(intervalMs, maxHeadWaitMs, maxBackoffMs), maxMediaAttempts);
+        return new TaskRecovery(schedule, maxMediaAttempts);
     }
 
     @BindToRegistry("harvestPlan")
