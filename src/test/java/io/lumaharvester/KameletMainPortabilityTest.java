@@ -1,0 +1,50 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lumaharvester.dev.LumaApiStandIn;
+import io.lumaharvester.dev.StandIns;
+import org.apache.camel.main.KameletMain;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The route files run unmodified on Camel's own runtime for YAML routes (KameletMain, the engine behind
+ * {@code camel run} and Camel K), with only application.properties and the beans on the classpath.
+ */
+class KameletMainPortabilityTest {
+
+    @Test
+    void theRouteFilesRunUnmodifiedUnderKameletMain() throws Exception {
+        StandIns standIns = StandIns.shared();
+        Map<String, String> props = new HashMap<>(standIns.properties("kamelet-main"));
+        props.put("luma.poll.interval-ms", "200");
+        // the files in routes/ themselves, not the copies packaged into target/classes
+        props.put("camel.main.routes-include-pattern", "file:routes/*.camel.yaml");
+        String taskId = "kamelet-main-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("dreaming"), 100_000);
+
+        KameletMain main = new KameletMain("luma-harvester");
+        main.setDownload(false);
+        props.forEach(main::addOverrideProperty);
+        main.start();
+        try {
+            standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+            var events = Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(40));
+            assertThat(events).hasSize(1);
+            JsonNode event = Events.value(events.get(0));
+            Events.assertValidEvent(event);
+            assertThat(event.get("status").asText()).isEqualTo("completed");
+            assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))
+                    .isEqualTo(media.byRole().get("video").sha256());
+        } finally {
+            main.stop();
+        }
+    }
+}
