@@ -3,6 +3,10 @@ package io.lumaharvester;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -83,6 +87,12 @@ class ProviderFaultsTest {
                 .findFirst().orElseThrow().getState();
     }
 
+    private static HttpResponse<String> readiness() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + harvester.setting("luma.http.port") + "/observe/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
     void aRefusedTokenTurnsReadinessDownUntilTheApiAcceptsItAgain() throws Exception {
         String taskId = "refused-" + UUID.randomUUID();
@@ -94,8 +104,13 @@ class ProviderFaultsTest {
 
         Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
                 .until(() -> apiAccess() == HealthCheck.State.DOWN);
+        HttpResponse<String> ready = readiness();
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(ready.body()).contains("luma-api-access").contains("luma.api.token");
+
         Events.awaitEvents(standIns, harvester.setting("luma.topic.events"), taskId, Duration.ofSeconds(20));
         assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
+        assertThat(readiness().statusCode()).isEqualTo(200);
     }
 
     @ParameterizedTest(name = "{0}")

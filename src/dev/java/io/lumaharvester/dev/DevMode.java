@@ -39,6 +39,7 @@ public final class DevMode {
         StandIns standIns = StandIns.start(s3Dir, Integer.getInteger("luma.dev.s3-port", 0));
         Map<String, String> props = new LinkedHashMap<>(standIns.properties("luma"));
         props.put("luma.poll.interval-ms", System.getProperty("luma.poll.interval-ms", "1000"));
+        props.put("luma.http.port", System.getProperty("luma.http.port", "8080"));
         Map<String, String> tasks = Map.copyOf(props);
 
         Main main = new Main();

@@ -74,6 +74,7 @@ public final class StandIns implements AutoCloseable {
         props.put("luma.media.allowed-schemes", "http");
         props.put("s3.endpoint", s3.endpoint());
         props.put("s3.bucket", BUCKET);
+        props.put("luma.http.port", String.valueOf(freePort()));
         return props;
     }
 
@@ -95,6 +96,12 @@ public final class StandIns implements AutoCloseable {
             closer.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
         }
     }
 
