@@ -85,6 +85,10 @@ class HarvestEndToEndTest {
             assertThat(asset.get("content_type").asText()).isEqualTo(served.contentType());
             assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, keyByRole.get(role)))
                     .isEqualTo(served.sha256());
+            try (var s3 = standIns.s3.client()) {
+                assertThat(s3.headObject(b -> b.bucket(StandIns.BUCKET).key(keyByRole.get(role))).contentType())
+                        .isEqualTo(served.contentType());
+            }
         }
         JsonNode video = assets.get(0);
         assertThat(video.get("roles")).extracting(JsonNode::asText)
