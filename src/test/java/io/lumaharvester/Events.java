@@ -63,6 +63,15 @@ final class Events {
         return found.get();
     }
 
+    /** The one event for {@code taskId}, once it is there; it must be the only one and valid against the schema. */
+    static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(StandIns standIns, String topic, String taskId,
+            Duration within) throws Exception {
+        List<ConsumerRecord<byte[], byte[]>> events = awaitEvents(standIns, topic, taskId, within);
+        assertThat(events).as("events for %s", taskId).hasSize(1);
+        assertValidEvent(value(events.get(0)));
+        return events.get(0);
+    }
+
     static List<ConsumerRecord<byte[], byte[]>> forKey(List<ConsumerRecord<byte[], byte[]>> records, String key) {
         return records.stream()
                 .filter(r -> r.key() != null && key.equals(new String(r.key(), StandardCharsets.UTF_8)))

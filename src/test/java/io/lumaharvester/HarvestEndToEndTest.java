@@ -1,14 +1,11 @@
 package io.lumaharvester;
 
-import static io.lumaharvester.Events.assertValidEvent;
-import static io.lumaharvester.Events.awaitEvents;
 import static io.lumaharvester.Events.header;
 import static io.lumaharvester.Events.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -45,11 +42,8 @@ class HarvestEndToEndTest {
         standIns.kafka.send(harvester.setting("luma.topic.tasks"), value);
     }
 
-    private ConsumerRecord<byte[], byte[]> onlyEvent(String taskId) {
-        List<ConsumerRecord<byte[], byte[]>> events = awaitEvents(standIns, harvester.setting("luma.topic.events"), taskId,
-                WITHIN);
-        assertThat(events).as("events for %s", taskId).hasSize(1);
-        return events.get(0);
+    private ConsumerRecord<byte[], byte[]> onlyEvent(String taskId) throws Exception {
+        return Events.awaitOnlyEvent(standIns, harvester.setting("luma.topic.events"), taskId, WITHIN);
     }
 
     @Test
@@ -61,7 +55,6 @@ class HarvestEndToEndTest {
 
         ConsumerRecord<byte[], byte[]> record = onlyEvent(taskId);
         JsonNode event = value(record);
-        assertValidEvent(event);
         assertThat(event.get("status").asText()).isEqualTo("completed");
         assertThat(event.get("state").asText()).isEqualTo("completed");
         assertThat(event.get("polls").asInt()).isEqualTo(3);
@@ -117,7 +110,6 @@ class HarvestEndToEndTest {
 
         ConsumerRecord<byte[], byte[]> record = onlyEvent(taskId);
         JsonNode event = value(record);
-        assertValidEvent(event);
         assertThat(event.get("status").asText()).isEqualTo("failed");
         assertThat(event.get("state").asText()).isEqualTo("failed");
         assertThat(event.get("metadata").size()).isZero();
@@ -133,7 +125,6 @@ class HarvestEndToEndTest {
         submit(taskId);
 
         JsonNode event = value(onlyEvent(taskId));
-        assertValidEvent(event);
         assertThat(event.at("/failure/reason").asText()).isEqualTo("not_found");
         assertThat(standIns.api.requestsFor(taskId)).hasSize(2);
     }
@@ -145,7 +136,6 @@ class HarvestEndToEndTest {
         submit(taskId);
 
         JsonNode event = value(onlyEvent(taskId));
-        assertValidEvent(event);
         assertThat(event.at("/failure/reason").asText()).isEqualTo("timeout");
         assertThat(event.get("state").asText()).isEqualTo("processing");
         assertThat(event.get("polls").asInt()).isGreaterThan(3);
@@ -162,7 +152,6 @@ class HarvestEndToEndTest {
         submit(taskId);
 
         JsonNode event = value(onlyEvent(taskId));
-        assertValidEvent(event);
         assertThat(event.at("/failure/reason").asText()).isEqualTo("media_rejected");
         assertThat(event.at("/failure/detail").asText()).contains("127.0.0.2").contains("scheme 'file'");
         media.urlByRole().values().forEach(url ->

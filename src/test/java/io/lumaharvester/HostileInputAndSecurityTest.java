@@ -6,7 +6,6 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,9 +41,8 @@ class HostileInputAndSecurityTest {
     }
 
     private JsonNode onlyEvent(String taskId) throws Exception {
-        var events = Events.awaitEvents(standIns, topic("luma.topic.events"), taskId, Duration.ofSeconds(40));
-        assertThat(events).hasSize(1);
-        return Events.value(events.get(0));
+        return Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topic.events"), taskId,
+                Duration.ofSeconds(40)));
     }
 
     @Test

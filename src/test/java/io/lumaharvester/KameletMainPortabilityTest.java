@@ -36,10 +36,8 @@ class KameletMainPortabilityTest {
         main.start();
         try {
             standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
-            var events = Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(40));
-            assertThat(events).hasSize(1);
-            JsonNode event = Events.value(events.get(0));
-            Events.assertValidEvent(event);
+            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, props.get("luma.topic.events"), taskId,
+                    Duration.ofSeconds(40)));
             assertThat(event.get("status").asText()).isEqualTo("completed");
             assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))
                     .isEqualTo(media.byRole().get("video").sha256());

@@ -3,7 +3,6 @@ package io.lumaharvester;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -79,10 +78,8 @@ class MediaFaultsTest {
         }
         standIns.kafka.send(harvester.setting("luma.topic.tasks"), taskId);
 
-        var events = Events.awaitEvents(standIns, harvester.setting("luma.topic.events"), taskId, Duration.ofSeconds(60));
-        assertThat(events).hasSize(1);
-        JsonNode event = Events.value(events.get(0));
-        Events.assertValidEvent(event);
+        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topic.events"), taskId,
+                Duration.ofSeconds(60)));
         String status = outcome.equals("completed") ? "completed" : "failed";
         assertThat(event.get("status").asText()).isEqualTo(status);
         assertThat(standIns.cdn.hits(videoPath)).isEqualTo(videoFetches);

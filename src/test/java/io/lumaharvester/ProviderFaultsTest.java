@@ -9,7 +9,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -127,10 +126,8 @@ class ProviderFaultsTest {
         standIns.api.answer(taskId, answers);
         standIns.kafka.send(harvester.setting("luma.topic.tasks"), taskId);
 
-        var events = Events.awaitEvents(standIns, harvester.setting("luma.topic.events"), taskId, Duration.ofSeconds(40));
-        assertThat(events).hasSize(1);
-        JsonNode event = Events.value(events.get(0));
-        Events.assertValidEvent(event);
+        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topic.events"), taskId,
+                Duration.ofSeconds(40)));
         assertThat(event.get("status").asText()).isEqualTo("completed");
         assertThat(event.get("polls").asInt()).isEqualTo(times + 1);
 
