@@ -26,7 +26,7 @@ class PollLoopRestartTest {
         props.put("luma.poll.interval-ms", "300");
         String taskId = "restart-" + UUID.randomUUID();
         List<String> running = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 12; i++) {
             running.add(i % 2 == 0 ? "queued" : "dreaming");
         }
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, running, 500_000);
