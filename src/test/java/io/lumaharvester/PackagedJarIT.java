@@ -58,6 +58,34 @@ class PackagedJarIT {
         }
     }
 
+    /** How the Kubernetes Deployment applies its ConfigMap: a file named by CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION. */
+    @Test
+    void anApplicationPropertiesFileOutsideTheJarReplacesTheOneInside() throws Exception {
+        StandIns standIns = StandIns.shared();
+        Map<String, String> settings = standIns.properties("jar-configmap");
+        Path dir = Files.createDirectories(Path.of("target", "it", "configmap"));
+        Path properties = dir.resolve("application.properties");
+        Files.writeString(properties, Files.readString(Path.of("application.properties"))
+                .replace("s3.key-prefix=luma/", "s3.key-prefix=from-configmap/"));
+        String taskId = "jar-configmap-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of(), 10_000);
+        Path log = dir.resolve("configmap.log");
+        Files.deleteIfExists(log);
+
+        try (HarvesterProcess app = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of(), settings,
+                Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY,
+                        "CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION", "file:" + properties.toAbsolutePath()),
+                log)) {
+            standIns.kafka.send(settings.get("luma.topic.tasks"), taskId);
+            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, settings.get("luma.topic.events"), taskId,
+                    Duration.ofMinutes(2)));
+            assertThat(event.at("/assets/0/key").asText()).as(app.output())
+                    .isEqualTo("from-configmap/" + taskId + "/video.mp4");
+            assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "from-configmap/" + taskId + "/video.mp4"))
+                    .isEqualTo(media.byRole().get("video").sha256());
+        }
+    }
+
     @Test
     void withoutATokenTheJarRefusesToStartAndSaysWhy() throws Exception {
         StandIns standIns = StandIns.shared();
