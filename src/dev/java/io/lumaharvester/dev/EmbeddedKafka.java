@@ -19,6 +19,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.Exit;
 
 /** A real Kafka broker (KRaft, one combined node) in this JVM: Apache Kafka's own test kit. */
 public final class EmbeddedKafka implements AutoCloseable {
@@ -30,6 +31,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     public static EmbeddedKafka start() throws Exception {
+        // A broker in this JVM must never end it: Kafka halts its process on fatal errors, for example when a log
+        // directory disappears during shutdown, and that would end a test JVM (or dev mode) with a non-zero code.
+        Exit.setHaltProcedure((status, message) ->
+                System.err.println("embedded Kafka asked to halt the JVM (" + status + "): " + message));
+        Exit.setExitProcedure((status, message) ->
+                System.err.println("embedded Kafka asked to exit the JVM (" + status + "): " + message));
         KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
                 .setCombined(true)
                 .setNumBrokerNodes(1)
