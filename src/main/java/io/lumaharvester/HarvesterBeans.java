@@ -50,24 +50,26 @@ public class HarvesterBeans implements CamelConfiguration {
         return new TaskRecovery(schedule, maxMediaAttempts);
     }
 
-    @BindToRegistry("harvestPlan")
-    public HarvestPlan harvestPlan(@PropertyInject("luma.media.allowed-hosts") String allowedHosts,
+    @BindToRegistry("mediaPolicy")
+    public MediaPolicy mediaPolicy(@PropertyInject("luma.media.allowed-hosts") String allowedHosts,
             @PropertyInject("luma.media.allowed-schemes") String allowedSchemes) {
-        return new HarvestPlan(new ArtifactSplitter(), new MediaPolicy(allowedHosts, allowedSchemes));
+        return new MediaPolicy(allowedHosts, allowedSchemes);
+    }
+
+    @BindToRegistry("harvestPlan")
+    public HarvestPlan harvestPlan(@BeanInject("mediaPolicy") MediaPolicy policy) {
+        return new HarvestPlan(new ArtifactSplitter(), policy);
     }
 
     @BindToRegistry("mediaTransfer")
     public MediaTransfer mediaTransfer(@PropertyInject("s3.key-prefix") String keyPrefix,
-            @PropertyInject("s3.bucket") String bucket,
-            @PropertyInject("luma.media.allowed-hosts") String allowedHosts,
-            @PropertyInject("luma.media.allowed-schemes") String allowedSchemes) {
-        return new MediaTransfer(new MediaNaming(keyPrefix), new MediaPolicy(allowedHosts, allowedSchemes), bucket);
+            @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy) {
+        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket);
     }
 
     @BindToRegistry("mediaRedirects")
-    public MediaRedirects mediaRedirects(@PropertyInject("luma.media.allowed-hosts") String allowedHosts,
-            @PropertyInject("luma.media.allowed-schemes") String allowedSchemes) {
-        return new MediaRedirects(new MediaPolicy(allowedHosts, allowedSchemes));
+    public MediaRedirects mediaRedirects(@BeanInject("mediaPolicy") MediaPolicy policy) {
+        return new MediaRedirects(policy);
     }
 
     @BindToRegistry("generationEvents")
