@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,10 +28,9 @@ class BrokerRestartIT {
     void tasksInFlightWhileTheBrokerRestartsAllEndOnce() throws Exception {
         StandIns standIns = StandIns.shared();
         try (ChildKafka broker = ChildKafka.start(Path.of("target", "it", "broker-" + UUID.randomUUID()))) {
-            Map<String, String> props = new HashMap<>(StandIns.topics("restart-broker"));
-            props.putAll(standIns.properties("restart-broker"));
-            props.put("kafka.brokers", broker.bootstrapServers());
-            props.put("luma.poll.interval-ms", "300");
+            Map<String, String> props = standIns.properties("restart-broker", Map.of(
+                    "kafka.brokers", broker.bootstrapServers(),
+                    "luma.poll.interval-ms", "300"));
             EmbeddedKafka.createTopics(broker.bootstrapServers(), StandIns.topics("restart-broker").values()
                     .stream().collect(Collectors.toMap(t -> t, t -> 2)));
             String run = UUID.randomUUID().toString().substring(0, 8);

@@ -30,11 +30,11 @@ class CrashRecoveryIT {
     @Test
     void afterKill9AndARestartEveryTaskHasExactlyOneEventAndIntactObjects() throws Exception {
         StandIns standIns = StandIns.shared();
-        Map<String, String> settings = new HashMap<>(standIns.properties("crash"));
-        settings.put("luma.poll.interval-ms", "300");
-        settings.put("luma.poll.max-head-wait-ms", "1000");
-        settings.put("luma.poll.consumers", "2");
-        settings.put("luma.media.consumers", "2");
+        Map<String, String> settings = standIns.properties("crash", Map.of(
+                "luma.poll.interval-ms", "300",
+                "luma.poll.max-head-wait-ms", "1000",
+                "luma.poll.consumers", "2",
+                "luma.media.consumers", "2"));
         Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY,
                 "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY);
         Path logs = Files.createDirectories(Path.of("target", "it"));

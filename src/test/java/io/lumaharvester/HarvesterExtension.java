@@ -1,6 +1,5 @@
 package io.lumaharvester;
 
-import java.util.HashMap;
 import java.util.Map;
 
 import io.lumaharvester.dev.HarvesterApp;
@@ -29,8 +28,7 @@ final class HarvesterExtension implements BeforeAllCallback, AfterAllCallback {
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         standIns = StandIns.shared();
-        props = new HashMap<>(standIns.properties(prefix));
-        props.putAll(overrides);
+        props = standIns.properties(prefix, overrides);
         app = HarvesterApp.start(props);
     }
 

@@ -3,7 +3,6 @@ package io.lumaharvester;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -23,10 +22,10 @@ class KameletMainPortabilityTest {
     @Test
     void theRouteFilesRunUnmodifiedUnderKameletMain() throws Exception {
         StandIns standIns = StandIns.shared();
-        Map<String, String> props = new HashMap<>(standIns.properties("kamelet-main"));
-        props.put("luma.poll.interval-ms", "200");
-        // the files in routes/ themselves, not the copies packaged into target/classes
-        props.put("camel.main.routes-include-pattern", "file:routes/*.camel.yaml");
+        Map<String, String> props = standIns.properties("kamelet-main", Map.of(
+                "luma.poll.interval-ms", "200",
+                // the files in routes/ themselves, not the copies packaged into target/classes
+                "camel.main.routes-include-pattern", "file:routes/*.camel.yaml"));
         String taskId = "kamelet-main-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("dreaming"), 100_000);
 

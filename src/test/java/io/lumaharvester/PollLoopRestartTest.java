@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -22,8 +21,7 @@ class PollLoopRestartTest {
     @Test
     void aTaskWaitingInThePollLoopCompletesExactlyOnceAfterARestart() throws Exception {
         StandIns standIns = StandIns.shared();
-        Map<String, String> props = new HashMap<>(standIns.properties("restart"));
-        props.put("luma.poll.interval-ms", "300");
+        Map<String, String> props = standIns.properties("restart", Map.of("luma.poll.interval-ms", "300"));
         String taskId = "restart-" + UUID.randomUUID();
         List<String> running = new ArrayList<>();
         for (int i = 0; i < 12; i++) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,11 +25,11 @@ class StorageOutageTest {
     @Test
     void tasksCaughtByA30SecondS3OutageAllCompleteAfterIt() throws Exception {
         StandIns standIns = StandIns.shared();
-        Map<String, String> props = new HashMap<>(standIns.properties("outage"));
-        props.put("luma.poll.interval-ms", "200");
-        props.put("luma.poll.max-backoff-ms", "3000");
-        props.put("luma.media.max-attempts", "2");
-        props.put("s3.multipart.part-size-bytes", String.valueOf(5 * MB));
+        Map<String, String> props = standIns.properties("outage", Map.of(
+                "luma.poll.interval-ms", "200",
+                "luma.poll.max-backoff-ms", "3000",
+                "luma.media.max-attempts", "2",
+                "s3.multipart.part-size-bytes", String.valueOf(5 * MB)));
         String run = UUID.randomUUID().toString().substring(0, 8);
         Map<String, LumaApiStandIn.ServedMedia> served = new LinkedHashMap<>();
         for (int i = 0; i < 30; i++) {

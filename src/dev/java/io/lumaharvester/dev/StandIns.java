@@ -105,6 +105,13 @@ public final class StandIns implements AutoCloseable {
         }
     }
 
+    /** {@link #properties(String)} with some settings changed. */
+    public Map<String, String> properties(String prefix, Map<String, String> overrides) throws Exception {
+        Map<String, String> props = properties(prefix);
+        props.putAll(overrides);
+        return props;
+    }
+
     @Override
     public void close() throws Exception {
         api.close();
