@@ -2,6 +2,7 @@ package io.lumaharvester;
 
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -22,4 +23,10 @@ public record GenerationEvent(
 
     public static final String COMPLETED = "completed";
     public static final String FAILED = "failed";
+
+    /** The failure's reason code, or {@code none} for a completed task: a log field and a metric tag. */
+    @JsonIgnore
+    public String reason() {
+        return failure == null ? "none" : failure.reason();
+    }
 }

@@ -2,12 +2,18 @@ package io.lumaharvester;
 
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.BeanInject;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
 import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
+import org.apache.camel.component.micrometer.MicrometerConstants;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -42,6 +48,40 @@ public class HarvesterBeans implements CamelConfiguration {
     @BindToRegistry("lumaApiAccess")
     public LumaApiAccessCheck lumaApiAccess() {
         return apiAccess;
+    }
+
+    /** A readiness check: DOWN while no Kafka broker answers. */
+    @BindToRegistry("kafkaAccess")
+    public KafkaAccessCheck kafkaAccess(@PropertyInject("kafka.brokers") String brokers,
+            @PropertyInject("luma.health.timeout-ms") int timeoutMs) {
+        return new KafkaAccessCheck(brokers, timeoutMs);
+    }
+
+    /** A readiness check: DOWN while the media bucket cannot be reached. */
+    @BindToRegistry("s3Access")
+    public StorageAccessCheck s3Access(@BeanInject("s3Client") S3Client s3, @PropertyInject("s3.bucket") String bucket,
+            @PropertyInject("luma.health.timeout-ms") int timeoutMs) {
+        return new StorageAccessCheck(s3, bucket, Duration.ofMillis(timeoutMs));
+    }
+
+    /** Tasks in flight and task duration; a task unseen for longer than any wait between its steps is forgotten. */
+    @BindToRegistry("taskMetrics")
+    public TaskMetrics taskMetrics(CamelContext context, @PropertyInject("luma.poll.interval-ms") long intervalMs,
+            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
+            @PropertyInject("luma.media.max-transfer-ms") long maxTransferMs) {
+        return new TaskMetrics(meterRegistry(context), clock,
+                Duration.ofMillis(Math.max(maxBackoffMs, maxTransferMs) + 2 * intervalMs));
+    }
+
+    /** camel-micrometer's registry, which /observe/metrics serves; bound here if Camel has not bound it yet. */
+    private static MeterRegistry meterRegistry(CamelContext context) {
+        MeterRegistry registry = context.getRegistry()
+                .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
+        if (registry == null) {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            context.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
+        }
+        return registry;
     }
 
     @BindToRegistry("taskRecovery")

@@ -50,8 +50,12 @@ class BrokerRestartIT {
                 }
                 Awaitility.await().atMost(Duration.ofSeconds(60))
                         .until(() -> TopicReader.readAll(broker.bootstrapServers(), events).size() >= 5);
+                String port = props.get("luma.http.port");
+                assertThat(Probes.readiness(port).statusCode()).isEqualTo(200);
                 broker.stop();
+                Probes.awaitNotReady(port, "kafka-access");
                 broker.restart();
+                Probes.awaitReady(port);
                 Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
                         .until(() -> byTask(broker, events).keySet().containsAll(served.keySet()));
             }

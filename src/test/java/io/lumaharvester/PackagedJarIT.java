@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -14,6 +15,7 @@ import io.lumaharvester.dev.EmbeddedS3;
 import io.lumaharvester.dev.HarvesterProcess;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -84,6 +86,49 @@ class PackagedJarIT {
             assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "from-configmap/" + taskId + "/video.mp4"))
                     .isEqualTo(media.byRole().get("video").sha256());
         }
+    }
+
+    /** For log pipelines: LUMA_LOG_FORMAT=json makes every line a JSON object, the task's lines carry its id. */
+    @Test
+    void withJsonLogsEveryLineIsJsonAndEachTransitionCarriesTheTaskId() throws Exception {
+        StandIns standIns = StandIns.shared();
+        Map<String, String> settings = standIns.properties("jar-json-logs");
+        String taskId = "jar-json-" + UUID.randomUUID();
+        standIns.api.completesAfter(taskId, List.of("dreaming"), 10_000);
+        Path log = Files.createDirectories(Path.of("target", "it")).resolve("json-logs.log");
+        Files.deleteIfExists(log);
+
+        List<JsonNode> lines = new ArrayList<>();
+        try (HarvesterProcess app = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of(), settings,
+                Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY,
+                        "LUMA_LOG_FORMAT", "json"),
+                log)) {
+            standIns.kafka.send(settings.get("luma.topic.tasks"), taskId);
+            Events.awaitOnlyEvent(standIns, settings.get("luma.topic.events"), taskId, Duration.ofMinutes(2));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> app.output().contains("event sent"));
+            for (String line : app.output().split("\n")) {
+                if (!line.isBlank()) {
+                    lines.add(Events.JSON.readTree(line));
+                }
+            }
+            assertThat(app.output()).doesNotContain(StandIns.TOKEN);
+        }
+        List<String> transitions = lines.stream()
+                .filter(line -> line.path("log.logger").asText().equals("io.lumaharvester.tasks"))
+                .filter(line -> line.path("lumaTaskId").asText().equals(taskId))
+                .map(line -> line.path("message").asText())
+                .toList();
+        assertThat(transitions).as("the task's lines, in order").satisfiesExactly(
+                accepted -> assertThat(accepted).endsWith(": accepted"),
+                running -> assertThat(running).contains("polled (HTTP 200, state dreaming), running"),
+                completed -> assertThat(completed).contains("polled (HTTP 200, state completed), completed"),
+                upload -> assertThat(upload).contains("uploaded luma/" + taskId + "/"),
+                upload -> assertThat(upload).contains("uploaded luma/" + taskId + "/"),
+                upload -> assertThat(upload).contains("uploaded luma/" + taskId + "/"),
+                sent -> assertThat(sent).contains("completed (reason none), event sent"));
+        assertThat(transitions).anySatisfy(upload -> assertThat(upload)
+                .contains("uploaded luma/" + taskId + "/video.mp4 (10000 bytes)"));
+        assertThat(lines).allSatisfy(line -> assertThat(line.has("@timestamp") && line.has("log.level")).isTrue());
     }
 
     @Test

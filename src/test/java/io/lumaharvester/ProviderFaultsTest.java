@@ -3,9 +3,6 @@ package io.lumaharvester;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,9 +84,7 @@ class ProviderFaultsTest {
     }
 
     private static HttpResponse<String> readiness() throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                + harvester.setting("luma.http.port") + "/observe/health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return Probes.readiness(harvester.setting("luma.http.port"));
     }
 
     @Test

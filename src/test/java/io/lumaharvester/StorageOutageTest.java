@@ -49,9 +49,12 @@ class StorageOutageTest {
             }
             Awaitility.await().atMost(Duration.ofSeconds(60))
                     .until(() -> Events.records(standIns, events).size() >= 3);
+            String port = props.get("luma.http.port");
+            assertThat(Probes.readiness(port).statusCode()).isEqualTo(200);
             standIns.s3.stop();
             long down = System.nanoTime();
             try {
+                Probes.awaitNotReady(port, "s3-access");
                 for (String taskId : ids.subList(20, 30)) {
                     standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
                 }
@@ -62,6 +65,7 @@ class StorageOutageTest {
             } finally {
                 standIns.s3.restart();
             }
+            Probes.awaitReady(port);
             Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
                     .until(() -> ids.stream().allMatch(id -> !Events.forKey(Events.records(standIns, events), id)
                             .isEmpty()));

@@ -1,0 +1,90 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.http.Fault;
+import io.lumaharvester.dev.LumaApiStandIn;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+
+/** The Prometheus scrape after a run agrees with what happened: polls, uploads, finished tasks, tasks in flight. */
+class MetricsTest {
+
+    @RegisterExtension
+    static final HarvesterExtension harvester = new HarvesterExtension("metrics", Map.of(
+            "luma.poll.interval-ms", "200",
+            "luma.poll.max-backoff-ms", "1000"));
+
+    @Test
+    void theScrapeCountsWhatHappenedToEachTask() throws Exception {
+        var standIns = harvester.standIns();
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        // two running polls, then completed
+        String slow = "metrics-slow-" + run;
+        standIns.api.completesAfter(slow, List.of("pending", "processing"), 300_000);
+        // one running poll, then failed at the provider
+        String refused = "metrics-failed-" + run;
+        standIns.api.answer(refused, List.of(LumaApiStandIn.json(LumaApiStandIn.runningBody(refused, "dreaming")),
+                LumaApiStandIn.json(LumaApiStandIn.failedBody(refused, "the prompt was refused"))));
+        // a poll without an answer (connection reset), then completed
+        String reset = "metrics-reset-" + run;
+        LumaApiStandIn.ServedMedia resetMedia = standIns.api.completedMedia(reset, 200_000);
+        standIns.api.answer(reset, List.of(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER),
+                LumaApiStandIn.json(LumaApiStandIn.completedBody(resetMedia))));
+        // never finishes while the test runs
+        String waiting = "metrics-waiting-" + run;
+        standIns.api.answer(waiting, List.of(LumaApiStandIn.json(LumaApiStandIn.runningBody(waiting, "queued"))));
+
+        String port = harvester.setting("luma.http.port");
+        String before = Probes.scrape(port);
+        assertThat(Probes.sample(before, "luma_tasks_in_flight")).isZero();
+
+        for (String taskId : List.of(slow, refused, reset, waiting)) {
+            harvester.submit(taskId);
+        }
+        String events = harvester.setting("luma.topic.events");
+        long assets = 0;
+        long bytes = 0;
+        for (String taskId : List.of(slow, refused, reset)) {
+            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, events, taskId, Duration.ofSeconds(40)));
+            for (JsonNode asset : event.path("assets")) {
+                assets++;
+                bytes += asset.path("size").asLong();
+            }
+        }
+        assertThat(assets).as("files stored by the two completed tasks").isGreaterThanOrEqualTo(4);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            String scrape = Probes.scrape(port);
+            assertThat(Probes.sample(scrape, "luma_tasks_in_flight")).as(scrape.lines()
+                    .filter(l -> l.startsWith("luma_")).toList().toString()).isEqualTo(1.0);
+        });
+        int waitingPolls = standIns.api.requestsFor(waiting).size();
+
+        String after = Probes.scrape(port);
+        assertThat(Probes.sample(after, "luma_polls_total", "outcome=completed")).isEqualTo(2.0);
+        assertThat(Probes.sample(after, "luma_polls_total", "outcome=failed")).isEqualTo(1.0);
+        assertThat(Probes.sample(after, "luma_polls_total", "outcome=error")).isEqualTo(1.0);
+        assertThat(Probes.sample(after, "luma_polls_total", "outcome=running"))
+                .as("2 + 1 running answers, and the waiting task's polls so far")
+                .isBetween(3.0 + waitingPolls - 1, 3.0 + waitingPolls + 1);
+        assertThat(Probes.sample(after, "luma_tasks_finished_total", "status=completed", "reason=none"))
+                .isEqualTo(2.0);
+        assertThat(Probes.sample(after, "luma_tasks_finished_total", "status=failed", "reason=provider_failed"))
+                .isEqualTo(1.0);
+        assertThat(Probes.sample(after, "luma_assets_uploaded_total")).isEqualTo((double) assets);
+        assertThat(Probes.sample(after, "luma_uploaded_bytes_total")).isEqualTo((double) bytes);
+        assertThat(Probes.sample(after, "luma_task_duration_seconds_count")).isEqualTo(3.0);
+        assertThat(Probes.sample(after, "luma_task_duration_seconds_sum")).isPositive();
+        assertThat(Probes.sample(after, "luma_task_duration_seconds_bucket", "le=+Inf")).isEqualTo(3.0);
+        assertThat(after).contains("jvm_memory_used_bytes").contains("camel_exchanges_total");
+    }
+}
