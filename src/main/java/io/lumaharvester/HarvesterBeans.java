@@ -14,7 +14,9 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.component.micrometer.MicrometerConstants;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -129,13 +131,19 @@ public class HarvesterBeans implements CamelConfiguration {
         return new LumaApiAuthentication(token);
     }
 
-    /** Empty {@code s3.endpoint} means AWS; a set one means an S3-compatible store, addressed path-style. */
+    /**
+     * Empty {@code s3.endpoint} means AWS; a set one means an S3-compatible store, addressed path-style. Keys set as
+     * properties (Camel K mounts a Secret that way) win over the AWS default chain (environment, profile, role).
+     */
     @BindToRegistry("s3Client")
     public S3Client s3Client(@PropertyInject("s3.endpoint:") String endpoint,
-            @PropertyInject("s3.region") String region) {
+            @PropertyInject("s3.region") String region, @PropertyInject("s3.access-key:") String accessKey,
+            @PropertyInject("s3.secret-key:") String secretKey) {
         var builder = S3Client.builder()
                 .region(Region.of(region))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build());
+                .credentialsProvider(accessKey.isBlank() || secretKey.isBlank()
+                        ? DefaultCredentialsProvider.builder().build()
+                        : StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
         if (!endpoint.isBlank()) {
             builder.endpointOverride(URI.create(endpoint.strip())).forcePathStyle(true);
         }

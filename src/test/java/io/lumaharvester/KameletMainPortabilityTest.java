@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.lumaharvester.dev.EmbeddedS3;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.apache.camel.main.KameletMain;
@@ -25,13 +26,18 @@ class KameletMainPortabilityTest {
         Map<String, String> props = standIns.properties("kamelet-main", Map.of(
                 "luma.poll.interval-ms", "200",
                 // the files in routes/ themselves, not the copies packaged into target/classes
-                "camel.main.routes-include-pattern", "file:routes/*.camel.yaml"));
+                "camel.main.routes-include-pattern", "file:routes/*.camel.yaml",
+                // S3 keys as properties, the way Camel K mounts a Secret (the AWS chain is emptied below)
+                "s3.access-key", EmbeddedS3.ACCESS_KEY,
+                "s3.secret-key", EmbeddedS3.SECRET_KEY));
         String taskId = "kamelet-main-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("dreaming"), 100_000);
 
         KameletMain main = new KameletMain("luma-harvester");
         main.setDownload(false);
         props.forEach(main::addOverrideProperty);
+        String chainKey = System.clearProperty("aws.accessKeyId");
+        String chainSecret = System.clearProperty("aws.secretAccessKey");
         main.start();
         try {
             standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
@@ -42,6 +48,8 @@ class KameletMainPortabilityTest {
                     .isEqualTo(media.byRole().get("video").sha256());
         } finally {
             main.stop();
+            System.setProperty("aws.accessKeyId", chainKey);
+            System.setProperty("aws.secretAccessKey", chainSecret);
         }
     }
 }

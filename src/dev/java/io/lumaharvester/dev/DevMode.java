@@ -17,6 +17,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.main.BaseMainSupport;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -48,6 +51,9 @@ public final class DevMode {
             @Override
             public void afterStart(BaseMainSupport support) {
                 daemon("dev-mode", () -> demo(standIns, tasks, s3Dir));
+                MeterRegistry registry = support.getCamelContext().getRegistry()
+                        .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
+                daemon("dev-mode-progress", () -> showProgress(registry));
             }
         });
         Runtime.getRuntime().addShutdownHook(new Thread(standIns::closeWithin10Seconds));
@@ -127,7 +133,6 @@ public final class DevMode {
                         say("  " + id + " failed: " + event.path("failure"));
                     }
                     demo.remove(id);
-                    say("progress: " + completed + " completed, " + failed + " failed, " + bytes + " bytes uploaded");
                     if (demo.isEmpty() && !summarised) {
                         summarised = true;
                         say("demo done: " + completed + " completed, " + failed + " failed, " + bytes
@@ -138,6 +143,32 @@ public final class DevMode {
         } catch (Exception e) {
             say("stopped watching events: " + e);
         }
+    }
+
+    /** A line each second while anything changes, read from the same meters that /observe/metrics serves. */
+    private static void showProgress(MeterRegistry registry) {
+        String last = "";
+        try {
+            while (true) {
+                Thread.sleep(1000);
+                String now = "progress: " + (long) registry.get("luma.tasks.in.flight").gauge().value()
+                        + " in flight, " + (long) finished(registry, "completed") + " completed, "
+                        + (long) finished(registry, "failed") + " failed, "
+                        + (long) registry.find("luma.uploaded.bytes").counters().stream()
+                                .mapToDouble(Counter::count).sum() + " bytes uploaded";
+                if (!now.equals(last)) {
+                    say(now);
+                    last = now;
+                }
+            }
+        } catch (Exception e) {
+            say("stopped showing progress: " + e);
+        }
+    }
+
+    private static double finished(MeterRegistry registry, String status) {
+        return registry.find("luma.tasks.finished").tag("status", status).counters().stream()
+                .mapToDouble(Counter::count).sum();
     }
 
     private static void daemon(String name, Runnable body) {
