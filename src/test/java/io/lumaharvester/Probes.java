@@ -34,7 +34,8 @@ final class Probes {
 
     /** Waits until readiness answers 503 and names {@code check} as DOWN. */
     static void awaitNotReady(String port, String check) {
-        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+                .untilAsserted(() -> {
             HttpResponse<String> ready = readiness(port);
             assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
             assertThat(ready.body()).contains(check);
@@ -42,7 +43,8 @@ final class Probes {
     }
 
     static void awaitReady(String port) {
-        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+                .untilAsserted(() -> {
             HttpResponse<String> ready = readiness(port);
             assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
         });
