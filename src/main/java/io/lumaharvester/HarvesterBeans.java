@@ -7,6 +7,7 @@ import java.time.Duration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.VertxOptions;
 import org.apache.camel.BeanInject;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
@@ -84,6 +85,15 @@ public class HarvesterBeans implements CamelConfiguration {
             context.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
         }
         return registry;
+    }
+
+    /**
+     * The management server (probes, metrics) answers a few requests a minute: one event loop and two workers, not
+     * Vert.x's default of twenty worker threads.
+     */
+    @BindToRegistry("managementServerOptions")
+    public VertxOptions managementServerOptions() {
+        return new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2).setInternalBlockingPoolSize(2);
     }
 
     @BindToRegistry("taskRecovery")

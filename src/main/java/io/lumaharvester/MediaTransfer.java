@@ -45,7 +45,6 @@ public class MediaTransfer {
         exchange.setProperty(ASSET, asset);
         Message message = exchange.getMessage();
         message.setHeader(Exchange.HTTP_URI, asset.sourceUrl());
-        message.setHeader(Exchange.HTTP_METHOD, "GET");
         message.setBody(null);
     }
 

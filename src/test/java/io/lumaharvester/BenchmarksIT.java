@@ -65,9 +65,12 @@ class BenchmarksIT {
             long naiveWindowMs, int streamTasks, long streamBytes, long bigBytes) {
     }
 
-    private static final Scale SCALE = "full".equals(System.getProperty("bench.scale"))
-            ? new Scale("full", 10_000, 60_000, 5_000, 8, 32, 240_000, 20, 200 * MB, 1024 * MB)
-            : new Scale("smoke", 40, 3_000, 1_000, 2, 8, 20_000, 2, 20 * MB, 60 * MB);
+    private static final Scale SCALE = switch (System.getProperty("bench.scale", "smoke")) {
+        case "full" -> new Scale("full", 10_000, 60_000, 5_000, 8, 32, 240_000, 20, 200 * MB, 1024 * MB);
+        // for profiling: -Dbench.scale=medium -Dbench.harvester-jvm-options=-XX:StartFlightRecording=...
+        case "medium" -> new Scale("medium", 2_000, 20_000, 5_000, 8, 32, 60_000, 5, 200 * MB, 400 * MB);
+        default -> new Scale("smoke", 40, 5_000, 1_000, 2, 8, 20_000, 2, 20 * MB, 60 * MB);
+    };
 
     private static final List<String[]> ROWS = new ArrayList<>();
     private static final List<String> NOTES = new ArrayList<>();
@@ -84,6 +87,7 @@ class BenchmarksIT {
         Map<String, Long> latencies;
         Sampler sampler;
         double cpuPerPollMicros;
+        double pollRate;
         long polls;
         try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000)) {
             String prefix = "bench-cap-" + run;
@@ -94,24 +98,32 @@ class BenchmarksIT {
                     "luma.api.base-url", api.baseUrl(),
                     "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
                     "luma.poll.consumers", String.valueOf(SCALE.pollConsumers()),
+                    "luma.intake.consumers", "4",
                     "luma.media.consumers", "4"));
             try (HarvesterProcess app = startJar(props, "-Xmx512m", "capacity")) {
                 String port = props.get("luma.http.port");
                 Probes.awaitReady(port);
                 sampler = Sampler.start(port);
-                double pollsBefore = Probes.sample(Probes.scrape(port), "luma_polls_total");
-                long cpuBefore = cpuMillis(app.process().pid());
                 List<String> ids = taskIds("cap-" + run, SCALE.tasks());
                 EventCollector events = EventCollector.start(standIns, props.get("luma.topic.events"));
                 long start = System.currentTimeMillis();
                 sendAll(standIns, props.get("luma.topic.tasks"), ids);
-                events.awaitAll(ids.size(), Duration.ofMillis(SCALE.generationMs() * 3 + 600_000));
-                harvesterMs = events.lastTimestamp() - start;
+                // the measurement window for cost per poll: from two poll intervals in (intake and JIT warm-up
+                // mostly done) to just before the first task can complete, the process does nothing but poll
+                Thread.sleep(Math.max(0, start + 2 * SCALE.intervalMs() - System.currentTimeMillis()));
+                long windowStart = System.currentTimeMillis();
+                double pollsBefore = Probes.sample(Probes.scrape(port), "luma_polls_total");
+                long cpuBefore = cpuMillis(app.process().pid());
+                Thread.sleep(Math.max(0, start + SCALE.generationMs() - 1000 - System.currentTimeMillis()));
                 long cpuAfter = cpuMillis(app.process().pid());
+                long windowMs = System.currentTimeMillis() - windowStart;
                 polls = (long) (Probes.sample(Probes.scrape(port), "luma_polls_total") - pollsBefore);
+                cpuPerPollMicros = (cpuAfter - cpuBefore) * 1000.0 / polls;
+                pollRate = polls * 1000.0 / windowMs;
+                events.awaitAll(ids.size(), Duration.ofMillis(SCALE.generationMs() * 3 + 900_000));
+                harvesterMs = events.lastTimestamp() - start;
                 sampler.stop();
                 events.stop();
-                cpuPerPollMicros = (cpuAfter - cpuBefore) * 1000.0 / polls;
                 latencies = new HashMap<>();
                 for (String id : ids) {
                     latencies.put(id, events.timestamp(id) - api.completedAt(id) - SCALE.intervalMs());
@@ -168,9 +180,12 @@ class BenchmarksIT {
                 sampler.maxThreads() <= 64 ? "pass" : "miss");
         row("Heap used, peak", mb(sampler.maxHeap()), "", "", "≤ 512 MB",
                 sampler.maxHeap() <= 512 * MB ? "pass" : "miss");
-        row("CPU per poll cycle (process CPU ÷ " + polls + " polls, media copies included)",
-                String.format(Locale.ROOT, "%.0f µs", cpuPerPollMicros), "", "", "≤ 300 µs",
-                cpuPerPollMicros <= 300 ? "pass" : "miss");
+        row("CPU per poll cycle (process CPU ÷ " + polls + " polls from " + 2 * SCALE.intervalMs() / 1000 + " s to "
+                + (SCALE.generationMs() - 1000) / 1000 + " s, before any media copy)", String.format(Locale.ROOT, "%.0f µs", cpuPerPollMicros), "", "",
+                "≤ 300 µs", cpuPerPollMicros <= 300 ? "pass" : "miss");
+        row("Poll rate in that window", String.format(Locale.ROOT, "%.0f polls/s", pollRate), "", "",
+                SCALE.tasks() * 1000 / SCALE.intervalMs() + " polls/s (every task every interval)",
+                pollRate >= 0.95 * SCALE.tasks() * 1000 / SCALE.intervalMs() ? "pass" : "miss");
         List<Long> sorted = latencies.values().stream().sorted().toList();
         long p50 = sorted.get(sorted.size() / 2);
         long p99 = sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1));
@@ -289,7 +304,12 @@ class BenchmarksIT {
     private static HarvesterProcess startJar(Map<String, String> props, String xmx, String name) throws Exception {
         Path log = Files.createDirectories(Path.of("target", "bench")).resolve(name + ".log");
         Files.deleteIfExists(log);
-        return HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of(xmx), props,
+        List<String> jvm = new ArrayList<>(List.of(xmx));
+        String extra = System.getProperty("bench.harvester-jvm-options", "").strip();
+        if (!extra.isEmpty()) {
+            jvm.addAll(List.of(extra.replace("{name}", name).split("\\s+")));
+        }
+        return HarvesterProcess.start(HarvesterProcess.packagedJar(), jvm, props,
                 Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY),
                 log);
     }

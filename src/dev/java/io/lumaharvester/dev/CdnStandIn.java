@@ -24,6 +24,11 @@ import com.sun.net.httpserver.HttpServer;
  */
 public final class CdnStandIn implements AutoCloseable {
 
+    static {
+        // the JDK server writes headers and body apart; with Nagle on, each answer waited ~40 ms for a delayed ACK
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     /** A file the stand-in serves: {@code size} bytes from {@code seed}. */
     public record MediaFile(String contentType, long size, long seed, boolean chunked, long truncateAfter) {
 
