@@ -301,7 +301,11 @@ class BenchmarksIT {
         return ids;
     }
 
-    private static HarvesterProcess startJar(Map<String, String> props, String xmx, String name) throws Exception {
+    private static HarvesterProcess startJar(Map<String, String> settings, String xmx, String name) throws Exception {
+        // -Dbench.set.NAME=VALUE overrides a harvester setting, for trying a tuning without editing the benchmark
+        Map<String, String> props = new HashMap<>(settings);
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.set."))
+                .forEach(k -> props.put(k.substring("bench.set.".length()), System.getProperty(k)));
         Path log = Files.createDirectories(Path.of("target", "bench")).resolve(name + ".log");
         Files.deleteIfExists(log);
         List<String> jvm = new ArrayList<>(List.of(xmx));
