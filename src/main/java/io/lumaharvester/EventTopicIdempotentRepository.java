@@ -35,29 +35,20 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
 
     private static final Logger LOG = LoggerFactory.getLogger(EventTopicIdempotentRepository.class);
 
-    private String topic;
-    private String bootstrapServers;
-    private long lookbackMs = 3_600_000;
-    private int maxCacheSize = 100_000;
+    private final String topic;
+    private final KafkaClients clients;
+    private final long lookbackMs;
+    private final int maxCacheSize;
 
     private Set<String> known;
     private KafkaConsumer<String, String> consumer;
     private Thread follower;
     private volatile boolean following;
 
-    public void setTopic(String topic) {
+    public EventTopicIdempotentRepository(String topic, KafkaClients clients, long lookbackMs, int maxCacheSize) {
         this.topic = topic;
-    }
-
-    public void setBootstrapServers(String bootstrapServers) {
-        this.bootstrapServers = bootstrapServers;
-    }
-
-    public void setLookbackMs(long lookbackMs) {
+        this.clients = clients;
         this.lookbackMs = lookbackMs;
-    }
-
-    public void setMaxCacheSize(int maxCacheSize) {
         this.maxCacheSize = maxCacheSize;
     }
 
@@ -70,8 +61,7 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
                 return size() > limit;
             }
         }));
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties props = clients.client();
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

@@ -3,6 +3,8 @@ package io.lumaharvester;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -15,6 +17,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.processor.idempotent.kafka.KafkaIdempotentRepository;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -53,11 +56,73 @@ public class HarvesterBeans implements CamelConfiguration {
         return apiAccess;
     }
 
-    /** A readiness check: DOWN while no Kafka broker answers. */
+    /** kafka.brokers and every kafka.client.* setting: what each Kafka client in the process connects with. */
+    @BindToRegistry("kafkaClients")
+    public KafkaClients kafkaClients(CamelContext context, @PropertyInject("kafka.brokers") String brokers) {
+        return KafkaClients.from(context, brokers);
+    }
+
+    /**
+     * The kafka.client.* settings, for the routes' consumers and producers (camel.component.kafka.additional-properties).
+     * Camel binds beans of JDK types before the harvester's own, so this one reads the settings itself.
+     */
+    @BindToRegistry("kafkaClientProperties")
+    public Map<String, Object> kafkaClientProperties(CamelContext context) {
+        return KafkaClients.passThrough(context);
+    }
+
+    /** A readiness check: DOWN while Kafka cannot be used (no answer, credentials refused, start waiting for it). */
     @BindToRegistry("kafkaAccess")
-    public KafkaAccessCheck kafkaAccess(@PropertyInject("kafka.brokers") String brokers,
+    public KafkaAccessCheck kafkaAccess(@BeanInject("kafkaClients") KafkaClients clients,
             @PropertyInject("luma.health.timeout-ms") int timeoutMs) {
-        return new KafkaAccessCheck(brokers, timeoutMs);
+        return new KafkaAccessCheck(clients, timeoutMs);
+    }
+
+    /**
+     * Starts the routes once Kafka accepts the harvester and every topic the routes use is there; the shared topics are
+     * created only when luma.topics.create.
+     */
+    @BindToRegistry("kafkaStartup")
+    public KafkaStartup kafkaStartup(@BeanInject("kafkaAccess") KafkaAccessCheck access,
+            @BeanInject("kafkaClients") KafkaClients clients,
+            @PropertyInject("luma.topics.tasks") String tasks, @PropertyInject("luma.topics.events") String events,
+            @PropertyInject("luma.topics.dlq") String dlq, @PropertyInject("luma.topics.polling") String polling,
+            @PropertyInject("luma.topics.harvest") String harvest,
+            @PropertyInject("luma.topics.accepted") String accepted,
+            @PropertyInject("luma.intake.consumers") int intakeConsumers,
+            @PropertyInject("luma.poll.consumers") int pollConsumers,
+            @PropertyInject("luma.media.consumers") int harvestConsumers,
+            @PropertyInject("luma.dlq.max-record-bytes") String dlqMaxRecordBytes,
+            @PropertyInject("luma.topics.create") boolean create,
+            @PropertyInject("luma.topics.partitions") int partitions,
+            @PropertyInject("luma.topics.replication-factor") int replicationFactor,
+            @PropertyInject("luma.kafka.startup-retry-ms") long retryMs) {
+        KafkaTopics topics = new KafkaTopics(List.of(
+                KafkaTopics.Topic.shared("luma.topics.tasks", tasks, intakeConsumers),
+                KafkaTopics.Topic.shared("luma.topics.events", events, 0),
+                KafkaTopics.Topic.shared("luma.topics.dlq", dlq, 0).with("max.message.bytes", dlqMaxRecordBytes),
+                KafkaTopics.Topic.internal("luma.topics.polling", polling, pollConsumers),
+                KafkaTopics.Topic.internal("luma.topics.harvest", harvest, harvestConsumers),
+                KafkaTopics.Topic.internal("luma.topics.accepted", accepted, 0).with("cleanup.policy", "compact")),
+                create, partitions, replicationFactor, clients.brokers());
+        return new KafkaStartup(access, topics, clients, retryMs);
+    }
+
+    /** Intake's record of the task ids it has started a poll loop for (a compacted topic). */
+    @BindToRegistry("acceptedTasks")
+    public KafkaIdempotentRepository acceptedTasks(@BeanInject("kafkaClients") KafkaClients clients,
+            @PropertyInject("luma.topics.accepted") String topic,
+            @PropertyInject("luma.events.dedup-cache-size") int cacheSize) {
+        return new KafkaIdempotentRepository(topic, clients.client(), clients.producer(), cacheSize, 100);
+    }
+
+    /** The ids of the tasks that have their event: read back from the events topic itself. */
+    @BindToRegistry("publishedEvents")
+    public EventTopicIdempotentRepository publishedEvents(@BeanInject("kafkaClients") KafkaClients clients,
+            @PropertyInject("luma.topics.events") String topic,
+            @PropertyInject("luma.events.dedup-lookback-ms") long lookbackMs,
+            @PropertyInject("luma.events.dedup-cache-size") int cacheSize) {
+        return new EventTopicIdempotentRepository(topic, clients, lookbackMs, cacheSize);
     }
 
     /** A readiness check: DOWN while the media bucket cannot be reached. */
@@ -74,6 +139,17 @@ public class HarvesterBeans implements CamelConfiguration {
             @PropertyInject("luma.media.max-transfer-ms") long maxTransferMs) {
         return new TaskMetrics(meterRegistry(context), clock,
                 Duration.ofMillis(Math.max(maxBackoffMs, maxTransferMs) + 2 * intervalMs));
+    }
+
+    /**
+     * Kafka is checked before any route or repository starts ({@link KafkaStartup}). camel-main picks up lifecycle
+     * strategies from the registry before it binds the beans of this class, so this one is added here.
+     */
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        KafkaStartup startup = context.getRegistry().lookupByNameAndType("kafkaStartup", KafkaStartup.class);
+        context.addLifecycleStrategy(startup);
+        context.addStartupListener(startup);
     }
 
     /** camel-micrometer's registry, which /observe/metrics serves; bound here if Camel has not bound it yet. */

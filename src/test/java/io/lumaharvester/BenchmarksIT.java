@@ -105,9 +105,9 @@ class BenchmarksIT {
                 Probes.awaitReady(port);
                 sampler = Sampler.start(port);
                 List<String> ids = taskIds("cap-" + run, SCALE.tasks());
-                EventCollector events = EventCollector.start(standIns, props.get("luma.topic.events"));
+                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
                 long start = System.currentTimeMillis();
-                sendAll(standIns, props.get("luma.topic.tasks"), ids);
+                sendAll(standIns, props.get("luma.topics.tasks"), ids);
                 // the measurement window for cost per poll: from two poll intervals in (intake and JIT warm-up
                 // mostly done) to just before the first task can complete, the process does nothing but poll
                 Thread.sleep(Math.max(0, start + 2 * SCALE.intervalMs() - System.currentTimeMillis()));
@@ -327,10 +327,10 @@ class BenchmarksIT {
             try (HarvesterProcess app = startJar(props, "-Xmx256m", name)) {
                 String port = props.get("luma.http.port");
                 Probes.awaitReady(port);
-                EventCollector events = EventCollector.start(standIns, props.get("luma.topic.events"));
+                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
                 Sampler sampler = Sampler.start(port);
                 long start = System.currentTimeMillis();
-                sendAll(standIns, props.get("luma.topic.tasks"), ids);
+                sendAll(standIns, props.get("luma.topics.tasks"), ids);
                 events.awaitAll(ids.size(), Duration.ofMinutes(30));
                 double mbps = events.bytes() / (double) MB / ((events.lastTimestamp() - start) / 1000.0);
                 sampler.stop();

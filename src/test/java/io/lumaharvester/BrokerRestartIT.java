@@ -41,11 +41,11 @@ class BrokerRestartIT {
                         List.of("pending", "processing", "processing", "processing").subList(0, 1 + i % 4),
                         50_000));
             }
-            String events = props.get("luma.topic.events");
+            String events = props.get("luma.topics.events");
 
             try (HarvesterApp app = HarvesterApp.start(props)) {
                 for (String taskId : served.keySet()) {
-                    EmbeddedKafka.send(broker.bootstrapServers(), props.get("luma.topic.tasks"), null,
+                    EmbeddedKafka.send(broker.bootstrapServers(), props.get("luma.topics.tasks"), null,
                             taskId.getBytes(StandardCharsets.UTF_8), Map.of());
                 }
                 Awaitility.await().atMost(Duration.ofSeconds(60))

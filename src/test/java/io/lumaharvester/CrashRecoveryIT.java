@@ -48,14 +48,14 @@ class CrashRecoveryIT {
             }
             served.put(taskId, standIns.api.completesAfter(taskId, running, 64_000L * (1 + i % 5)));
         }
-        String events = settings.get("luma.topic.events");
+        String events = settings.get("luma.topics.events");
 
         int eventsAtKill;
         int tasksWithObjectsButNoEvent;
         try (HarvesterProcess first = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of("-Xmx256m"),
                 settings, env, logs.resolve("crash-first.log"))) {
             for (String taskId : served.keySet()) {
-                standIns.kafka.send(settings.get("luma.topic.tasks"), taskId);
+                standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
             }
             Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100))
                     .until(() -> Events.records(standIns, events).size() >= TASKS / 3);
@@ -69,8 +69,8 @@ class CrashRecoveryIT {
                 settings, env, logs.resolve("crash-second.log"))) {
             Awaitility.await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500))
                     .until(() -> eventsByTask(standIns, events).keySet().containsAll(served.keySet()));
-            Events.awaitDrained(standIns, settings.get("luma.kafka.group-id"), settings.get("luma.topic.tasks"),
-                    settings.get("luma.topic.polling"), settings.get("luma.topic.harvest"));
+            Events.awaitDrained(standIns, settings.get("luma.kafka.group-id"), settings.get("luma.topics.tasks"),
+                    settings.get("luma.topics.polling"), settings.get("luma.topics.harvest"));
         }
 
         Map<String, List<ConsumerRecord<byte[], byte[]>>> byTask = eventsByTask(standIns, events);

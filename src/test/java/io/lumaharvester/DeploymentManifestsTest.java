@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -93,5 +94,41 @@ class DeploymentManifestsTest {
 
         Map<String, Object> service = documents(DEPLOY.resolve("kubernetes/service.yaml")).get(0);
         assertThat((String) at(service, "spec", "ports", "0", "targetPort")).isEqualTo("management");
+    }
+
+    /** The Strimzi topics are the ones application.properties names, with its partitions and the configs it needs. */
+    @Test
+    void theStrimziTopicsAreTheTopicsTheSettingsNameWithTheirPartitionsAndConfigs() throws IOException {
+        Properties settings = new Properties();
+        try (var in = Files.newBufferedReader(Path.of("application.properties"))) {
+            settings.load(in);
+        }
+        List<Map<String, Object>> topics = documents(DEPLOY.resolve("strimzi/kafka-topics.yaml"));
+        List<String> topicSettings = settings.stringPropertyNames().stream()
+                .filter(k -> k.startsWith("luma.topics.") && !List.of("luma.topics.create", "luma.topics.partitions",
+                        "luma.topics.replication-factor").contains(k))
+                .sorted().toList();
+        assertThat(topicSettings).hasSize(6);
+        assertThat(topics).extracting(t -> (String) at(t, "metadata", "annotations", "luma-harvester/setting"))
+                .containsExactlyInAnyOrderElementsOf(topicSettings);
+        for (Map<String, Object> topic : topics) {
+            String setting = at(topic, "metadata", "annotations", "luma-harvester/setting");
+            assertThat(topic.get("kind")).isEqualTo("KafkaTopic");
+            assertThat((String) at(topic, "spec", "topicName")).isEqualTo(settings.getProperty(setting));
+            assertThat((Integer) at(topic, "spec", "partitions"))
+                    .isEqualTo(Integer.parseInt(settings.getProperty("luma.topics.partitions")));
+            Map<String, Object> config = at(topic, "spec", "config");
+            switch (setting) {
+                case "luma.topics.accepted" -> assertThat(config).containsEntry("cleanup.policy", "compact");
+                case "luma.topics.dlq" -> assertThat(config)
+                        .containsEntry("max.message.bytes", settings.getProperty("luma.dlq.max-record-bytes"));
+                default -> assertThat(config).isNull();
+            }
+        }
+        Map<String, Object> user = documents(DEPLOY.resolve("strimzi/kafka-user.yaml")).get(0);
+        assertThat((String) at(user, "spec", "authorization", "acls", "1", "resource", "name"))
+                .isEqualTo(settings.getProperty("luma.kafka.group-id"));
+        assertThat(topicSettings).allSatisfy(k -> assertThat(settings.getProperty(k))
+                .startsWith((String) at(user, "spec", "authorization", "acls", "0", "resource", "name")));
     }
 }

@@ -55,10 +55,8 @@ class EventTopicIdempotentRepositoryTest {
     }
 
     private static EventTopicIdempotentRepository started(StandIns standIns, String topic, long lookbackMs) {
-        EventTopicIdempotentRepository repository = new EventTopicIdempotentRepository();
-        repository.setTopic(topic);
-        repository.setBootstrapServers(standIns.kafka.bootstrapServers());
-        repository.setLookbackMs(lookbackMs);
+        EventTopicIdempotentRepository repository = new EventTopicIdempotentRepository(topic,
+                new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()), lookbackMs, 1000);
         repository.start();
         return repository;
     }

@@ -55,9 +55,15 @@ final class Events {
     /** The events for {@code taskId} once at least one is there (key = task id). */
     static List<ConsumerRecord<byte[], byte[]>> awaitEvents(StandIns standIns, String topic, String taskId,
             Duration within) {
+        return awaitEvents(standIns.kafka.bootstrapServers(), topic, taskId, within);
+    }
+
+    /** The same, on any broker. */
+    static List<ConsumerRecord<byte[], byte[]>> awaitEvents(String bootstrapServers, String topic, String taskId,
+            Duration within) {
         AtomicReference<List<ConsumerRecord<byte[], byte[]>>> found = new AtomicReference<>();
         Awaitility.await().atMost(within).pollInterval(Duration.ofMillis(200)).until(() -> {
-            found.set(forKey(records(standIns, topic), taskId));
+            found.set(forKey(TopicReader.readAll(bootstrapServers, topic), taskId));
             return !found.get().isEmpty();
         });
         return found.get();
@@ -66,7 +72,13 @@ final class Events {
     /** The one event for {@code taskId}, once it is there; it must be the only one and valid against the schema. */
     static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(StandIns standIns, String topic, String taskId,
             Duration within) throws Exception {
-        List<ConsumerRecord<byte[], byte[]>> events = awaitEvents(standIns, topic, taskId, within);
+        return awaitOnlyEvent(standIns.kafka.bootstrapServers(), topic, taskId, within);
+    }
+
+    /** The same, on any broker. */
+    static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(String bootstrapServers, String topic, String taskId,
+            Duration within) throws Exception {
+        List<ConsumerRecord<byte[], byte[]>> events = awaitEvents(bootstrapServers, topic, taskId, within);
         assertThat(events).as("events for %s", taskId).hasSize(1);
         assertValidEvent(value(events.get(0)));
         return events.get(0);

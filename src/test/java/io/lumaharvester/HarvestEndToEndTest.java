@@ -39,11 +39,11 @@ class HarvestEndToEndTest {
     }
 
     private void submit(String value) throws Exception {
-        standIns.kafka.send(harvester.setting("luma.topic.tasks"), value);
+        standIns.kafka.send(harvester.setting("luma.topics.tasks"), value);
     }
 
     private ConsumerRecord<byte[], byte[]> onlyEvent(String taskId) throws Exception {
-        return Events.awaitOnlyEvent(standIns, harvester.setting("luma.topic.events"), taskId, WITHIN);
+        return Events.awaitOnlyEvent(standIns, harvester.setting("luma.topics.events"), taskId, WITHIN);
     }
 
     @Test
@@ -161,17 +161,17 @@ class HarvestEndToEndTest {
     @Test
     void aRecordThatIsNotATaskGoesToTheDeadLetterTopicWithItsReason() throws Exception {
         byte[] bad = "../../etc/passwd".getBytes(StandardCharsets.UTF_8);
-        standIns.kafka.send(harvester.setting("luma.topic.tasks"), "k1".getBytes(StandardCharsets.UTF_8), bad, Map.of());
+        standIns.kafka.send(harvester.setting("luma.topics.tasks"), "k1".getBytes(StandardCharsets.UTF_8), bad, Map.of());
         String good = newTaskId("after-bad");
         standIns.api.answer(good, List.of(LumaApiStandIn.json(LumaApiStandIn.failedBody(good, "x"))));
         submit(good);
 
         onlyEvent(good);
-        List<ConsumerRecord<byte[], byte[]>> dead = Events.records(standIns, harvester.setting("luma.topic.dlq")).stream()
+        List<ConsumerRecord<byte[], byte[]>> dead = Events.records(standIns, harvester.setting("luma.topics.dlq")).stream()
                 .filter(r -> java.util.Arrays.equals(r.value(), bad)).toList();
         assertThat(dead).hasSize(1);
         assertThat(header(dead.get(0), "luma.dlq.reason")).isEqualTo("invalid_task_id");
-        assertThat(header(dead.get(0), "luma.dlq.source-topic")).isEqualTo(harvester.setting("luma.topic.tasks"));
+        assertThat(header(dead.get(0), "luma.dlq.source-topic")).isEqualTo(harvester.setting("luma.topics.tasks"));
         assertThat(header(dead.get(0), "luma.dlq.source-offset")).isNotBlank();
         assertThat(new String(dead.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("k1");
     }

@@ -53,6 +53,6 @@ final class HarvesterExtension implements BeforeAllCallback, AfterAllCallback {
 
     /** Sends a record to the harvester's task topic. */
     void submit(String value) throws Exception {
-        standIns.kafka.send(setting("luma.topic.tasks"), value);
+        standIns.kafka.send(setting("luma.topics.tasks"), value);
     }
 }

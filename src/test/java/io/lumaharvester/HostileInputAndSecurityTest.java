@@ -41,7 +41,7 @@ class HostileInputAndSecurityTest {
     }
 
     private JsonNode onlyEvent(String taskId) throws Exception {
-        return Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topic.events"), taskId,
+        return Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topics.events"), taskId,
                 Duration.ofSeconds(40)));
     }
 
@@ -51,12 +51,12 @@ class HostileInputAndSecurityTest {
         String run = UUID.randomUUID().toString();
         for (int i = 0; i < corpus.size(); i++) {
             byte[] value = (byte[]) corpus.get(i).get()[1];
-            standIns.kafka.send(topic("luma.topic.tasks"), ("bad-" + run + "-" + i).getBytes(StandardCharsets.UTF_8),
+            standIns.kafka.send(topic("luma.topics.tasks"), ("bad-" + run + "-" + i).getBytes(StandardCharsets.UTF_8),
                     value, Map.of("X-Forwarded-For", "10.0.0.1".getBytes(StandardCharsets.UTF_8)));
         }
         String good = "good-" + UUID.randomUUID();
         standIns.api.completesAfter(good, List.of("pending"), 10_000);
-        standIns.kafka.send(topic("luma.topic.tasks"), good);
+        standIns.kafka.send(topic("luma.topics.tasks"), good);
 
         assertThat(onlyEvent(good).get("status").asText()).isEqualTo("completed");
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> deadLetters(run).size() == corpus.size());
@@ -69,7 +69,7 @@ class HostileInputAndSecurityTest {
             assertThat(record.value()).as("%s: the original bytes", entry[0]).isEqualTo((byte[]) entry[1]);
             assertThat(Events.header(record, "luma.dlq.reason")).as("%s", entry[0]).isEqualTo(entry[2]);
             assertThat(Events.header(record, "luma.dlq.detail")).isNotBlank();
-            assertThat(Events.header(record, "luma.dlq.source-topic")).isEqualTo(topic("luma.topic.tasks"));
+            assertThat(Events.header(record, "luma.dlq.source-topic")).isEqualTo(topic("luma.topics.tasks"));
             assertThat(Events.header(record, "luma.dlq.source-partition")).matches("[0-9]+");
             assertThat(Events.header(record, "luma.dlq.source-offset")).matches("[0-9]+");
             assertThat(Events.header(record, "X-Forwarded-For")).as("no inbound header travels on").isNull();
@@ -77,7 +77,7 @@ class HostileInputAndSecurityTest {
     }
 
     private List<ConsumerRecord<byte[], byte[]>> deadLetters(String run) {
-        return Events.records(standIns, topic("luma.topic.dlq")).stream()
+        return Events.records(standIns, topic("luma.topics.dlq")).stream()
                 .filter(r -> r.key() != null && new String(r.key(), StandardCharsets.UTF_8).startsWith("bad-" + run))
                 .toList();
     }
@@ -93,7 +93,7 @@ class HostileInputAndSecurityTest {
                 "kafka.KEY", utf8("evil-key"),
                 "kafka.OVERRIDE_TOPIC", utf8("evil-topic"),
                 "CamelHttpUri", utf8("http://127.0.0.2:9/evil"));
-        standIns.kafka.send(topic("luma.topic.tasks"), null, utf8(taskId), hostile);
+        standIns.kafka.send(topic("luma.topics.tasks"), null, utf8(taskId), hostile);
 
         assertThat(onlyEvent(taskId).get("status").asText()).isEqualTo("completed");
 
@@ -121,7 +121,7 @@ class HostileInputAndSecurityTest {
                     assertThat(contains(header.value(), StandIns.TOKEN)).as("token in a header on %s", setting)
                             .isFalse();
                     // the input topic holds the hostile record as it was sent; no topic we write carries it on
-                    if (!setting.equals("luma.topic.tasks")) {
+                    if (!setting.equals("luma.topics.tasks")) {
                         assertThat(header.key()).as("header on %s", setting).isNotEqualToIgnoringCase("Authorization")
                                 .isNotEqualToIgnoringCase("X-Forwarded-For");
                     }
@@ -148,7 +148,7 @@ class HostileInputAndSecurityTest {
         ObjectNode body = LumaApiStandIn.completedBody(media);
         ((ObjectNode) body.get("request")).put("prompt", prompt);
         standIns.api.answer(taskId, List.of(LumaApiStandIn.json(body)));
-        standIns.kafka.send(topic("luma.topic.tasks"), taskId);
+        standIns.kafka.send(topic("luma.topics.tasks"), taskId);
 
         assertThat(onlyEvent(taskId).get("prompt").asText()).isEqualTo(prompt);
         try (S3Client s3 = standIns.s3.client()) {
@@ -164,13 +164,13 @@ class HostileInputAndSecurityTest {
         String taskId = "twice-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("pending"), 10_000);
         for (int i = 0; i < 5; i++) {
-            standIns.kafka.send(topic("luma.topic.tasks"), i % 2 == 0 ? taskId : "{\"task_id\":\"" + taskId + "\"}");
+            standIns.kafka.send(topic("luma.topics.tasks"), i % 2 == 0 ? taskId : "{\"task_id\":\"" + taskId + "\"}");
         }
 
         onlyEvent(taskId);
-        Events.awaitDrained(standIns, harvester.setting("luma.kafka.group-id"), topic("luma.topic.tasks"),
-                topic("luma.topic.polling"), topic("luma.topic.harvest"));
-        assertThat(Events.forKey(Events.records(standIns, topic("luma.topic.events")), taskId)).hasSize(1);
+        Events.awaitDrained(standIns, harvester.setting("luma.kafka.group-id"), topic("luma.topics.tasks"),
+                topic("luma.topics.polling"), topic("luma.topics.harvest"));
+        assertThat(Events.forKey(Events.records(standIns, topic("luma.topics.events")), taskId)).hasSize(1);
         assertThat(standIns.api.requestsFor(taskId)).as("one poll loop").hasSize(2);
         media.urlByRole().values().forEach(url ->
                 assertThat(standIns.cdn.hits(url.substring(standIns.cdn.baseUrl().length()))).isEqualTo(1));

@@ -40,8 +40,8 @@ class KameletMainPortabilityTest {
         String chainSecret = System.clearProperty("aws.secretAccessKey");
         main.start();
         try {
-            standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
-            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, props.get("luma.topic.events"), taskId,
+            standIns.kafka.send(props.get("luma.topics.tasks"), taskId);
+            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, props.get("luma.topics.events"), taskId,
                     Duration.ofSeconds(40)));
             assertThat(event.get("status").asText()).isEqualTo("completed");
             assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))

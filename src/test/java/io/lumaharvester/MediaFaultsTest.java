@@ -76,9 +76,9 @@ class MediaFaultsTest {
         } else if (redirect != null) {
             standIns.cdn.redirect(videoPath, redirect);
         }
-        standIns.kafka.send(harvester.setting("luma.topic.tasks"), taskId);
+        standIns.kafka.send(harvester.setting("luma.topics.tasks"), taskId);
 
-        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topic.events"), taskId,
+        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topics.events"), taskId,
                 Duration.ofSeconds(60)));
         String status = outcome.equals("completed") ? "completed" : "failed";
         assertThat(event.get("status").asText()).isEqualTo(status);

@@ -51,7 +51,7 @@ class MetricsTest {
         for (String taskId : List.of(slow, refused, reset, waiting)) {
             harvester.submit(taskId);
         }
-        String events = harvester.setting("luma.topic.events");
+        String events = harvester.setting("luma.topics.events");
         long assets = 0;
         long bytes = 0;
         for (String taskId : List.of(slow, refused, reset)) {

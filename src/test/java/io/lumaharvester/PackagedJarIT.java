@@ -39,9 +39,9 @@ class PackagedJarIT {
                 List.of("-Xmx96m", "-XX:+ExitOnOutOfMemoryError"), settings,
                 Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY),
                 log)) {
-            standIns.kafka.send(settings.get("luma.topic.tasks"), taskId);
+            standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
 
-            var events = Events.awaitEvents(standIns, settings.get("luma.topic.events"), taskId,
+            var events = Events.awaitEvents(standIns, settings.get("luma.topics.events"), taskId,
                     Duration.ofMinutes(3));
             JsonNode event = Events.value(events.get(0));
             Events.assertValidEvent(event);
@@ -78,8 +78,8 @@ class PackagedJarIT {
                 Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY,
                         "CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION", "file:" + properties.toAbsolutePath()),
                 log)) {
-            standIns.kafka.send(settings.get("luma.topic.tasks"), taskId);
-            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, settings.get("luma.topic.events"), taskId,
+            standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
+            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, settings.get("luma.topics.events"), taskId,
                     Duration.ofMinutes(2)));
             assertThat(event.at("/assets/0/key").asText()).as(app.output())
                     .isEqualTo("from-configmap/" + taskId + "/video.mp4");
@@ -103,8 +103,8 @@ class PackagedJarIT {
                 Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY,
                         "LUMA_LOG_FORMAT", "json"),
                 log)) {
-            standIns.kafka.send(settings.get("luma.topic.tasks"), taskId);
-            Events.awaitOnlyEvent(standIns, settings.get("luma.topic.events"), taskId, Duration.ofMinutes(2));
+            standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
+            Events.awaitOnlyEvent(standIns, settings.get("luma.topics.events"), taskId, Duration.ofMinutes(2));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> app.output().contains("event sent"));
             for (String line : app.output().split("\n")) {
                 if (!line.isBlank()) {

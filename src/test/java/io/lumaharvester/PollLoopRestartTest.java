@@ -30,21 +30,21 @@ class PollLoopRestartTest {
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, running, 500_000);
 
         try (HarvesterApp first = HarvesterApp.start(props)) {
-            standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+            standIns.kafka.send(props.get("luma.topics.tasks"), taskId);
             Awaitility.await().atMost(Duration.ofSeconds(30))
                     .until(() -> standIns.api.requestsFor(taskId).size() >= 3);
         }
         int pollsBeforeRestart = standIns.api.requestsFor(taskId).size();
         assertThat(pollsBeforeRestart).as("the task was still waiting when the application stopped")
                 .isLessThan(running.size() + 1);
-        assertThat(Events.forKey(Events.records(standIns, props.get("luma.topic.events")), taskId)).isEmpty();
+        assertThat(Events.forKey(Events.records(standIns, props.get("luma.topics.events")), taskId)).isEmpty();
 
         try (HarvesterApp second = HarvesterApp.start(props)) {
-            Events.awaitEvents(standIns, props.get("luma.topic.events"), taskId, Duration.ofSeconds(40));
-            Events.awaitDrained(standIns, props.get("luma.kafka.group-id"), props.get("luma.topic.tasks"),
-                    props.get("luma.topic.polling"), props.get("luma.topic.harvest"));
+            Events.awaitEvents(standIns, props.get("luma.topics.events"), taskId, Duration.ofSeconds(40));
+            Events.awaitDrained(standIns, props.get("luma.kafka.group-id"), props.get("luma.topics.tasks"),
+                    props.get("luma.topics.polling"), props.get("luma.topics.harvest"));
         }
-        var events = Events.forKey(Events.records(standIns, props.get("luma.topic.events")), taskId);
+        var events = Events.forKey(Events.records(standIns, props.get("luma.topics.events")), taskId);
         assertThat(events).hasSize(1);
         JsonNode event = Events.value(events.get(0));
         Events.assertValidEvent(event);

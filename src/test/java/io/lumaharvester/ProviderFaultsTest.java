@@ -94,7 +94,7 @@ class ProviderFaultsTest {
         standIns.api.answer(taskId, List.of(status(401), LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
         assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
 
-        standIns.kafka.send(harvester.setting("luma.topic.tasks"), taskId);
+        standIns.kafka.send(harvester.setting("luma.topics.tasks"), taskId);
 
         Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
                 .until(() -> apiAccess() == HealthCheck.State.DOWN);
@@ -102,7 +102,7 @@ class ProviderFaultsTest {
         assertThat(ready.statusCode()).isEqualTo(503);
         assertThat(ready.body()).contains("luma-api-access").contains("luma.api.token");
 
-        Events.awaitEvents(standIns, harvester.setting("luma.topic.events"), taskId, Duration.ofSeconds(20));
+        Events.awaitEvents(standIns, harvester.setting("luma.topics.events"), taskId, Duration.ofSeconds(20));
         assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
         assertThat(readiness().statusCode()).isEqualTo(200);
     }
@@ -119,9 +119,9 @@ class ProviderFaultsTest {
         }
         answers.add(LumaApiStandIn.json(LumaApiStandIn.completedBody(media)));
         standIns.api.answer(taskId, answers);
-        standIns.kafka.send(harvester.setting("luma.topic.tasks"), taskId);
+        standIns.kafka.send(harvester.setting("luma.topics.tasks"), taskId);
 
-        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topic.events"), taskId,
+        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topics.events"), taskId,
                 Duration.ofSeconds(40)));
         assertThat(event.get("status").asText()).isEqualTo("completed");
         assertThat(event.get("polls").asInt()).isEqualTo(times + 1);

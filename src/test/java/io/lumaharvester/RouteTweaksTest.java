@@ -51,12 +51,12 @@ class RouteTweaksTest {
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(completed, List.of("dreaming"), 50_000);
         String failed = "tweak-failed-" + UUID.randomUUID();
         standIns.api.answer(failed, List.of(LumaApiStandIn.json(LumaApiStandIn.failedBody(failed, "refused"))));
-        String events = props.get("luma.topic.events");
+        String events = props.get("luma.topics.events");
 
         try (HarvesterApp app = HarvesterApp.start(props)) {
             long before = System.currentTimeMillis();
-            standIns.kafka.send(props.get("luma.topic.tasks"), completed);
-            standIns.kafka.send(props.get("luma.topic.tasks"), failed);
+            standIns.kafka.send(props.get("luma.topics.tasks"), completed);
+            standIns.kafka.send(props.get("luma.topics.tasks"), failed);
 
             ConsumerRecord<byte[], byte[]> record = Events.awaitOnlyEvent(standIns, events, completed,
                     Duration.ofSeconds(40));

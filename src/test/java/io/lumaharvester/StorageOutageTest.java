@@ -41,11 +41,11 @@ class StorageOutageTest {
             served.put(taskId, standIns.api.completesAfter(taskId, running, (i % 4 == 0 ? 12 : 1) * MB));
         }
         List<String> ids = List.copyOf(served.keySet());
-        String events = props.get("luma.topic.events");
+        String events = props.get("luma.topics.events");
 
         try (LogCapture logs = new LogCapture(); HarvesterApp app = HarvesterApp.start(props)) {
             for (String taskId : ids.subList(0, 20)) {
-                standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+                standIns.kafka.send(props.get("luma.topics.tasks"), taskId);
             }
             Awaitility.await().atMost(Duration.ofSeconds(60))
                     .until(() -> Events.records(standIns, events).size() >= 3);
@@ -56,7 +56,7 @@ class StorageOutageTest {
             try {
                 Probes.awaitNotReady(port, "s3-access");
                 for (String taskId : ids.subList(20, 30)) {
-                    standIns.kafka.send(props.get("luma.topic.tasks"), taskId);
+                    standIns.kafka.send(props.get("luma.topics.tasks"), taskId);
                 }
                 Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> logs.text().contains("S3 failed"));
                 // the outage itself: S3 stays away for 30 s whatever happens meanwhile
@@ -69,8 +69,8 @@ class StorageOutageTest {
             Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
                     .until(() -> ids.stream().allMatch(id -> !Events.forKey(Events.records(standIns, events), id)
                             .isEmpty()));
-            Events.awaitDrained(standIns, props.get("luma.kafka.group-id"), props.get("luma.topic.tasks"),
-                    props.get("luma.topic.polling"), props.get("luma.topic.harvest"));
+            Events.awaitDrained(standIns, props.get("luma.kafka.group-id"), props.get("luma.topics.tasks"),
+                    props.get("luma.topics.polling"), props.get("luma.topics.harvest"));
         }
 
         var records = Events.records(standIns, events);

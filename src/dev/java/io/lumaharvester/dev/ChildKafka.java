@@ -1,13 +1,18 @@
 package io.lumaharvester.dev;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -21,46 +26,70 @@ public final class ChildKafka implements AutoCloseable {
 
     private final Path dir;
     private final Path config;
-    private final int port;
+    private final Map<String, Integer> ports;
+    private final List<String> jvmOptions;
     private Process process;
 
-    private ChildKafka(Path dir, Path config, int port) {
+    private ChildKafka(Path dir, Path config, Map<String, Integer> ports, List<String> jvmOptions) {
         this.dir = dir;
         this.config = config;
-        this.port = port;
+        this.ports = ports;
+        this.jvmOptions = jvmOptions;
     }
 
     public static ChildKafka start(Path dir) throws Exception {
+        return start(dir, Map.of(), List.of(), List.of());
+    }
+
+    /**
+     * A broker with more listeners ({@code name -> security protocol}, each on a port of its own), more broker
+     * settings and JVM options. The PLAINTEXT listener stays: the broker talks to itself there, and so do the tests'
+     * own clients.
+     */
+    public static ChildKafka start(Path dir, Map<String, String> listeners, List<String> settings,
+            List<String> jvmOptions) throws Exception {
         Files.createDirectories(dir);
-        int port = freePort();
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        ports.put("PLAINTEXT", freePort());
+        listeners.keySet().forEach(name -> ports.put(name, freePort()));
         int controllerPort = freePort();
+        String advertised = ports.entrySet().stream().map(e -> e.getKey() + "://127.0.0.1:" + e.getValue())
+                .collect(Collectors.joining(","));
+        String protocols = listeners.entrySet().stream().map(e -> "," + e.getKey() + ":" + e.getValue())
+                .collect(Collectors.joining());
         Path config = dir.resolve("server.properties");
-        Files.writeString(config, String.join("\n",
+        List<String> lines = new ArrayList<>(List.of(
                 "process.roles=broker,controller",
                 "node.id=1",
                 "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                "listeners=" + advertised + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=" + advertised,
                 "controller.listener.names=CONTROLLER",
                 "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT" + protocols,
                 "log.dirs=" + dir.resolve("data").toAbsolutePath(),
                 "offsets.topic.replication.factor=1",
                 "offsets.topic.num.partitions=4",
                 "transaction.state.log.replication.factor=1",
                 "transaction.state.log.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
-                "num.partitions=2",
-                ""));
-        ChildKafka kafka = new ChildKafka(dir, config, port);
+                "num.partitions=2"));
+        lines.addAll(settings);
+        Files.writeString(config, String.join("\n", lines) + "\n");
+        ChildKafka kafka = new ChildKafka(dir, config, ports, List.copyOf(jvmOptions));
         kafka.java("kafka.tools.StorageTool", "format", "-t", Uuid.randomUuid().toString(), "-c",
                 config.toString()).waitFor(60, TimeUnit.SECONDS);
         kafka.restart();
         return kafka;
     }
 
+    /** The PLAINTEXT listener. */
     public String bootstrapServers() {
-        return "127.0.0.1:" + port;
+        return bootstrapServers("PLAINTEXT");
+    }
+
+    public String bootstrapServers(String listener) {
+        return "127.0.0.1:" + ports.get(listener);
     }
 
     /** Stops the broker (SIGTERM, as an orchestrator would) and waits for it to exit. */
@@ -91,17 +120,20 @@ public final class ChildKafka implements AutoCloseable {
     }
 
     private Process java(String mainClass, String... args) throws IOException {
-        List<String> command = new java.util.ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), mainClass));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile())).start();
     }
 
-    private static int freePort() throws IOException {
+    private static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -62,7 +62,7 @@ public final class DevMode {
 
     private static void demo(StandIns standIns, Map<String, String> props, Path s3Dir) {
         try {
-            String tasks = props.get("luma.topic.tasks");
+            String tasks = props.get("luma.topics.tasks");
             Set<String> demo = ConcurrentHashMap.newKeySet();
             String first = "demo-" + UUID.randomUUID();
             String second = "demo-" + UUID.randomUUID();
@@ -79,7 +79,7 @@ public final class DevMode {
             say("submitted 3 demo tasks to " + tasks + " (Kafka at " + standIns.kafka.bootstrapServers() + ")");
             say("type a task id and Enter to submit another; it completes after two polls");
             daemon("dev-mode-input", () -> readTaskIds(standIns, tasks));
-            watchEvents(standIns, props.get("luma.topic.events"), demo, s3Dir);
+            watchEvents(standIns, props.get("luma.topics.events"), demo, s3Dir);
         } catch (Exception e) {
             say("dev mode failed: " + e);
         }

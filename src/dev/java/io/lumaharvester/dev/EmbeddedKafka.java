@@ -75,7 +75,10 @@ public final class EmbeddedKafka implements AutoCloseable {
         createTopics(bootstrapServers(), partitionsByTopic);
     }
 
-    /** Creates the topics (name to partition count) that do not exist yet, on any broker. */
+    /**
+     * Creates the topics (name to partition count) that do not exist yet, on any broker, and waits until the broker
+     * lists them: a topic is created by the controller and listed by the broker a moment later.
+     */
     public static void createTopics(String bootstrapServers, Map<String, Integer> partitionsByTopic)
             throws InterruptedException, ExecutionException {
         try (Admin admin = admin(bootstrapServers)) {
@@ -90,6 +93,13 @@ public final class EmbeddedKafka implements AutoCloseable {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw new IllegalStateException("could not create topics " + partitionsByTopic.keySet(), e);
                 }
+            }
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!admin.listTopics().names().get().containsAll(partitionsByTopic.keySet())) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("topics " + partitionsByTopic.keySet() + " not listed after 30 s");
+                }
+                Thread.sleep(50);
             }
         }
     }

@@ -2,7 +2,6 @@ package io.lumaharvester.dev;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -52,20 +51,23 @@ public final class StandIns implements AutoCloseable {
     /** Topic names with this prefix, so that each application under test has its own. */
     public static Map<String, String> topics(String prefix) {
         Map<String, String> topics = new LinkedHashMap<>();
-        topics.put("luma.topic.tasks", prefix + ".tasks");
-        topics.put("luma.topic.events", prefix + ".events");
-        topics.put("luma.topic.dlq", prefix + ".tasks.dlq");
-        topics.put("luma.topic.polling", prefix + ".tasks.polling");
-        topics.put("luma.topic.harvest", prefix + ".tasks.harvest");
-        topics.put("luma.topic.accepted", prefix + ".tasks.accepted");
+        topics.put("luma.topics.tasks", prefix + ".tasks");
+        topics.put("luma.topics.events", prefix + ".events");
+        topics.put("luma.topics.dlq", prefix + ".tasks.dlq");
+        topics.put("luma.topics.polling", prefix + ".tasks.polling");
+        topics.put("luma.topics.harvest", prefix + ".tasks.harvest");
+        topics.put("luma.topics.accepted", prefix + ".tasks.accepted");
         return topics;
     }
 
-    /** Settings that point the harvester at these stand-ins, with its topics under {@code prefix}. */
+    /**
+     * Settings that point the harvester at these stand-ins, with its topics under {@code prefix}. No topic is made by
+     * hand: the harvester creates them all at start-up, as on a fresh broker.
+     */
     public Map<String, String> properties(String prefix) throws Exception {
-        Map<String, String> topics = topics(prefix);
-        kafka.createTopics(List.copyOf(topics.values()), 2);
-        Map<String, String> props = new LinkedHashMap<>(topics);
+        Map<String, String> props = new LinkedHashMap<>(topics(prefix));
+        props.put("luma.topics.create", "true");
+        props.put("luma.topics.partitions", "2");
         props.put("kafka.brokers", kafka.bootstrapServers());
         props.put("luma.kafka.group-id", prefix + "-harvester");
         props.put("luma.api.base-url", api.baseUrl());
