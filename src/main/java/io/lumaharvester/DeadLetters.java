@@ -19,7 +19,8 @@ public class DeadLetters {
     public void describe(Exchange exchange) {
         Message message = exchange.getMessage();
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        String reason = cause instanceof RejectedTaskException rejected ? rejected.reason() : "unreadable";
+        // a ticket this version cannot read (garbage, or a newer version's that does not parse)
+        String reason = cause instanceof RejectedTaskException rejected ? rejected.reason() : "unreadable_ticket";
         String detail = cause == null ? "" : cause.getMessage();
         Object key = message.getHeader(KafkaConstants.KEY);
         String topic = message.getHeader(KafkaConstants.TOPIC, String.class);

@@ -36,12 +36,6 @@ public class GenerationEvents {
                 ticket.polls(), finishedAt(), null, null, null, failure);
     }
 
-    public GenerationEvent timedOut(TaskTicket ticket) {
-        return failed(ticket, new Failure(Failure.TIMEOUT,
-                "still " + (ticket.state() == null ? "unanswered" : ticket.state()) + " after "
-                        + (ticket.deadlineAt() - ticket.acceptedAt()) + " ms"));
-    }
-
     /** Sets the Kafka key and the CloudEvents headers from the event in the body. */
     public void headers(Exchange exchange) {
         Message message = exchange.getMessage();

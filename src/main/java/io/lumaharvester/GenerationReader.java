@@ -27,12 +27,15 @@ public class GenerationReader {
     private final PollSchedule schedule;
     private final int notFoundConfirmations;
     private final LumaApiAccessCheck apiAccess;
+    private final ApiBudget budget;
     private final ObjectMapper json = new ObjectMapper();
 
-    public GenerationReader(PollSchedule schedule, int notFoundConfirmations, LumaApiAccessCheck apiAccess) {
+    public GenerationReader(PollSchedule schedule, int notFoundConfirmations, LumaApiAccessCheck apiAccess,
+            ApiBudget budget) {
         this.schedule = schedule;
         this.notFoundConfirmations = notFoundConfirmations;
         this.apiAccess = apiAccess;
+        this.budget = budget;
     }
 
     public TaskTicket read(Exchange exchange) {
@@ -58,6 +61,9 @@ public class GenerationReader {
             return running(exchange, schedule.backOff(next));
         }
         TaskTicket next = ticket.pollFailed(false);
+        if (code == 429) {
+            budget.throttled();
+        }
         if (code == 429 || code == 503) {
             long retryAfter = retryAfterMillis(exchange.getMessage().getHeader("Retry-After", String.class));
             if (retryAfter > 0) {
@@ -100,7 +106,13 @@ public class GenerationReader {
             return failed(exchange, ticket.polled(value, null), new Failure(Failure.PROVIDER_FAILED, detail));
         }
         // pending, processing, queued, dreaming and any state not known yet: still running
-        return running(exchange, schedule.nextPoll(ticket.polled(value, null)));
+        TaskTicket next = ticket.polled(value, null);
+        if (schedule.pastDeadline(ticket)) {
+            // lateness never fails a task: only a task the provider still runs after its deadline times out
+            return failed(exchange, next, new Failure(Failure.TIMEOUT, "still " + value + " after "
+                    + (ticket.deadlineAt() - ticket.acceptedAt()) + " ms"));
+        }
+        return running(exchange, schedule.nextPoll(next));
     }
 
     private static TaskTicket running(Exchange exchange, TaskTicket next) {
@@ -115,7 +127,7 @@ public class GenerationReader {
     }
 
     /** Retry-After in seconds or as an HTTP date; 0 when absent or unreadable. */
-    static long retryAfterMillis(String retryAfter) {
+    long retryAfterMillis(String retryAfter) {
         if (retryAfter == null || retryAfter.isBlank()) {
             return 0;
         }
@@ -125,7 +137,7 @@ public class GenerationReader {
         } catch (NumberFormatException notSeconds) {
             try {
                 ZonedDateTime when = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME);
-                return Math.max(0, when.toInstant().toEpochMilli() - System.currentTimeMillis());
+                return Math.max(0, schedule.millisUntil(when.toInstant().toEpochMilli()));
             } catch (DateTimeParseException notDate) {
                 return 0;
             }

@@ -1,15 +1,18 @@
 package io.lumaharvester;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Collectors;
 
+import org.apache.camel.Body;
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 
 /**
- * Walks a completed task through its media, one file per step: each step copies the next file and puts the ticket
- * back on the harvest topic, so a restart resumes at the file it was on. Sets {@value GenerationReader#OUTCOME} to
- * {@code transfer} (the body is the next {@link MediaAsset}), {@code completed} (all files are stored) or
- * {@code failed} (the property {@value GenerationReader#FAILURE} says why; nothing is fetched).
+ * What a completed task's harvest copies: its distinct media files, all at once. {@link #assets} sets
+ * {@value GenerationReader#OUTCOME} to {@code transfer} (the body is the list of {@link MediaAsset}) or {@code failed}
+ * (the property {@value GenerationReader#FAILURE} says why; nothing is fetched). {@link #stored} puts the copied
+ * files into the ticket, in the media's order.
  */
 public class HarvestPlan {
 
@@ -21,7 +24,7 @@ public class HarvestPlan {
         this.policy = policy;
     }
 
-    public Object next(Exchange exchange) {
+    public Object assets(Exchange exchange) {
         TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
         List<MediaAsset> assets = splitter.split(ticket.generation());
         String refused = assets.stream()
@@ -35,17 +38,17 @@ public class HarvestPlan {
             return failed(exchange, ticket,
                     new Failure(Failure.MEDIA_UNAVAILABLE, "the completed generation lists no media URL"));
         }
-        if (ticket.stored().size() >= assets.size()) {
-            exchange.getMessage().setHeader(GenerationReader.OUTCOME, "completed");
-            return ticket;
-        }
         exchange.getMessage().setHeader(GenerationReader.OUTCOME, "transfer");
-        return assets.get(ticket.stored().size());
+        return assets;
     }
 
-    public TaskTicket record(Exchange exchange) {
-        TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
-        return ticket.withStored(exchange.getMessage().getBody(StoredAsset.class));
+    /** The ticket with every file stored, in the order the generation lists them. */
+    public TaskTicket stored(@ExchangeProperty(GenerationReader.TICKET) TaskTicket ticket,
+            @Body List<StoredAsset> stored) {
+        List<String> order = splitter.split(ticket.generation()).stream().map(MediaAsset::sourceUrl).toList();
+        return ticket.withStored(stored.stream()
+                .sorted(Comparator.comparingInt(asset -> order.indexOf(asset.sourceUrl())))
+                .toList());
     }
 
     private static TaskTicket failed(Exchange exchange, TaskTicket ticket, Failure failure) {

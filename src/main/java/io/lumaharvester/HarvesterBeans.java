@@ -5,11 +5,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.lumaharvester.due.DueComponent;
+import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.client.WebClientOptions;
 import org.apache.camel.BeanInject;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
@@ -30,24 +34,115 @@ public class HarvesterBeans implements CamelConfiguration {
 
     private final Clock clock = Clock.systemUTC();
     private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
+    // camel-main calls each method below twice (its injector post-processes this class as it creates it, then again
+    // with the other configurations); what owns threads or meters is created once
+    private ApiBudget apiBudget;
+    private TaskMetrics taskMetrics;
+    private Vertx vertx;
+    private ExecutorService transfers;
+    private ExecutorService kafkaCallbacks;
 
     @BindToRegistry("taskIntake")
-    public TaskIntake taskIntake(@PropertyInject("luma.poll.timeout-ms") long timeoutMs,
+    public TaskIntake taskIntake(@PropertyInject("luma.tasks.deadline-ms") long deadlineMs,
+            @PropertyInject("luma.poll.first-delay-ms") long firstDelayMs,
             @PropertyInject("luma.tasks.max-record-bytes") int maxRecordBytes) {
-        return new TaskIntake(timeoutMs, maxRecordBytes, clock);
+        return new TaskIntake(deadlineMs, firstDelayMs, maxRecordBytes, clock);
     }
 
     @BindToRegistry("pollSchedule")
     public PollSchedule pollSchedule(@PropertyInject("luma.poll.interval-ms") long intervalMs,
-            @PropertyInject("luma.poll.max-head-wait-ms") long maxHeadWaitMs,
             @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs) {
-        return new PollSchedule(intervalMs, maxHeadWaitMs, maxBackoffMs, clock);
+        return new PollSchedule(intervalMs, maxBackoffMs, clock);
+    }
+
+    /** The poll consumer's gate: API requests in flight and per second. */
+    @BindToRegistry("apiBudget")
+    public synchronized ApiBudget apiBudget(CamelContext context,
+            @PropertyInject("luma.api.max-in-flight") int maxInFlight,
+            @PropertyInject("luma.api.max-requests-per-second") double requestsPerSecond,
+            @PropertyInject("luma.poll.interval-ms") long intervalMs) {
+        if (apiBudget == null) {
+            apiBudget = new ApiBudget(maxInFlight, requestsPerSecond, intervalMs, clock, meterRegistry(context));
+        }
+        return apiBudget;
     }
 
     @BindToRegistry("generationReader")
     public GenerationReader generationReader(@BeanInject("pollSchedule") PollSchedule schedule,
-            @PropertyInject("luma.poll.not-found-confirmations") int notFoundConfirmations) {
-        return new GenerationReader(schedule, notFoundConfirmations, apiAccess);
+            @PropertyInject("luma.poll.not-found-confirmations") int notFoundConfirmations,
+            @BeanInject("apiBudget") ApiBudget budget) {
+        return new GenerationReader(schedule, notFoundConfirmations, apiAccess, budget);
+    }
+
+    /** Intake reads on while this instance holds fewer tasks than luma.tasks.max-in-flight. */
+    @BindToRegistry("taskAdmission")
+    public TaskAdmission taskAdmission(@BeanInject("taskMetrics") TaskMetrics metrics,
+            @PropertyInject("luma.tasks.max-in-flight") int maxTasks) {
+        return new TaskAdmission(metrics, maxTasks);
+    }
+
+    /**
+     * The API token, checked before any route is built, so that a missing one is reported as what it is. The API
+     * endpoint takes it as its own bearerToken option; it is never an exchange header.
+     */
+    @BindToRegistry("lumaApiToken")
+    public String lumaApiToken(
+            // the trailing ':' makes a missing token empty, so that this can say what to do about it
+            @PropertyInject("luma.api.token:") String token) {
+        if (token == null || token.isBlank()) {
+            throw new IllegalStateException("luma.api.token is not set: export LUMA_API_TOKEN=<your API token> "
+                    + "(the harvester cannot poll the Luma API without it)");
+        }
+        return token.strip();
+    }
+
+    /** The API client: one connection per request in flight, redirects not followed (a redirect is an error). */
+    @BindToRegistry("lumaApiClientOptions")
+    public WebClientOptions lumaApiClientOptions(@PropertyInject("luma.api.max-in-flight") int maxInFlight,
+            @PropertyInject("luma.api.connect-timeout-ms") int connectTimeoutMs) {
+        return new WebClientOptions().setMaxPoolSize(maxInFlight).setHttp2MaxPoolSize(Math.max(1, maxInFlight / 64))
+                .setFollowRedirects(false).setConnectTimeout(connectTimeoutMs).setKeepAlive(true)
+                .setTcpNoDelay(true).setUserAgent("luma-harvester");
+    }
+
+    /**
+     * One Vert.x for the process: the API client (vertx-http) and the management server (probes, metrics) both take it
+     * from the registry. Two event loops carry every API request in flight.
+     */
+    @BindToRegistry(value = "vertx", destroyMethod = "close")
+    public synchronized Vertx vertx() {
+        if (vertx == null) {
+            vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(2)
+                    .setInternalBlockingPoolSize(2));
+        }
+        return vertx;
+    }
+
+    /** The threads media copies run on: luma.media.max-concurrent-transfers for the whole instance. */
+    @BindToRegistry("transfers")
+    public synchronized ExecutorService transfers(CamelContext context,
+            @PropertyInject("luma.media.max-concurrent-transfers") int transfers) {
+        if (this.transfers == null) {
+            this.transfers = context.getExecutorServiceManager().newFixedThreadPool(this, "transfer", transfers);
+        }
+        return this.transfers;
+    }
+
+    /** Where every Kafka producer's acknowledgement continues its exchange: light work, two threads. */
+    @BindToRegistry("kafkaCallbacks")
+    public synchronized ExecutorService kafkaCallbacks(CamelContext context) {
+        if (kafkaCallbacks == null) {
+            kafkaCallbacks = context.getExecutorServiceManager().newFixedThreadPool(this, "kafka-callback", 2);
+        }
+        return kafkaCallbacks;
+    }
+
+    /** The due: consumers (intake, poll, harvest) connect with the shared Kafka settings and one consumer group. */
+    @BindToRegistry("due")
+    public DueComponent due(@BeanInject("kafkaClients") KafkaClients clients,
+            @PropertyInject("luma.kafka.group-id") String groupId,
+            @PropertyInject("luma.kafka.fetch-wait-max-ms") int fetchWaitMaxMs) {
+        return new DueComponent(clients, groupId, fetchWaitMaxMs);
     }
 
     /** A readiness check: DOWN while the API refuses the token. */
@@ -89,21 +184,18 @@ public class HarvesterBeans implements CamelConfiguration {
             @PropertyInject("luma.topics.dlq") String dlq, @PropertyInject("luma.topics.polling") String polling,
             @PropertyInject("luma.topics.harvest") String harvest,
             @PropertyInject("luma.topics.accepted") String accepted,
-            @PropertyInject("luma.intake.consumers") int intakeConsumers,
-            @PropertyInject("luma.poll.consumers") int pollConsumers,
-            @PropertyInject("luma.media.consumers") int harvestConsumers,
             @PropertyInject("luma.dlq.max-record-bytes") String dlqMaxRecordBytes,
             @PropertyInject("luma.topics.create") boolean create,
             @PropertyInject("luma.topics.partitions") int partitions,
             @PropertyInject("luma.topics.replication-factor") int replicationFactor,
             @PropertyInject("luma.kafka.startup-retry-ms") long retryMs) {
         KafkaTopics topics = new KafkaTopics(List.of(
-                KafkaTopics.Topic.shared("luma.topics.tasks", tasks, intakeConsumers),
-                KafkaTopics.Topic.shared("luma.topics.events", events, 0),
-                KafkaTopics.Topic.shared("luma.topics.dlq", dlq, 0).with("max.message.bytes", dlqMaxRecordBytes),
-                KafkaTopics.Topic.internal("luma.topics.polling", polling, pollConsumers),
-                KafkaTopics.Topic.internal("luma.topics.harvest", harvest, harvestConsumers),
-                KafkaTopics.Topic.internal("luma.topics.accepted", accepted, 0).with("cleanup.policy", "compact")),
+                KafkaTopics.Topic.shared("luma.topics.tasks", tasks),
+                KafkaTopics.Topic.shared("luma.topics.events", events),
+                KafkaTopics.Topic.shared("luma.topics.dlq", dlq).with("max.message.bytes", dlqMaxRecordBytes),
+                KafkaTopics.Topic.internal("luma.topics.polling", polling),
+                KafkaTopics.Topic.internal("luma.topics.harvest", harvest),
+                KafkaTopics.Topic.internal("luma.topics.accepted", accepted).with("cleanup.policy", "compact")),
                 create, partitions, replicationFactor, clients.brokers());
         return new KafkaStartup(access, topics, clients, retryMs);
     }
@@ -134,11 +226,13 @@ public class HarvesterBeans implements CamelConfiguration {
 
     /** Tasks in flight and task duration; a task unseen for longer than any wait between its steps is forgotten. */
     @BindToRegistry("taskMetrics")
-    public TaskMetrics taskMetrics(CamelContext context, @PropertyInject("luma.poll.interval-ms") long intervalMs,
-            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
-            @PropertyInject("luma.media.max-transfer-ms") long maxTransferMs) {
-        return new TaskMetrics(meterRegistry(context), clock,
-                Duration.ofMillis(Math.max(maxBackoffMs, maxTransferMs) + 2 * intervalMs));
+    public synchronized TaskMetrics taskMetrics(CamelContext context,
+            @PropertyInject("luma.poll.interval-ms") long intervalMs,
+            @PropertyInject("luma.tasks.deadline-ms") long deadlineMs) {
+        if (taskMetrics == null) {
+            taskMetrics = new TaskMetrics(meterRegistry(context), clock, Duration.ofMillis(deadlineMs + 2 * intervalMs));
+        }
+        return taskMetrics;
     }
 
     /**
@@ -161,15 +255,6 @@ public class HarvesterBeans implements CamelConfiguration {
             context.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
         }
         return registry;
-    }
-
-    /**
-     * The management server (probes, metrics) answers a few requests a minute: one event loop and two workers, not
-     * Vert.x's default of twenty worker threads.
-     */
-    @BindToRegistry("managementServerOptions")
-    public VertxOptions managementServerOptions() {
-        return new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2).setInternalBlockingPoolSize(2);
     }
 
     @BindToRegistry("taskRecovery")
@@ -208,13 +293,6 @@ public class HarvesterBeans implements CamelConfiguration {
     @BindToRegistry("deadLetters")
     public DeadLetters deadLetters() {
         return new DeadLetters();
-    }
-
-    @BindToRegistry("lumaApiAuthentication")
-    public LumaApiAuthentication lumaApiAuthentication(
-            // the trailing ':' makes a missing token empty, so that the bean can say what to do about it
-            @PropertyInject("luma.api.token:") String token) {
-        return new LumaApiAuthentication(token);
     }
 
     /**

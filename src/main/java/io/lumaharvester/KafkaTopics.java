@@ -13,7 +13,6 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -26,24 +25,21 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 public final class KafkaTopics {
 
-    /**
-     * One topic: the setting that names it, whether the harvester owns it, how many consumer threads of one instance
-     * read it (0 for topics it only writes or reads by assignment), and the configs it needs.
-     */
-    public record Topic(String setting, String name, boolean internal, int consumers, Map<String, String> configs) {
+    /** One topic: the setting that names it, whether the harvester owns it, and the configs it needs. */
+    public record Topic(String setting, String name, boolean internal, Map<String, String> configs) {
 
-        public static Topic shared(String setting, String name, int consumers) {
-            return new Topic(setting, name, false, consumers, Map.of());
+        public static Topic shared(String setting, String name) {
+            return new Topic(setting, name, false, Map.of());
         }
 
-        public static Topic internal(String setting, String name, int consumers) {
-            return new Topic(setting, name, true, consumers, Map.of());
+        public static Topic internal(String setting, String name) {
+            return new Topic(setting, name, true, Map.of());
         }
 
         public Topic with(String config, String value) {
             Map<String, String> more = new LinkedHashMap<>(configs);
             more.put(config, value);
-            return new Topic(setting, name, internal, consumers, more);
+            return new Topic(setting, name, internal, more);
         }
     }
 
@@ -91,9 +87,7 @@ public final class KafkaTopics {
         }
         List<String> created = create(admin, missing);
         List<String> warnings = new ArrayList<>();
-        List<Topic> kept = topics.stream().filter(t -> existing.contains(t.name())).toList();
-        warnings.addAll(partitionWarnings(admin, kept));
-        warnings.addAll(configWarnings(admin, kept));
+        warnings.addAll(configWarnings(admin, topics.stream().filter(t -> existing.contains(t.name())).toList()));
         return new Report(created, warnings);
     }
 
@@ -148,25 +142,6 @@ public final class KafkaTopics {
         NewTopic newTopic = new NewTopic(topic.name(), partitions > 0 ? Optional.of(partitions) : Optional.empty(),
                 replicationFactor > 0 ? Optional.of(replicationFactor) : Optional.empty());
         return newTopic.configs(topic.configs());
-    }
-
-    private List<String> partitionWarnings(Admin admin, List<Topic> kept)
-            throws InterruptedException, ExecutionException {
-        List<Topic> read = kept.stream().filter(t -> t.consumers() > 1).toList();
-        if (read.isEmpty()) {
-            return List.of();
-        }
-        Map<String, TopicDescription> described = admin.describeTopics(read.stream().map(Topic::name).toList())
-                .allTopicNames().get();
-        List<String> warnings = new ArrayList<>();
-        for (Topic topic : read) {
-            int count = described.get(topic.name()).partitions().size();
-            if (count < topic.consumers()) {
-                warnings.add("topic " + topic.name() + " has " + count + " partitions for " + topic.consumers()
-                        + " consumers: " + (topic.consumers() - count) + " of them stay idle");
-            }
-        }
-        return warnings;
     }
 
     /** A topic made by hand without the configs the harvester needs (compaction of the accepted ids) still works. */

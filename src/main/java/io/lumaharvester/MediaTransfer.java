@@ -104,13 +104,27 @@ public class MediaTransfer {
     }
 
     /**
-     * True when a failed copy failed on the S3 side: the download had answered and its stream was intact when the
-     * upload failed (connection refused, 5xx, or the SDK unable to replay a stream it had started to send). Such a
-     * failure is retried without using up the media's attempts.
+     * Names a failed copy for the task's recovery: on the S3 side ({@link StorageFailedException}: the download had
+     * answered and its stream was intact when the upload failed: connection refused, 5xx, or the SDK unable to replay
+     * a stream it had started to send), or on the CDN's ({@link MediaUnavailableException}). A refused redirect stays
+     * a {@link MediaRejectedException}.
      */
-    public static boolean storageFault(Exchange exchange, Throwable cause) {
+    public void failed(Exchange exchange) throws Exception {
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        MediaAsset asset = exchange.getProperty(ASSET, MediaAsset.class);
+        String role = asset == null ? "" : asset.keyRole() + " ";
+        if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException) {
+            throw cause;
+        }
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
-        return hashing != null && !hashing.sourceFailed() && !(cause instanceof MediaUnavailableException);
+        String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        if (hashing != null && !hashing.sourceFailed()) {
+            throw new StorageFailedException("S3 failed storing the " + role + "media (" + why + ")", cause);
+        }
+        MediaUnavailableException unavailable = new MediaUnavailableException("the " + role + "media could not be "
+                + "downloaded (" + why + ")");
+        unavailable.initCause(cause);
+        throw unavailable;
     }
 
     public StoredAsset stored(Exchange exchange) throws MediaUnavailableException {

@@ -3,36 +3,24 @@ package io.lumaharvester;
 import java.time.Clock;
 
 /**
- * When a waiting task is polled next. The poll route waits for the head record of the polling topic only up to
- * {@code maxHeadWaitMs}, so a record that is due later (after a Retry-After, say) goes back to the tail instead of
- * holding the partition.
+ * When a waiting task is polled next. The ticket carries the time; the poll consumer sends each ticket into the route
+ * when it is due, so nothing here waits.
  */
 public class PollSchedule {
 
     private final long intervalMs;
-    private final long maxHeadWaitMs;
     private final long maxBackoffMs;
     private final Clock clock;
 
-    public PollSchedule(long intervalMs, long maxHeadWaitMs, long maxBackoffMs, Clock clock) {
+    public PollSchedule(long intervalMs, long maxBackoffMs, Clock clock) {
         this.intervalMs = intervalMs;
-        this.maxHeadWaitMs = maxHeadWaitMs;
         this.maxBackoffMs = Math.max(maxBackoffMs, intervalMs);
         this.clock = clock;
     }
 
-    /** How long the consumer thread may wait for this record: never more than {@code maxHeadWaitMs}. */
-    public long millisUntilDue(TaskTicket ticket) {
-        return Math.max(0, Math.min(ticket.nextPollAt() - clock.millis(), maxHeadWaitMs));
-    }
-
-    public boolean notDueYet(TaskTicket ticket) {
-        return ticket.nextPollAt() > clock.millis();
-    }
-
-    /** A task the provider still runs past its deadline; a completed one whose copy is retried never is. */
+    /** The task's deadline has passed: this poll is its last unless the provider says it is done. */
     public boolean pastDeadline(TaskTicket ticket) {
-        return clock.millis() >= ticket.deadlineAt() && !"completed".equals(ticket.state());
+        return clock.millis() >= ticket.deadlineAt();
     }
 
     /** The regular next poll of a running task. */
@@ -40,9 +28,9 @@ public class PollSchedule {
         return ticket.dueAt(clock.millis() + intervalMs);
     }
 
-    /** The next poll after a server's Retry-After, never sooner than the regular interval. */
+    /** The next poll after a server's Retry-After: never sooner than the interval, never later than the longest back-off. */
     public TaskTicket notBefore(TaskTicket ticket, long delayMs) {
-        return ticket.dueAt(clock.millis() + Math.max(intervalMs, delayMs));
+        return ticket.dueAt(clock.millis() + Math.min(maxBackoffMs, Math.max(intervalMs, delayMs)));
     }
 
     /** Exponential back-off after the {@code ticket.errors()}-th failure in a row, capped at {@code maxBackoffMs}. */
@@ -57,7 +45,8 @@ public class PollSchedule {
         return ticket.dueAt(clock.millis() + maxBackoffMs);
     }
 
-    public long now() {
-        return clock.millis();
+    /** The Retry-After date's distance from now, on this schedule's clock. */
+    public long millisUntil(long epochMillis) {
+        return epochMillis - clock.millis();
     }
 }

@@ -2,11 +2,13 @@ package io.lumaharvester;
 
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /** One media file as stored in S3: an entry of the completion event's {@code assets}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
 public record StoredAsset(
         @JsonProperty("roles") List<String> roles,
         @JsonProperty("source_url") String sourceUrl,

@@ -24,13 +24,16 @@ public class TaskIntake {
     public static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
     private static final int MAX_NESTING_DEPTH = 64;
 
-    private final long timeoutMs;
+    private final long deadlineMs;
+    private final long firstDelayMs;
     private final int maxRecordBytes;
     private final Clock clock;
     private final ObjectMapper json;
 
-    public TaskIntake(long timeoutMs, int maxRecordBytes, Clock clock) {
-        this.timeoutMs = timeoutMs;
+    /** A task's deadline counts from its admission here; its first poll waits {@code firstDelayMs}. */
+    public TaskIntake(long deadlineMs, long firstDelayMs, int maxRecordBytes, Clock clock) {
+        this.deadlineMs = deadlineMs;
+        this.firstDelayMs = firstDelayMs;
         this.maxRecordBytes = maxRecordBytes;
         this.clock = clock;
         this.json = JsonMapper.builder(JsonFactory.builder()
@@ -56,7 +59,7 @@ public class TaskIntake {
         if (text.charAt(0) == '[' || text.charAt(0) == '"') {
             throw new RejectedTaskException("not_an_object", "a JSON task must be an object with a task_id");
         }
-        return TaskTicket.accepted(validId(text), json.createObjectNode(), clock.millis(), timeoutMs);
+        return TaskTicket.accepted(validId(text), json.createObjectNode(), clock.millis(), deadlineMs, firstDelayMs);
     }
 
     private TaskTicket fromJson(String text) throws RejectedTaskException {
@@ -78,7 +81,7 @@ public class TaskIntake {
             throw new RejectedTaskException("invalid_metadata", "metadata must be a JSON object");
         }
         ObjectNode meta = metadata instanceof ObjectNode object ? object : json.createObjectNode();
-        return TaskTicket.accepted(validId(id.textValue()), meta, clock.millis(), timeoutMs);
+        return TaskTicket.accepted(validId(id.textValue()), meta, clock.millis(), deadlineMs, firstDelayMs);
     }
 
     private static String validId(String candidate) throws RejectedTaskException {

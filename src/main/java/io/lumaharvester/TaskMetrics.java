@@ -28,11 +28,6 @@ public class TaskMetrics {
     public TaskMetrics(MeterRegistry registry, Clock clock, Duration forgetAfter) {
         this.clock = clock;
         this.forgetAfterMs = forgetAfter.toMillis();
-        // camel-main may build the bean twice; the gauge must read the instance the routes use, the last one
-        Gauge previous = registry.find(IN_FLIGHT).gauge();
-        if (previous != null) {
-            registry.remove(previous);
-        }
         Gauge.builder(IN_FLIGHT, this, TaskMetrics::inFlight)
                 .description("Tasks accepted and not yet finished whose steps run on this instance")
                 .strongReference(true)

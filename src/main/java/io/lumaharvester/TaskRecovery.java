@@ -23,14 +23,14 @@ public class TaskRecovery {
 
     public TaskTicket afterError(Exchange exchange) {
         TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
-        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        Throwable cause = named(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class));
         String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         boolean harvesting = ticket.generation() != null;
         if (cause instanceof MediaRejectedException) {
             LOG.warn("task {}: {}", ticket.taskId(), cause.getMessage());
             return failed(exchange, ticket, new Failure(Failure.MEDIA_REJECTED, cause.getMessage()));
         }
-        if (harvesting && MediaTransfer.storageFault(exchange, cause)) {
+        if (harvesting && cause instanceof StorageFailedException) {
             LOG.error("task {}: S3 failed ({}); retrying after a back-off, the task is kept", ticket.taskId(), why);
             exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
             return schedule.backOff(ticket.storageFailed());
@@ -44,6 +44,17 @@ public class TaskRecovery {
                 harvesting ? "media copy" : "poll", why);
         exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
         return schedule.backOff(next);
+    }
+
+    /** The harvester's own exception in the chain (a parallel copy wraps the file's in Camel's), else the top one. */
+    private static Throwable named(Throwable caught) {
+        for (Throwable t = caught; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof MediaRejectedException || t instanceof MediaUnavailableException
+                    || t instanceof StorageFailedException) {
+                return t;
+            }
+        }
+        return caught;
     }
 
     private static TaskTicket failed(Exchange exchange, TaskTicket ticket, Failure failure) {

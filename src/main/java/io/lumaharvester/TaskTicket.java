@@ -1,8 +1,8 @@
 package io.lumaharvester;
 
-import java.util.ArrayList;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,9 +11,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /**
  * A task's whole state between two steps: this record is the value on the polling and harvest topics, so a restart
  * resumes every task from Kafka instead of from a sleeping thread. Times are epoch milliseconds. {@code generation}
- * and {@code stored} are set only while the media of a completed generation are being copied.
+ * and {@code stored} are set only while the media of a completed generation are being copied. {@code step} grows with
+ * every ticket written for the task, so a stale copy of an older ticket (left by a crash between writing the next one
+ * and committing) is recognised and skipped. Fields this version does not know are ignored, so versions can be
+ * rolled either way.
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
+@JsonIgnoreProperties(ignoreUnknown = true)
 public record TaskTicket(
         @JsonProperty("task_id") String taskId,
         @JsonProperty("metadata") @JsonInclude(JsonInclude.Include.ALWAYS) ObjectNode metadata,
@@ -26,50 +30,51 @@ public record TaskTicket(
         @JsonProperty("media_attempts") int mediaAttempts,
         @JsonProperty("state") String state,
         @JsonProperty("generation") JsonNode generation,
-        @JsonProperty("stored") List<StoredAsset> stored) {
+        @JsonProperty("stored") List<StoredAsset> stored,
+        @JsonProperty("step") @JsonInclude(JsonInclude.Include.ALWAYS) long step) {
 
     public TaskTicket {
         stored = stored == null ? List.of() : List.copyOf(stored);
     }
 
-    public static TaskTicket accepted(String taskId, ObjectNode metadata, long now, long timeoutMs) {
-        return new TaskTicket(taskId, metadata, now, now + timeoutMs, now, 0, 0, 0, 0, null, null, null);
+    /** A new task, first polled {@code firstDelayMs} from now; its deadline counts from now. */
+    public static TaskTicket accepted(String taskId, ObjectNode metadata, long now, long deadlineMs, long firstDelayMs) {
+        return new TaskTicket(taskId, metadata, now, now + deadlineMs, now + firstDelayMs, 0, 0, 0, 0, null, null, null,
+                0);
     }
 
     /** One more poll, answered with {@code newState}; a streak of errors or 404s ends with it. */
     public TaskTicket polled(String newState, JsonNode completedGeneration) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, 0, 0, mediaAttempts,
-                newState, completedGeneration, null);
+                newState, completedGeneration, null, step + 1);
     }
 
     /** One more poll without a usable answer; {@code notFoundAnswer} counts 404s in a row. */
     public TaskTicket pollFailed(boolean notFoundAnswer) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, errors + 1,
-                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, state, null, null);
+                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, state, null, null, step + 1);
     }
 
     /** The media could not be copied; the task goes back to polling, which brings fresh media URLs. */
     public TaskTicket mediaFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts + 1, state, null, null);
+                mediaAttempts + 1, state, null, null, step + 1);
     }
 
     /** S3 failed: the task goes back to polling without using up its media attempts. */
     public TaskTicket storageFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts, state, null, null);
+                mediaAttempts, state, null, null, step + 1);
     }
 
-    /** One more media file is in S3. */
-    public TaskTicket withStored(StoredAsset asset) {
-        List<StoredAsset> more = new ArrayList<>(stored);
-        more.add(asset);
+    /** Every media file is in S3. */
+    public TaskTicket withStored(List<StoredAsset> assets) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, state, generation, more);
+                mediaAttempts, state, generation, assets, step + 1);
     }
 
     public TaskTicket dueAt(long when) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, when, polls, errors, notFound, mediaAttempts,
-                state, generation, stored);
+                state, generation, stored, step);
     }
 }

@@ -24,16 +24,15 @@ class GenerationEventsTest {
 
     private static TaskTicket completedSeedTicket() {
         ObjectNode metadata = JSON.createObjectNode().put("customer", "acme");
-        TaskTicket ticket = TaskTicket.accepted("e70fdf3c-ce95-4dd1-a967-220ce957aff5", metadata, 0, 1000)
+        TaskTicket ticket = TaskTicket.accepted("e70fdf3c-ce95-4dd1-a967-220ce957aff5", metadata, 0, 1000, 0)
                 .polled("completed", LumaApiStandIn.seed());
-        List<MediaAsset> assets = new ArtifactSplitter().split(ticket.generation());
-        for (MediaAsset asset : assets) {
+        List<StoredAsset> stored = new java.util.ArrayList<>();
+        for (MediaAsset asset : new ArtifactSplitter().split(ticket.generation())) {
             String key = "luma/" + ticket.taskId() + "/" + asset.keyRole() + ".bin";
-            ticket = ticket.withStored(new StoredAsset(asset.roles(), asset.sourceUrl(), "bucket", key,
-                    "s3://bucket/" + key, "application/octet-stream", 10, "0".repeat(64), asset.width(),
-                    asset.height(), asset.duration()));
+            stored.add(new StoredAsset(asset.roles(), asset.sourceUrl(), "bucket", key, "s3://bucket/" + key,
+                    "application/octet-stream", 10, "0".repeat(64), asset.width(), asset.height(), asset.duration()));
         }
-        return ticket;
+        return ticket.withStored(stored);
     }
 
     @Test
@@ -58,22 +57,13 @@ class GenerationEventsTest {
 
     @Test
     void aFailureEventCarriesReasonAndDetailAndNoAssets() {
-        TaskTicket ticket = TaskTicket.accepted("t-1", null, 0, 1000).polled("failed", null);
+        TaskTicket ticket = TaskTicket.accepted("t-1", null, 0, 1000, 0).polled("failed", null);
         JsonNode json = JSON.valueToTree(events.failed(ticket, new Failure("provider_failed", null)));
 
         Events.assertValidEvent(json);
         assertThat(json.get("metadata").isEmpty()).isTrue();
         assertThat(json.at("/failure/reason").asText()).isEqualTo("provider_failed");
         assertThat(json.has("assets")).isFalse();
-    }
-
-    @Test
-    void aTimeoutBeforeAnyAnswerHasANullState() {
-        JsonNode json = JSON.valueToTree(events.timedOut(TaskTicket.accepted("t-2", null, 0, 1000)));
-
-        Events.assertValidEvent(json);
-        assertThat(json.get("state").isNull()).isTrue();
-        assertThat(json.at("/failure/reason").asText()).isEqualTo("timeout");
     }
 
     @Test

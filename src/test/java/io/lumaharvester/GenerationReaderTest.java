@@ -12,6 +12,7 @@ import org.apache.camel.health.HealthCheck;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -19,11 +20,12 @@ class GenerationReaderTest {
 
     private static final long NOW = 1_000_000;
     private static final long INTERVAL = 5_000;
-    private final PollSchedule schedule = new PollSchedule(INTERVAL, 10_000, 60_000,
-            Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+    private final Clock clock = Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC);
+    private final PollSchedule schedule = new PollSchedule(INTERVAL, 60_000, clock);
     private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
-    private final GenerationReader reader = new GenerationReader(schedule, 3, apiAccess);
-    private final TaskTicket ticket = TaskTicket.accepted("task-1", null, NOW, 1_800_000);
+    private final ApiBudget budget = new ApiBudget(10, 0, INTERVAL, clock, new SimpleMeterRegistry());
+    private final GenerationReader reader = new GenerationReader(schedule, 3, apiAccess, budget);
+    private final TaskTicket ticket = TaskTicket.accepted("task-1", null, NOW, 1_800_000, 0);
 
     private Exchange answer(TaskTicket current, int status, String body, String retryAfter) {
         Exchange exchange = new DefaultExchange(new DefaultCamelContext());
@@ -149,6 +151,6 @@ class GenerationReaderTest {
             null  | 0
             """)
     void retryAfterIsReadInSeconds(String header, long millis) {
-        assertThat(GenerationReader.retryAfterMillis(header)).isEqualTo(millis);
+        assertThat(reader.retryAfterMillis(header)).isEqualTo(millis);
     }
 }

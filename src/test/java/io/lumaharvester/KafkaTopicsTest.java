@@ -34,14 +34,14 @@ class KafkaTopicsTest {
         }
     }
 
-    private KafkaTopics topics(Names names, boolean create, int pollConsumers) {
+    private KafkaTopics topics(Names names, boolean create) {
         return new KafkaTopics(List.of(
-                KafkaTopics.Topic.shared("luma.topics.tasks", names.tasks(), 1),
-                KafkaTopics.Topic.shared("luma.topics.events", names.events(), 0),
-                KafkaTopics.Topic.shared("luma.topics.dlq", names.dlq(), 0).with("max.message.bytes", "2000000"),
-                KafkaTopics.Topic.internal("luma.topics.polling", names.polling(), pollConsumers),
-                KafkaTopics.Topic.internal("luma.topics.harvest", names.harvest(), 1),
-                KafkaTopics.Topic.internal("luma.topics.accepted", names.accepted(), 0)
+                KafkaTopics.Topic.shared("luma.topics.tasks", names.tasks()),
+                KafkaTopics.Topic.shared("luma.topics.events", names.events()),
+                KafkaTopics.Topic.shared("luma.topics.dlq", names.dlq()).with("max.message.bytes", "2000000"),
+                KafkaTopics.Topic.internal("luma.topics.polling", names.polling()),
+                KafkaTopics.Topic.internal("luma.topics.harvest", names.harvest()),
+                KafkaTopics.Topic.internal("luma.topics.accepted", names.accepted())
                         .with("cleanup.policy", "compact")),
                 create, 3, -1, standIns.kafka.bootstrapServers());
     }
@@ -56,7 +56,7 @@ class KafkaTopicsTest {
         Names names = Names.fresh();
         standIns.kafka.createTopics(List.of(names.tasks(), names.events(), names.dlq()), 1);
         try (Admin admin = standIns.kafka.admin()) {
-            KafkaTopics.Report report = topics(names, false, 1).provision(admin);
+            KafkaTopics.Report report = topics(names, false).provision(admin);
 
             assertThat(report.created()).containsExactly(names.polling(), names.harvest(), names.accepted());
             assertThat(report.warnings()).isEmpty();
@@ -71,7 +71,7 @@ class KafkaTopicsTest {
     void missingSharedTopicsStopTheStartWithOneLineNamingEachAndTheCommandThatCreatesIt() throws Exception {
         Names names = Names.fresh();
         try (Admin admin = standIns.kafka.admin()) {
-            assertThatThrownBy(() -> topics(names, false, 1).provision(admin))
+            assertThatThrownBy(() -> topics(names, false).provision(admin))
                     .isInstanceOf(KafkaTopics.MissingTopicsException.class)
                     .hasMessageNotContaining("\n")
                     .hasMessageContaining("Kafka topics missing: " + names.tasks() + ", " + names.events() + ", "
@@ -89,11 +89,11 @@ class KafkaTopicsTest {
     void withCreateEveryTopicIsCreatedAndTheDeadLetterTopicTakesTheLargestRecord() throws Exception {
         Names names = Names.fresh();
         try (Admin admin = standIns.kafka.admin()) {
-            KafkaTopics.Report report = topics(names, true, 1).provision(admin);
+            KafkaTopics.Report report = topics(names, true).provision(admin);
 
             assertThat(report.created()).containsExactlyElementsOf(names.all());
             assertThat(config(admin, names.dlq(), "max.message.bytes")).isEqualTo("2000000");
-            assertThat(topics(names, true, 1).provision(admin).created()).as("a second start").isEmpty();
+            assertThat(topics(names, true).provision(admin).created()).as("a second start").isEmpty();
         }
     }
 
@@ -103,11 +103,10 @@ class KafkaTopicsTest {
         standIns.kafka.createTopics(Map.of(names.tasks(), 1, names.events(), 1, names.dlq(), 1, names.polling(), 1,
                 names.harvest(), 1, names.accepted(), 1));
         try (Admin admin = standIns.kafka.admin()) {
-            KafkaTopics.Report report = topics(names, false, 4).provision(admin);
+            KafkaTopics.Report report = topics(names, false).provision(admin);
 
             assertThat(report.created()).isEmpty();
             assertThat(report.warnings()).containsExactlyInAnyOrder(
-                    "topic " + names.polling() + " has 1 partitions for 4 consumers: 3 of them stay idle",
                     "topic " + names.accepted() + " has cleanup.policy=delete; the harvester expects compact "
                             + "(luma.topics.accepted)");
             assertThat(config(admin, names.accepted(), "cleanup.policy")).as("left as it was").isEqualTo("delete");

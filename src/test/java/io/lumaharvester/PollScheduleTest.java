@@ -11,23 +11,19 @@ import org.junit.jupiter.api.Test;
 class PollScheduleTest {
 
     private static final long NOW = 1_000_000;
-    private final PollSchedule schedule = new PollSchedule(5_000, 10_000, 60_000,
+    private final PollSchedule schedule = new PollSchedule(5_000, 60_000,
             Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
-    private final TaskTicket ticket = TaskTicket.accepted("t", null, NOW, 30_000);
+    private final TaskTicket ticket = TaskTicket.accepted("t", null, NOW, 30_000, 0);
 
     @Test
-    void theConsumerWaitsForTheHeadRecordOnlyBoundedly() {
-        assertThat(schedule.millisUntilDue(ticket.dueAt(NOW - 5))).isZero();
-        assertThat(schedule.millisUntilDue(ticket.dueAt(NOW + 3_000))).isEqualTo(3_000);
-        assertThat(schedule.millisUntilDue(ticket.dueAt(NOW + 90_000))).isEqualTo(10_000);
-        assertThat(schedule.notDueYet(ticket.dueAt(NOW + 1))).isTrue();
-        assertThat(schedule.notDueYet(ticket.dueAt(NOW))).isFalse();
+    void theDeadlineCountsFromAdmission() {
+        assertThat(schedule.pastDeadline(ticket)).isFalse();
+        assertThat(schedule.pastDeadline(TaskTicket.accepted("t", null, NOW - 30_000, 30_000, 0))).isTrue();
     }
 
     @Test
-    void theDeadlineCountsFromAcceptance() {
-        assertThat(schedule.pastDeadline(ticket)).isFalse();
-        assertThat(schedule.pastDeadline(TaskTicket.accepted("t", null, NOW - 30_000, 30_000))).isTrue();
+    void theFirstPollWaitsTheFirstDelay() {
+        assertThat(TaskTicket.accepted("t", null, NOW, 30_000, 20_000).nextPollAt()).isEqualTo(NOW + 20_000);
     }
 
     @Test
@@ -41,8 +37,19 @@ class PollScheduleTest {
     }
 
     @Test
-    void retryAfterIsHonouredButNeverShortensTheInterval() {
+    void retryAfterIsHonouredButNeverShortensTheIntervalNorExceedsTheLongestBackOff() {
         assertThat(schedule.notBefore(ticket, 30_000).nextPollAt()).isEqualTo(NOW + 30_000);
         assertThat(schedule.notBefore(ticket, 1_000).nextPollAt()).isEqualTo(NOW + 5_000);
+        assertThat(schedule.notBefore(ticket, 3_600_000).nextPollAt()).isEqualTo(NOW + 60_000);
+    }
+
+    @Test
+    void everyNewTicketOfATaskHasAHigherStep() {
+        TaskTicket next = schedule.nextPoll(ticket.polled("processing", null));
+        TaskTicket failed = schedule.backOff(next.pollFailed(false));
+        assertThat(ticket.step()).isZero();
+        assertThat(next.step()).isEqualTo(1);
+        assertThat(failed.step()).isEqualTo(2);
+        assertThat(failed.mediaFailed().step()).isEqualTo(3);
     }
 }

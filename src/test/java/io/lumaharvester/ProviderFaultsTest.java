@@ -52,7 +52,9 @@ class ProviderFaultsTest {
         return Stream.of(
                 // name, the fault (answered this many times before the task completes), the least gap in ms
                 // between the fault and the poll after it
-                Arguments.of("429 with Retry-After: 2", status(429).withHeader("Retry-After", "2"), 1, 2000L),
+                Arguments.of("429 with Retry-After: 1", status(429).withHeader("Retry-After", "1"), 1, 1000L),
+                Arguments.of("503 with Retry-After: 3600, capped at the longest back-off",
+                        status(503).withHeader("Retry-After", "3600"), 1, MAX_BACKOFF_MS),
                 Arguments.of("500", status(500), 2, INTERVAL_MS),
                 Arguments.of("502", status(502).withBody("<html>bad gateway</html>"), 2, INTERVAL_MS),
                 Arguments.of("503 without Retry-After", status(503), 2, INTERVAL_MS),

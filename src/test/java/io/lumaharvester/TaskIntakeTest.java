@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TaskIntakeTest {
 
     private static final long NOW = 1_700_000_000_000L;
-    private final TaskIntake intake = new TaskIntake(1_800_000, 65_536,
+    private final TaskIntake intake = new TaskIntake(1_800_000, 0, 65_536,
             Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
 
     @Test

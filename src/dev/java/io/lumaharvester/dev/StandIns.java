@@ -68,6 +68,8 @@ public final class StandIns implements AutoCloseable {
         Map<String, String> props = new LinkedHashMap<>(topics(prefix));
         props.put("luma.topics.create", "true");
         props.put("luma.topics.partitions", "2");
+        // the stand-in answers at once: no generation time to wait out before the first poll
+        props.put("luma.poll.first-delay-ms", "0");
         props.put("kafka.brokers", kafka.bootstrapServers());
         props.put("luma.kafka.group-id", prefix + "-harvester");
         props.put("luma.api.base-url", api.baseUrl());

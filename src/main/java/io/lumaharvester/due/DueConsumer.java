@@ -1,0 +1,311 @@
+package io.lumaharvester.due;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultConsumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a topic and keeps many records in flight through the route on one thread, each going in when it is due (see
+ * {@link DueRecords}). The route runs asynchronously: the thread hands a record over and goes on, and the record's
+ * offset is committed once the route has finished with it and with every older record of its partition. So a
+ * record waiting for its due time holds no thread, a slow one holds back no other, and a crash loses nothing: what
+ * was not committed is read again.
+ * <p>
+ * camel-kafka's consumer cannot do this: it routes one record at a time on its polling thread and commits the
+ * offsets it has read, in order.
+ */
+public class DueConsumer extends DefaultConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DueConsumer.class);
+    private static final long MAX_POLL_WAIT_MS = 100;
+
+    private final DueEndpoint endpoint;
+    private final DueGate gate;
+    private final DueRecords records;
+    private volatile boolean running;
+    private Thread loop;
+    private KafkaConsumer<byte[], byte[]> kafka;
+    private String lastProblem;
+
+    public DueConsumer(DueEndpoint endpoint, Processor processor) {
+        super(endpoint, processor);
+        this.endpoint = endpoint;
+        this.gate = endpoint.getGate() != null ? endpoint.getGate() : DueGate.inFlight(endpoint.getMaxInFlight());
+        this.records = new DueRecords(endpoint.getRememberSteps());
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        Properties props = endpoint.getComponent().getClients().client();
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, endpoint.getComponent().getGroupId());
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(endpoint.getComponent().getFetchWaitMaxMs()));
+        kafka = new KafkaConsumer<>(props);
+        running = true;
+        loop = new Thread(this::run, "due-" + endpoint.getTopic());
+        loop.start();
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        running = false;
+        if (kafka != null) {
+            kafka.wakeup();
+        }
+        if (loop != null) {
+            loop.join(endpoint.getShutdownTimeoutMs() + 10_000L);
+        }
+        super.doStop();
+    }
+
+    private void run() {
+        try {
+            kafka.subscribe(List.of(endpoint.getTopic()), new Rebalance());
+            long wait = MAX_POLL_WAIT_MS;
+            while (running) {
+                try {
+                    offer(kafka.poll(Duration.ofMillis(wait)));
+                    wait = dispatchDue();
+                    commit();
+                    pauseOrResume();
+                    lastProblem = null;
+                } catch (WakeupException woken) {
+                    // a permit came free, or the consumer stops
+                } catch (RuntimeException e) {
+                    problem(e);
+                }
+            }
+            drain();
+        } finally {
+            kafka.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void offer(Iterable<ConsumerRecord<byte[], byte[]>> polled) {
+        long now = System.currentTimeMillis();
+        synchronized (records) {
+            for (ConsumerRecord<byte[], byte[]> record : polled) {
+                String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+                records.offer(new DueRecords.Held<>(new TopicPartition(record.topic(), record.partition()),
+                        record.offset(), key, number(record, DueHeaders.STEP, -1), number(record, DueHeaders.DUE_AT, now),
+                        record));
+            }
+        }
+    }
+
+    /**
+     * Due records go into the route, earliest first, while the gate lets them. Returns how long the loop may wait in
+     * Kafka's poll before something more could go: until the next record is due, or the gate opens again.
+     */
+    private long dispatchDue() {
+        while (running) {
+            DueRecords.Held<?> held;
+            long now = System.currentTimeMillis();
+            synchronized (records) {
+                long untilDue = records.millisUntilDue(now);
+                if (untilDue != 0) {
+                    return untilDue < 0 ? MAX_POLL_WAIT_MS : Math.min(untilDue, MAX_POLL_WAIT_MS);
+                }
+                if (!gate.tryAcquire()) {
+                    return Math.max(1, Math.min(gate.millisUntilOpen(), MAX_POLL_WAIT_MS));
+                }
+                held = records.takeDue(now);
+            }
+            gate.dispatched(now - held.dueAt);
+            send(held);
+        }
+        return 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void send(DueRecords.Held<?> held) {
+        ConsumerRecord<byte[], byte[]> record = (ConsumerRecord<byte[], byte[]>) held.record;
+        Exchange exchange = createExchange(false);
+        exchange.getMessage().setBody(record.value());
+        exchange.getMessage().setHeader(KafkaConstants.KEY, record.key());
+        exchange.getMessage().setHeader(KafkaConstants.TOPIC, record.topic());
+        exchange.getMessage().setHeader(KafkaConstants.PARTITION, record.partition());
+        exchange.getMessage().setHeader(KafkaConstants.OFFSET, record.offset());
+        getAsyncProcessor().process(exchange, doneSync -> finished(held, exchange));
+    }
+
+    private void finished(DueRecords.Held<?> held, Exchange exchange) {
+        Exception failure = exchange.getException();
+        boolean dueWaiting;
+        synchronized (records) {
+            if (failure == null) {
+                records.done(held);
+            } else {
+                // not handled by the route (Kafka failing, say): the record is kept and tried again later
+                held.failures++;
+                long delay = Math.min(endpoint.getMaxRetryDelayMs(),
+                        endpoint.getRetryDelayMs() << Math.min(held.failures - 1, 16));
+                LOG.warn("{} record {}-{}@{} failed ({}); trying again in {} ms", endpoint.getTopic(),
+                        held.partition.topic(), held.partition.partition(), held.offset, failure.toString(), delay);
+                records.retry(held, System.currentTimeMillis() + delay);
+            }
+            dueWaiting = records.millisUntilDue(System.currentTimeMillis()) == 0;
+        }
+        gate.release();
+        releaseExchange(exchange, false);
+        if (dueWaiting && running) {
+            kafka.wakeup();
+        }
+    }
+
+    private void commit() {
+        Map<TopicPartition, OffsetAndMetadata> offsets;
+        synchronized (records) {
+            offsets = records.toCommit();
+        }
+        if (!offsets.isEmpty()) {
+            kafka.commitAsync(offsets, (committed, e) -> {
+                if (e == null) {
+                    synchronized (records) {
+                        records.committed(committed);
+                    }
+                } else {
+                    LOG.debug("commit on {} failed, the next one covers it: {}", endpoint.getTopic(), e.toString());
+                }
+            });
+        }
+    }
+
+    /** Stop reading while too much is held, or while the endpoint's condition says no; go on when that passes. */
+    private void pauseOrResume() {
+        boolean full;
+        synchronized (records) {
+            full = records.waitingCount() + records.inFlightCount() >= endpoint.getMaxHeld();
+        }
+        boolean hold = full || endpoint.getReadWhile() != null && !endpoint.getReadWhile().getAsBoolean();
+        if (hold && kafka.paused().isEmpty() && !kafka.assignment().isEmpty()) {
+            kafka.pause(kafka.assignment());
+        } else if (!hold && !kafka.paused().isEmpty()) {
+            kafka.resume(kafka.paused());
+        }
+    }
+
+    /** On stop: let what is in flight finish (within the shutdown timeout), then commit what is done. */
+    private void drain() {
+        long deadline = System.currentTimeMillis() + endpoint.getShutdownTimeoutMs();
+        try {
+            while (System.currentTimeMillis() < deadline) {
+                synchronized (records) {
+                    if (records.inFlightCount() == 0) {
+                        break;
+                    }
+                }
+                Thread.sleep(50);
+            }
+            Map<TopicPartition, OffsetAndMetadata> offsets;
+            synchronized (records) {
+                offsets = records.toCommit();
+            }
+            if (!offsets.isEmpty()) {
+                kafka.commitSync(offsets, Duration.ofSeconds(5));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: last commit failed ({}); what was not committed is read again", endpoint.getTopic(),
+                    e.toString());
+        }
+    }
+
+    private void problem(RuntimeException e) {
+        String what = e.getClass().getSimpleName() + ": " + e.getMessage();
+        if (!what.equals(lastProblem)) {
+            LOG.warn("reading {} failed ({}); trying again", endpoint.getTopic(), what);
+            lastProblem = what;
+        }
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** A long header written as decimal text (as the routes write it) or as 8 bytes; {@code otherwise} when absent. */
+    static long number(ConsumerRecord<byte[], byte[]> record, String name, long otherwise) {
+        Header header = record.headers().lastHeader(name);
+        if (header == null || header.value() == null || header.value().length == 0) {
+            return otherwise;
+        }
+        byte[] value = header.value();
+        try {
+            return Long.parseLong(new String(value, StandardCharsets.US_ASCII).strip());
+        } catch (NumberFormatException notText) {
+            return value.length == Long.BYTES ? ByteBuffer.wrap(value).getLong() : otherwise;
+        }
+    }
+
+    /** Called on the loop thread, inside poll. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            Map<TopicPartition, OffsetAndMetadata> offsets;
+            synchronized (records) {
+                offsets = records.commitFor(partitions);
+            }
+            try {
+                if (!offsets.isEmpty()) {
+                    kafka.commitSync(offsets, Duration.ofSeconds(5));
+                }
+            } catch (RuntimeException e) {
+                LOG.info("{}: commit on giving up partitions failed ({}); the next owner reads again from the last "
+                        + "commit", endpoint.getTopic(), e.toString());
+            }
+            lose(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            lose(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            assigned();
+        }
+
+        private void lose(Collection<TopicPartition> partitions) {
+            synchronized (records) {
+                records.release(partitions);
+            }
+            assigned();
+        }
+
+        private void assigned() {
+            List<TopicPartition> owned = new ArrayList<>(kafka.assignment());
+            int total = kafka.partitionsFor(endpoint.getTopic()).size();
+            gate.assigned(owned.size(), total);
+        }
+    }
+}

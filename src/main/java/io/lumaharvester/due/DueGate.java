@@ -1,0 +1,56 @@
+package io.lumaharvester.due;
+
+/**
+ * Decides when the next due record may go into the route: a cap on records in flight, a request budget, or both.
+ * {@link DueConsumer} asks it once per record and gives the permit back when the route has finished with it.
+ */
+public interface DueGate {
+
+    /** True when one more record may go into the route now; the caller then holds a permit until {@link #release}. */
+    boolean tryAcquire();
+
+    void release();
+
+    /** When {@link #tryAcquire} said no: about how long until it may say yes (a released permit also wakes the caller). */
+    default long millisUntilOpen() {
+        return 100;
+    }
+
+    /** A record went into the route {@code latenessMs} after it was due. */
+    default void dispatched(long latenessMs) {
+    }
+
+    /** The consumer now reads {@code partitions} of the topic's {@code ofPartitions}. */
+    default void assigned(int partitions, int ofPartitions) {
+    }
+
+    /** At most {@code max} records in flight. */
+    static DueGate inFlight(int max) {
+        return new InFlightGate(max);
+    }
+
+    /** The plain cap on records in flight. */
+    final class InFlightGate implements DueGate {
+
+        private final int max;
+        private int inFlight;
+
+        InFlightGate(int max) {
+            this.max = Math.max(1, max);
+        }
+
+        @Override
+        public synchronized boolean tryAcquire() {
+            if (inFlight >= max) {
+                return false;
+            }
+            inFlight++;
+            return true;
+        }
+
+        @Override
+        public synchronized void release() {
+            inFlight--;
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package io.lumaharvester.due;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The records one {@link DueConsumer} holds: waiting for their due time, or in flight through the route. Not thread-safe:
+ * the consumer calls it under its own lock.
+ * <ul>
+ * <li><b>Due order.</b> Waiting records leave in the order they are due, whatever their partition or offset, so a
+ * record due later never holds back one due sooner.</li>
+ * <li><b>Offsets.</b> A record is done when the route has finished with it (its next step is on Kafka). What may be
+ * committed on a partition is the offset of its oldest record not yet done: records finish out of order, and a
+ * restart reads again from there.</li>
+ * <li><b>One step per task.</b> Records of the same key carry a step number; a record whose number is not above the
+ * highest seen for its key is stale (a duplicate left by a crash between a write and its commit) and is done at once.
+ * A newer record replaces an older one still waiting.</li>
+ * </ul>
+ */
+final class DueRecords {
+
+    /** One record held: waiting until {@code dueAt}, or in flight. */
+    static final class Held<R> {
+        final TopicPartition partition;
+        final long offset;
+        final String key;
+        final long step;
+        final R record;
+        long dueAt;
+        int failures;
+        boolean inFlight;
+        boolean orphaned;
+
+        Held(TopicPartition partition, long offset, String key, long step, long dueAt, R record) {
+            this.partition = partition;
+            this.offset = offset;
+            this.key = key;
+            this.step = step;
+            this.dueAt = dueAt;
+            this.record = record;
+        }
+    }
+
+    /** What happened to a record offered to {@link #offer}. */
+    enum Offered { WAITING, STALE, REPLACED_OLDER }
+
+    private final PriorityQueue<Held<?>> waiting = new PriorityQueue<>((a, b) -> a.dueAt != b.dueAt
+            ? Long.compare(a.dueAt, b.dueAt) : Long.compare(a.offset, b.offset));
+    private final Map<String, Held<?>> waitingByKey = new HashMap<>();
+    private final Set<Held<?>> inFlight = new HashSet<>();
+    private final Map<TopicPartition, TreeSet<Long>> open = new HashMap<>();
+    private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
+    private final Map<TopicPartition, Long> committed = new HashMap<>();
+    private final Map<String, Long> highestStep;
+
+    /** Step numbers are remembered for {@code rememberSteps} keys, the most recently seen. */
+    DueRecords(int rememberSteps) {
+        this.highestStep = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+                return size() > rememberSteps;
+            }
+        };
+    }
+
+    /** A record read from Kafka. {@code key} may be null and {@code step} negative: no de-duplication then. */
+    <R> Offered offer(Held<R> held) {
+        open.computeIfAbsent(held.partition, p -> new TreeSet<>()).add(held.offset);
+        nextOffset.merge(held.partition, held.offset + 1, Math::max);
+        if (held.key == null || held.step < 0) {
+            waiting.add(held);
+            return Offered.WAITING;
+        }
+        Long highest = highestStep.get(held.key);
+        if (highest != null && held.step <= highest) {
+            done(held);
+            return Offered.STALE;
+        }
+        highestStep.put(held.key, held.step);
+        Held<?> older = waitingByKey.put(held.key, held);
+        waiting.add(held);
+        if (older != null) {
+            waiting.remove(older);
+            done(older);
+            return Offered.REPLACED_OLDER;
+        }
+        return Offered.WAITING;
+    }
+
+    /** Millis until the earliest waiting record is due (0 when one is due now), or -1 when none waits. */
+    long millisUntilDue(long now) {
+        Held<?> first = waiting.peek();
+        return first == null ? -1 : Math.max(0, first.dueAt - now);
+    }
+
+    /** The earliest waiting record if it is due, now in flight; null otherwise. */
+    Held<?> takeDue(long now) {
+        Held<?> first = waiting.peek();
+        if (first == null || first.dueAt > now) {
+            return null;
+        }
+        waiting.poll();
+        if (first.key != null) {
+            waitingByKey.remove(first.key, first);
+        }
+        first.inFlight = true;
+        inFlight.add(first);
+        return first;
+    }
+
+    /** The route has finished with the record: its offset may be committed once every older one is done too. */
+    void done(Held<?> held) {
+        held.inFlight = false;
+        inFlight.remove(held);
+        if (held.orphaned) {
+            return;
+        }
+        TreeSet<Long> offsets = open.get(held.partition);
+        if (offsets != null) {
+            offsets.remove(held.offset);
+        }
+    }
+
+    /** The route failed with the record and did not handle it: it waits again until {@code dueAt}. */
+    void retry(Held<?> held, long dueAt) {
+        held.inFlight = false;
+        inFlight.remove(held);
+        if (held.orphaned) {
+            return;
+        }
+        if (held.key != null && waitingByKey.containsKey(held.key)) {
+            // a newer step of the same task has arrived meanwhile
+            done(held);
+            return;
+        }
+        held.dueAt = dueAt;
+        waiting.add(held);
+        if (held.key != null) {
+            waitingByKey.put(held.key, held);
+        }
+    }
+
+    /** The partitions went to another consumer: forget their records; those in flight finish without counting. */
+    void release(Collection<TopicPartition> partitions) {
+        Set<TopicPartition> gone = new HashSet<>(partitions);
+        waiting.removeIf(held -> {
+            if (gone.contains(held.partition)) {
+                if (held.key != null) {
+                    waitingByKey.remove(held.key, held);
+                }
+                return true;
+            }
+            return false;
+        });
+        inFlight.stream().filter(held -> gone.contains(held.partition)).forEach(held -> held.orphaned = true);
+        gone.forEach(partition -> {
+            open.remove(partition);
+            nextOffset.remove(partition);
+            committed.remove(partition);
+        });
+    }
+
+    /** Per partition, the offset to commit when it has moved on since the last commit. */
+    Map<TopicPartition, OffsetAndMetadata> toCommit() {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        nextOffset.forEach((partition, next) -> {
+            TreeSet<Long> pending = open.get(partition);
+            long commit = pending == null || pending.isEmpty() ? next : pending.first();
+            if (commit > committed.getOrDefault(partition, -1L)) {
+                offsets.put(partition, new OffsetAndMetadata(commit));
+            }
+        });
+        return offsets;
+    }
+
+    void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((partition, offset) -> {
+            if (nextOffset.containsKey(partition)) {
+                committed.merge(partition, offset.offset(), Math::max);
+            }
+        });
+    }
+
+    /** Offsets to commit for these partitions, whether or not they moved on. */
+    Map<TopicPartition, OffsetAndMetadata> commitFor(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition partition : partitions) {
+            Long next = nextOffset.get(partition);
+            if (next != null) {
+                TreeSet<Long> pending = open.get(partition);
+                offsets.put(partition, new OffsetAndMetadata(pending == null || pending.isEmpty() ? next
+                        : pending.first()));
+            }
+        }
+        return offsets;
+    }
+
+    int waitingCount() {
+        return waiting.size();
+    }
+
+    int inFlightCount() {
+        return inFlight.size();
+    }
+
+    /** Distinct keys waiting or in flight: the tasks this consumer holds. */
+    int heldKeys() {
+        Set<String> keys = new HashSet<>(waitingByKey.keySet());
+        inFlight.stream().filter(held -> held.key != null && !held.orphaned).forEach(held -> keys.add(held.key));
+        return keys.size();
+    }
+
+    List<Held<?>> inFlightRecords() {
+        return new ArrayList<>(inFlight);
+    }
+}

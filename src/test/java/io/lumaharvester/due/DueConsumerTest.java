@@ -1,0 +1,200 @@
+package io.lumaharvester.due;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.lumaharvester.KafkaClients;
+import io.lumaharvester.dev.StandIns;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The due: consumer on a real broker: due order, many in flight on one thread, commits, stale steps. */
+class DueConsumerTest {
+
+    private final StandIns standIns;
+    private final String topic = "due-" + UUID.randomUUID();
+    private final String group = topic + "-group";
+    private final List<String> routed = new CopyOnWriteArrayList<>();
+    private final Map<String, Long> routedAt = new ConcurrentHashMap<>();
+    private final Set<String> routeThreads = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger inRoute = new AtomicInteger();
+    private final AtomicInteger mostInRoute = new AtomicInteger();
+    private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+    private CamelContext camel;
+
+    DueConsumerTest() throws Exception {
+        standIns = StandIns.shared();
+        standIns.kafka.createTopics(List.of(topic), 1);
+    }
+
+    @AfterEach
+    void stop() {
+        if (camel != null) {
+            camel.stop();
+        }
+    }
+
+    /** A route that takes {@code routeMs} per record without holding a thread, and fails records valued "fail". */
+    private void start(String parameters, long routeMs) throws Exception {
+        camel = new DefaultCamelContext();
+        camel.addComponent("due", new DueComponent(new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()),
+                group, 50));
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                errorHandler(noErrorHandler());
+                from("due:" + topic + parameters)
+                        .process(exchange -> {
+                            String value = new String(exchange.getMessage().getBody(byte[].class),
+                                    StandardCharsets.UTF_8);
+                            routeThreads.add(Thread.currentThread().getName());
+                            attempts.computeIfAbsent(value, v -> new AtomicInteger()).incrementAndGet();
+                            mostInRoute.accumulateAndGet(inRoute.incrementAndGet(), Math::max);
+                            exchange.setProperty("value", value);
+                        })
+                        .delay(routeMs).asyncDelayed()
+                        .process(exchange -> {
+                            inRoute.decrementAndGet();
+                            String value = exchange.getProperty("value", String.class);
+                            if (value.equals("fail")) {
+                                throw new IllegalStateException("failing on purpose");
+                            }
+                            routed.add(value);
+                            routedAt.put(value, System.currentTimeMillis());
+                        });
+            }
+        });
+        camel.start();
+    }
+
+    private void send(String key, String value, Long dueAt, Long step) throws Exception {
+        Map<String, byte[]> headers = new java.util.HashMap<>();
+        if (dueAt != null) {
+            headers.put(DueHeaders.DUE_AT, String.valueOf(dueAt).getBytes(StandardCharsets.UTF_8));
+        }
+        if (step != null) {
+            headers.put(DueHeaders.STEP, String.valueOf(step).getBytes(StandardCharsets.UTF_8));
+        }
+        standIns.kafka.send(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                value.getBytes(StandardCharsets.UTF_8), headers);
+    }
+
+    private long committed() throws Exception {
+        try (Admin admin = standIns.kafka.admin()) {
+            OffsetAndMetadata offset = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+                    .get(new TopicPartition(topic, 0));
+            return offset == null ? 0 : offset.offset();
+        }
+    }
+
+    @Test
+    void aRecordDueLaterNeverHoldsBackTheRecordsDueNow() throws Exception {
+        long later = System.currentTimeMillis() + 4_000;
+        send("waits", "waits", later, 1L);
+        for (int i = 0; i < 20; i++) {
+            send("task-" + i, "task-" + i, System.currentTimeMillis(), 1L);
+        }
+        start("?maxInFlight=4", 10);
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> routed.size() == 21);
+        assertThat(routed.get(routed.size() - 1)).isEqualTo("waits");
+        assertThat(routedAt.get("waits")).isGreaterThanOrEqualTo(later);
+        assertThat(routedAt.get("task-19")).isLessThan(later);
+    }
+
+    @Test
+    void hundredsOfRecordsAreInFlightAtOnceOnOneConsumerThread() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            send("task-" + i, "task-" + i, null, null);
+        }
+        long start = System.currentTimeMillis();
+        start("?maxInFlight=300", 1_000);
+
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> routed.size() == 300);
+        // serially, 300 records of a second each would take five minutes
+        assertThat(mostInRoute.get()).isGreaterThanOrEqualTo(200);
+        assertThat(routedAt.values().stream().mapToLong(Long::longValue).max().orElseThrow() - start)
+                .isLessThan(15_000);
+        assertThat(routeThreads).as("records enter the route on the consumer's one thread")
+                .containsExactly("due-" + topic);
+    }
+
+    @Test
+    void noMoreRecordsInFlightThanTheGateAllows() throws Exception {
+        start("?maxInFlight=5", 300);
+        for (int i = 0; i < 30; i++) {
+            send("task-" + i, "task-" + i, null, null);
+        }
+
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> routed.size() == 30);
+        assertThat(mostInRoute.get()).isEqualTo(5);
+    }
+
+    @Test
+    void onlyRecordsTheRouteHasFinishedAreCommittedAndAFailedOneIsRoutedAgain() throws Exception {
+        send("a", "a", null, null);
+        send("fail", "fail", null, null);
+        send("b", "b", null, null);
+        start("?maxInFlight=10&retryDelayMs=200&maxRetryDelayMs=200", 10);
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> routed.containsAll(List.of("a", "b")));
+        // the failing record at offset 1 holds the commit: a restart must read it again
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> committed() == 1);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> attempts.get("fail").get() >= 3);
+        assertThat(committed()).isEqualTo(1);
+    }
+
+    @Test
+    void staleCopiesOfAStepAreSkippedSoATaskIsRoutedOncePerStep() throws Exception {
+        send("task", "step-2", null, 2L);
+        send("task", "step-2-again", null, 2L);
+        send("task", "step-1-replayed", null, 1L);
+        send("other", "other-1", null, 1L);
+        start("?maxInFlight=10", 10);
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> routed.contains("other-1"));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> committed() == 4);
+        assertThat(routed).containsExactlyInAnyOrder("step-2", "other-1");
+    }
+
+    @Test
+    void theConsumerSetsTheRecordsCoordinatesAsHeaders() throws Exception {
+        camel = new DefaultCamelContext();
+        camel.addComponent("due", new DueComponent(new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()),
+                group, 50));
+        List<Object> seen = new CopyOnWriteArrayList<>();
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("due:" + topic).process(exchange -> seen.addAll(List.of(
+                        exchange.getMessage().getHeader(KafkaConstants.TOPIC),
+                        exchange.getMessage().getHeader(KafkaConstants.PARTITION, Integer.class),
+                        exchange.getMessage().getHeader(KafkaConstants.OFFSET, Long.class),
+                        new String(exchange.getMessage().getHeader(KafkaConstants.KEY, byte[].class),
+                                StandardCharsets.UTF_8))));
+            }
+        });
+        send("the-key", "x", null, null);
+        camel.start();
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 4);
+        assertThat(seen).containsExactly(topic, 0, 0L, "the-key");
+    }
+}

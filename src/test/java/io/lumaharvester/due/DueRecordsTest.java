@@ -1,0 +1,134 @@
+package io.lumaharvester.due;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+class DueRecordsTest {
+
+    private static final TopicPartition P0 = new TopicPartition("polling", 0);
+    private static final TopicPartition P1 = new TopicPartition("polling", 1);
+
+    private final DueRecords records = new DueRecords(1000);
+
+    private static DueRecords.Held<String> held(TopicPartition partition, long offset, String key, long step,
+            long dueAt) {
+        return new DueRecords.Held<>(partition, offset, key, step, dueAt, key + "@" + offset);
+    }
+
+    private static long committable(Map<TopicPartition, OffsetAndMetadata> offsets, TopicPartition partition) {
+        return offsets.get(partition).offset();
+    }
+
+    @Test
+    void recordsLeaveInDueOrderWhateverTheirPartitionOrOffset() {
+        records.offer(held(P0, 0, "late", 0, 5_000));
+        records.offer(held(P0, 1, "soon", 0, 1_000));
+        records.offer(held(P1, 0, "middle", 0, 3_000));
+
+        assertThat(records.takeDue(999)).as("nothing due yet").isNull();
+        assertThat(records.millisUntilDue(0)).isEqualTo(1_000);
+        assertThat(records.takeDue(10_000).key).isEqualTo("soon");
+        assertThat(records.takeDue(10_000).key).isEqualTo("middle");
+        assertThat(records.takeDue(10_000).key).isEqualTo("late");
+        assertThat(records.millisUntilDue(10_000)).isEqualTo(-1);
+    }
+
+    @Test
+    void aRecordDueLaterNeverHoldsBackOneDueNowButHoldsTheCommitBehindIt() {
+        records.offer(held(P0, 0, "backing-off", 0, 300_000));
+        records.offer(held(P0, 1, "due", 0, 0));
+
+        DueRecords.Held<?> due = records.takeDue(0);
+        assertThat(due.key).isEqualTo("due");
+        records.done(due);
+
+        // the record at offset 0 is still waiting: a restart must read it again, so offset 0 is what is committed
+        assertThat(committable(records.toCommit(), P0)).isZero();
+        records.done(records.takeDue(300_000));
+        assertThat(committable(records.toCommit(), P0)).isEqualTo(2);
+    }
+
+    @Test
+    void offsetsAreCommittedOnlyUpToTheOldestRecordNotDone() {
+        for (long offset = 0; offset < 4; offset++) {
+            records.offer(held(P0, offset, "task-" + offset, 0, 0));
+        }
+        List<DueRecords.Held<?>> inFlight = List.of(records.takeDue(0), records.takeDue(0), records.takeDue(0),
+                records.takeDue(0));
+        records.done(inFlight.get(1));
+        records.done(inFlight.get(3));
+        assertThat(committable(records.toCommit(), P0)).as("offset 0 is in flight").isZero();
+
+        records.done(inFlight.get(0));
+        assertThat(committable(records.toCommit(), P0)).as("offset 2 is in flight").isEqualTo(2);
+        records.committed(records.toCommit());
+        assertThat(records.toCommit()).as("nothing new to commit").isEmpty();
+
+        records.done(inFlight.get(2));
+        assertThat(committable(records.toCommit(), P0)).isEqualTo(4);
+    }
+
+    @Test
+    void aStaleCopyOfAnOlderStepIsSkippedAndANewerStepReplacesAWaitingOne() {
+        assertThat(records.offer(held(P0, 0, "task", 3, 1_000))).isEqualTo(DueRecords.Offered.WAITING);
+        // a crash between writing step 4 and committing step 3 left both on the topic
+        assertThat(records.offer(held(P0, 1, "task", 4, 2_000))).isEqualTo(DueRecords.Offered.REPLACED_OLDER);
+        assertThat(records.offer(held(P0, 2, "task", 4, 2_000))).isEqualTo(DueRecords.Offered.STALE);
+        assertThat(records.offer(held(P0, 3, "task", 2, 0))).isEqualTo(DueRecords.Offered.STALE);
+
+        DueRecords.Held<?> only = records.takeDue(10_000);
+        assertThat(only.step).isEqualTo(4);
+        assertThat(records.takeDue(10_000)).as("one poll for the task, not three").isNull();
+        records.done(only);
+        assertThat(committable(records.toCommit(), P0)).isEqualTo(4);
+    }
+
+    @Test
+    void aStepThatArrivesWhileTheOlderOneIsInFlightWaitsItsTurn() {
+        records.offer(held(P0, 0, "task", 1, 0));
+        DueRecords.Held<?> first = records.takeDue(0);
+        records.offer(held(P0, 1, "task", 2, 0));
+
+        assertThat(records.heldKeys()).isEqualTo(1);
+        records.done(first);
+        assertThat(records.takeDue(0).step).isEqualTo(2);
+    }
+
+    @Test
+    void aRecordTheRouteFailedWaitsAgainUnlessANewerStepArrived() {
+        records.offer(held(P0, 0, "task", 1, 0));
+        DueRecords.Held<?> failing = records.takeDue(0);
+        records.retry(failing, 5_000);
+        assertThat(records.takeDue(4_999)).isNull();
+        assertThat(records.takeDue(5_000)).isSameAs(failing);
+        assertThat(committable(records.toCommit(), P0)).isZero();
+
+        records.offer(held(P0, 1, "task", 2, 0));
+        records.retry(failing, 9_000);
+        assertThat(records.takeDue(0).step).isEqualTo(2);
+        assertThat(records.takeDue(100_000)).as("the failed older step is dropped").isNull();
+    }
+
+    @Test
+    void partitionsGivenAwayAreForgottenAndTheirRecordsInFlightNoLongerCount() {
+        records.offer(held(P0, 0, "stays", 1, 0));
+        records.offer(held(P1, 0, "moves", 1, 0));
+        records.offer(held(P1, 1, "moves-later", 1, 60_000));
+        DueRecords.Held<?> first = records.takeDue(0);
+        DueRecords.Held<?> second = records.takeDue(0);
+        DueRecords.Held<?> moving = first.partition.equals(P1) ? first : second;
+
+        records.release(List.of(P1));
+        records.done(moving);
+
+        assertThat(records.toCommit()).containsOnlyKeys(P0);
+        assertThat(records.takeDue(120_000)).as("the record of P1 that waited is gone").isNull();
+        assertThat(records.inFlightCount()).isEqualTo(1);
+    }
+}
