@@ -23,9 +23,12 @@ public class PollSchedule {
         return clock.millis() >= ticket.deadlineAt();
     }
 
-    /** The regular next poll of a running task. */
+    /**
+     * The regular next poll of a running task: one interval after this poll was due, so the API's answer time does not
+     * stretch the interval; at once if that moment has passed (a poll that went out late).
+     */
     public TaskTicket nextPoll(TaskTicket ticket) {
-        return ticket.dueAt(clock.millis() + intervalMs);
+        return ticket.dueAt(Math.max(clock.millis(), ticket.nextPollAt() + intervalMs));
     }
 
     /** The next poll after a server's Retry-After: never sooner than the interval, never later than the longest back-off. */

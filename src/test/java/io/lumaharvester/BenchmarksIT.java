@@ -18,6 +18,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -49,11 +52,12 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Benchmarks, each figure against a baseline measured in the same run: in-flight capacity and cost per poll
- * (against a naive loop + delay route), streaming throughput and memory (against the AWS SDK's own putObject), and
- * event latency. {@code mvn -Pbench verify} runs them at full size ({@code -Dbench.scale=full}) and writes
- * {@code target/bench/results.md}; the suite runs them small ({@code smoke}) so that they keep working. The figures
- * are reported, not asserted; only "it ran and every task ended" is.
+ * Benchmarks, each figure against a baseline measured in the same run, on stand-ins that model the network: the API
+ * answers {@code apiLatencyMs} after each request (250 ms, an internet API), the CDN sends its first byte after
+ * 100 ms and then 20 MB/s per connection. {@code mvn -Pbench verify} runs them at full size
+ * ({@code -Dbench.scale=full}) and writes {@code target/bench/results-full.md}; {@code mvn verify} runs them small
+ * ({@code smoke}). Figures are reported, not asserted, except what a serial poller cannot reach: at smoke size, the
+ * API must see many requests open at once, every task must end, and the budget must hold.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BenchmarksIT {
@@ -61,15 +65,18 @@ class BenchmarksIT {
     private static final long MB = 1024 * 1024;
 
     /** The sizes of one run. */
-    record Scale(String name, int tasks, long generationMs, long intervalMs, int pollConsumers, int naiveConsumers,
-            long naiveWindowMs, int streamTasks, long streamBytes, long bigBytes) {
+    record Scale(String name, int tasks, long generationMs, long intervalMs, long apiLatencyMs, int naiveConsumers,
+            long naiveWindowMs, int budgetTasks, int budgetRps, int steadyRate, int steadySeconds, int streamTasks,
+            long streamBytes, long bigBytes) {
     }
 
     private static final Scale SCALE = switch (System.getProperty("bench.scale", "smoke")) {
-        case "full" -> new Scale("full", 10_000, 60_000, 5_000, 8, 32, 240_000, 20, 200 * MB, 1024 * MB);
+        case "full" -> new Scale("full", 10_000, 60_000, 5_000, 250, 32, 240_000, 10_000, 100, 50, 60, 20, 200 * MB,
+                1024 * MB);
         // for profiling: -Dbench.scale=medium -Dbench.harvester-jvm-options=-XX:StartFlightRecording=...
-        case "medium" -> new Scale("medium", 2_000, 20_000, 5_000, 8, 32, 60_000, 5, 200 * MB, 400 * MB);
-        default -> new Scale("smoke", 40, 5_000, 1_000, 2, 8, 20_000, 2, 20 * MB, 60 * MB);
+        case "medium" -> new Scale("medium", 2_000, 20_000, 5_000, 250, 32, 60_000, 1_000, 50, 50, 20, 5, 200 * MB,
+                400 * MB);
+        default -> new Scale("smoke", 300, 5_000, 1_000, 250, 8, 15_000, 60, 20, 20, 5, 2, 20 * MB, 60 * MB);
     };
 
     private static final List<String[]> ROWS = new ArrayList<>();
@@ -77,29 +84,26 @@ class BenchmarksIT {
 
     @Test
     @Order(1)
-    void inFlightCapacityAndCostPerPollAgainstANaiveLoopRoute() throws Exception {
+    void pollingCapacityAtRealNetworkLatencyAgainstANaiveLoopRoute() throws Exception {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 6);
-        long transferMs = sdkCopyMillisOfOneSmallTask(standIns);
 
-        // the harvester, as shipped, at -Xmx512m
         long harvesterMs;
-        Map<String, Long> latencies;
         Sampler sampler;
         double cpuPerPollMicros;
         double pollRate;
         long polls;
-        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000)) {
+        int mostOpen;
+        List<Long> gaps = new ArrayList<>();
+        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000,
+                SCALE.apiLatencyMs())) {
             String prefix = "bench-cap-" + run;
-            EmbeddedKafka.createTopics(standIns.kafka.bootstrapServers(), Map.of(
-                    prefix + ".tasks", 4, prefix + ".tasks.polling", SCALE.pollConsumers(),
-                    prefix + ".tasks.harvest", 4));
             Map<String, String> props = standIns.properties(prefix, Map.of(
                     "luma.api.base-url", api.baseUrl(),
                     "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
-                    "luma.poll.consumers", String.valueOf(SCALE.pollConsumers()),
-                    "luma.intake.consumers", "4",
-                    "luma.media.consumers", "4"));
+                    // every task is polled every interval from the start: this run measures polling
+                    "luma.poll.first-delay-ms", "0",
+                    "luma.topics.partitions", "8"));
             try (HarvesterProcess app = startJar(props, "-Xmx512m", "capacity")) {
                 String port = props.get("luma.http.port");
                 Probes.awaitReady(port);
@@ -118,24 +122,31 @@ class BenchmarksIT {
                 long cpuAfter = cpuMillis(app.process().pid());
                 long windowMs = System.currentTimeMillis() - windowStart;
                 polls = (long) (Probes.sample(Probes.scrape(port), "luma_polls_total") - pollsBefore);
-                cpuPerPollMicros = (cpuAfter - cpuBefore) * 1000.0 / polls;
+                cpuPerPollMicros = (cpuAfter - cpuBefore) * 1000.0 / Math.max(1, polls);
                 pollRate = polls * 1000.0 / windowMs;
                 events.awaitAll(ids.size(), Duration.ofMillis(SCALE.generationMs() * 3 + 900_000));
                 harvesterMs = events.lastTimestamp() - start;
                 sampler.stop();
                 events.stop();
-                latencies = new HashMap<>();
+                mostOpen = api.mostOpenRequests();
                 for (String id : ids) {
-                    latencies.put(id, events.timestamp(id) - api.completedAt(id) - SCALE.intervalMs());
+                    List<Long> times = api.pollTimes(id);
+                    for (int i = 1; i < times.size(); i++) {
+                        gaps.add(times.get(i) - times.get(i - 1));
+                    }
                 }
                 assertThat(events.statuses()).as("every task completed").containsOnlyKeys("completed");
             }
         }
+        // a serial poller has one request open at a time per consumer thread
+        assertThat(mostOpen).as("API requests open at once").isGreaterThanOrEqualTo(50);
 
-        // the baseline: loop + delay on the Kafka consumer thread
+        // the baseline: loop + delay + blocking HTTP on the Kafka consumer thread, same API, same latency
         long naiveMs;
         int naiveDone;
-        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000)) {
+        int naiveOpen;
+        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000,
+                SCALE.apiLatencyMs())) {
             String prefix = "bench-naive-" + run;
             EmbeddedKafka.createTopics(standIns.kafka.bootstrapServers(), Map.of(prefix + ".tasks",
                     SCALE.naiveConsumers(), prefix + ".events", 1));
@@ -160,6 +171,7 @@ class BenchmarksIT {
                 long elapsed = System.currentTimeMillis() - start;
                 naiveMs = naiveDone == ids.size() ? events.lastTimestamp() - start
                         : naiveDone == 0 ? Long.MAX_VALUE : elapsed * ids.size() / naiveDone;
+                naiveOpen = api.mostOpenRequests();
                 events.stop();
             } finally {
                 main.stop();
@@ -167,35 +179,112 @@ class BenchmarksIT {
         }
 
         long target = SCALE.generationMs() + 2 * SCALE.intervalMs();
-        row("In-flight capacity: " + SCALE.tasks() + " tasks, " + SCALE.generationMs() / 1000 + " s generation, "
-                + SCALE.intervalMs() / 1000 + " s poll, -Xmx512m: time to the last event",
-                seconds(harvesterMs),
+        List<Long> sortedGaps = gaps.stream().sorted().toList();
+        long gapP50 = percentile(sortedGaps, 0.5);
+        long gapP99 = percentile(sortedGaps, 0.99);
+        row(SCALE.tasks() + " tasks, " + SCALE.intervalMs() / 1000 + " s interval, " + SCALE.apiLatencyMs()
+                + " ms API, " + SCALE.generationMs() / 1000 + " s generations: gap between two polls of a task, "
+                + "p50 / p99", gapP50 + " ms / " + gapP99 + " ms", "", "",
+                "p99 ≤ " + SCALE.intervalMs() * 3 / 2 + " ms (1.5 × interval)",
+                gapP99 <= SCALE.intervalMs() * 3 / 2 ? "pass" : "miss");
+        row("same run: time to the last event", seconds(harvesterMs),
                 (naiveDone == SCALE.tasks() ? "" : "projected ") + seconds(naiveMs) + " (naive loop + delay, "
-                        + SCALE.naiveConsumers() + " consumers" + (naiveDone == SCALE.tasks() ? ""
+                        + SCALE.naiveConsumers() + " consumers, same API latency" + (naiveDone == SCALE.tasks() ? ""
                                 : "; " + naiveDone + " done in " + SCALE.naiveWindowMs() / 1000 + " s") + ")",
                 String.format(Locale.ROOT, "%.1f× faster", (double) naiveMs / harvesterMs),
-                "≤ " + seconds(target) + " + media time", harvesterMs <= target + transferMs * SCALE.tasks()
-                        / 4 ? "pass" : "miss");
-        row("Live threads, peak", String.valueOf(sampler.maxThreads()), "", "", "≤ 64",
-                sampler.maxThreads() <= 64 ? "pass" : "miss");
-        row("Heap used, peak", mb(sampler.maxHeap()), "", "", "≤ 512 MB",
-                sampler.maxHeap() <= 512 * MB ? "pass" : "miss");
-        row("CPU per poll cycle (process CPU ÷ " + polls + " polls from " + 2 * SCALE.intervalMs() / 1000 + " s to "
-                + (SCALE.generationMs() - 1000) / 1000 + " s, before any media copy)", String.format(Locale.ROOT, "%.0f µs", cpuPerPollMicros), "", "",
-                "≤ 300 µs", cpuPerPollMicros <= 300 ? "pass" : "miss");
+                "≤ " + seconds(target) + " + media time", harvesterMs <= target + 10_000 ? "pass" : "miss");
+        row("same run: API requests open at once, most", String.valueOf(mostOpen), naiveOpen + " (naive loop)", "",
+                "many (a serial poller: 1 per thread)", mostOpen >= 50 ? "pass" : "miss");
+        row("same run: live threads, peak / heap used, peak", sampler.maxThreads() + " / " + mb(sampler.maxHeap()),
+                "", "", "≤ 64 / ≤ 512 MB", sampler.maxThreads() <= 64 && sampler.maxHeap() <= 512 * MB ? "pass"
+                        : "miss");
+        row("CPU per poll (process CPU ÷ " + polls + " polls, steady state before any media copy)",
+                String.format(Locale.ROOT, "%.0f µs", cpuPerPollMicros), "", "", "≤ 300 µs",
+                cpuPerPollMicros <= 300 ? "pass" : "miss");
         row("Poll rate in that window", String.format(Locale.ROOT, "%.0f polls/s", pollRate), "", "",
                 SCALE.tasks() * 1000 / SCALE.intervalMs() + " polls/s (every task every interval)",
                 pollRate >= 0.95 * SCALE.tasks() * 1000 / SCALE.intervalMs() ? "pass" : "miss");
-        List<Long> sorted = latencies.values().stream().sorted().toList();
-        long p50 = sorted.get(sorted.size() / 2);
-        long p99 = sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * 0.99) - 1));
-        row("Event latency (event − turned completed − poll interval), p50 / p99", p50 + " ms / " + p99 + " ms",
-                transferMs + " ms (SDK copy of one task's 3 files)", "",
-                "p99 ≤ " + (transferMs + 1000) + " ms (transfer + 1 s)", p99 <= transferMs + 1000 ? "pass" : "miss");
     }
 
     @Test
     @Order(2)
+    void theApiSeesNoMoreThanTheRequestBudget() throws Exception {
+        StandIns standIns = StandIns.shared();
+        String run = UUID.randomUUID().toString().substring(0, 6);
+        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000,
+                SCALE.apiLatencyMs())) {
+            String prefix = "bench-budget-" + run;
+            Map<String, String> props = standIns.properties(prefix, Map.of(
+                    "luma.api.base-url", api.baseUrl(),
+                    "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
+                    "luma.poll.first-delay-ms", "0",
+                    "luma.api.max-requests-per-second", String.valueOf(SCALE.budgetRps())));
+            try (HarvesterProcess app = startJar(props, "-Xmx512m", "budget")) {
+                Probes.awaitReady(props.get("luma.http.port"));
+                List<String> ids = taskIds("budget-" + run, SCALE.budgetTasks());
+                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
+                long start = System.currentTimeMillis();
+                sendAll(standIns, props.get("luma.topics.tasks"), ids);
+                // demand (every task every interval) is above the budget from the start
+                Thread.sleep(2_000);
+                long polls0 = api.polls();
+                long t0 = System.currentTimeMillis();
+                Thread.sleep(Math.max(3_000, SCALE.generationMs() - 3_000));
+                double rate = (api.polls() - polls0) * 1000.0 / (System.currentTimeMillis() - t0);
+                events.awaitAll(ids.size(), Duration.ofMinutes(30));
+                long tookMs = events.lastTimestamp() - start;
+                assertThat(events.statuses()).as("every task completed").containsOnlyKeys("completed");
+                events.stop();
+                row("luma.api.max-requests-per-second=" + SCALE.budgetRps() + ", " + SCALE.budgetTasks()
+                        + " tasks: requests per second the API saw", String.format(Locale.ROOT, "%.1f/s", rate),
+                        "", "", SCALE.budgetRps() + " ± 5%; every task completes (" + seconds(tookMs) + ")",
+                        Math.abs(rate - SCALE.budgetRps()) <= 0.05 * SCALE.budgetRps() ? "pass" : "miss");
+                assertThat(rate).as("requests per second").isLessThanOrEqualTo(SCALE.budgetRps() * 1.1);
+            }
+        }
+    }
+
+    @Test
+    @Order(3)
+    void eventLatencyWhileTasksFinishAtASteadyRateThroughARateLimitedCdn() throws Exception {
+        StandIns standIns = StandIns.shared();
+        String run = UUID.randomUUID().toString().substring(0, 6);
+        long transferMs;
+        standIns.cdn.throttle(100, 20 * MB);
+        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 0, 2 * MB, SCALE.apiLatencyMs())) {
+            transferMs = sdkCopyMillisOfOneTask(standIns, 2 * MB);
+            String prefix = "bench-steady-" + run;
+            Map<String, String> props = standIns.properties(prefix, Map.of(
+                    "luma.api.base-url", api.baseUrl(),
+                    "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
+                    "luma.poll.first-delay-ms", "0"));
+            try (HarvesterProcess app = startJar(props, "-Xmx512m", "steady")) {
+                Probes.awaitReady(props.get("luma.http.port"));
+                List<String> ids = taskIds("steady-" + run, SCALE.steadyRate() * SCALE.steadySeconds());
+                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
+                sendSteadily(standIns, props.get("luma.topics.tasks"), ids, SCALE.steadyRate());
+                events.awaitAll(ids.size(), Duration.ofMinutes(10));
+                events.stop();
+                assertThat(events.statuses()).as("every task completed").containsOnlyKeys("completed");
+                // from the answer that said completed (its first poll, answered after the API latency)
+                List<Long> latencies = ids.stream()
+                        .map(id -> events.timestamp(id) - api.completedAt(id) - SCALE.apiLatencyMs()).sorted()
+                        .toList();
+                long p50 = percentile(latencies, 0.5);
+                long p99 = percentile(latencies, 0.99);
+                row(SCALE.steadyRate() + " tasks/s finishing, each a 2 MB video and two images, CDN 100 ms to first "
+                        + "byte and 20 MB/s: event latency (event − completed answer), p50 / p99",
+                        p50 + " ms / " + p99 + " ms", transferMs + " ms (SDK copy of one task's files, one at a time)",
+                        "", "p99 ≤ " + (transferMs + 1000) + " ms (transfer + 1 s)",
+                        p99 <= transferMs + 1000 ? "pass" : "miss");
+            }
+        } finally {
+            standIns.cdn.throttle(0, 0);
+        }
+    }
+
+    @Test
+    @Order(4)
     void streamingThroughputAndMemoryAgainstTheSdksPutObject() throws Exception {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 6);
@@ -203,25 +292,36 @@ class BenchmarksIT {
                 taskIds("stream-" + run, SCALE.streamTasks()));
         // one big file, same settings, a fresh process
         StreamingRun big = harvestInFreshProcess(standIns, "streaming-big", SCALE.bigBytes(), List.of("big-" + run));
-        // the baseline: the same files, copied with the SDK's streaming putObject (known length), one at a time
+        // the baseline: the same files, copied with the SDK's streaming putObject (known length), at the
+        // harvester's concurrency
         double sdkMbps;
+        int concurrency = Integer.parseInt(defaultSetting("luma.media.max-concurrent-transfers"));
         try (S3Client s3 = standIns.s3.client()) {
-            long bytes = 0;
+            ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+            List<Future<Long>> copies = new ArrayList<>();
             long start = System.nanoTime();
             for (String id : taskIds("sdk-" + run, SCALE.streamTasks())) {
-                bytes += sdkCopyTask(s3, standIns, id, SCALE.streamBytes(), "bench-sdk/");
+                for (String url : standIns.api.completedMedia(id, SCALE.streamBytes()).urlByRole().values()) {
+                    copies.add(pool.submit(() -> sdkCopy(s3, url, "bench-sdk/" + id + "/" + Math.abs(url.hashCode()))));
+                }
+            }
+            long bytes = 0;
+            for (Future<Long> copy : copies) {
+                bytes += copy.get();
             }
             sdkMbps = bytes / (double) MB / ((System.nanoTime() - start) / 1e9);
+            pool.shutdown();
         }
-        row("Streaming: " + SCALE.streamTasks() + " tasks × " + mb(SCALE.streamBytes()) + " video, -Xmx256m",
-                String.format(Locale.ROOT, "%.0f MB/s", small.mbps()),
-                String.format(Locale.ROOT, "%.0f MB/s (SDK putObject)", sdkMbps),
-                String.format(Locale.ROOT, "%.2f×", small.mbps() / sdkMbps), "≥ 0.80×",
-                small.mbps() >= 0.8 * sdkMbps ? "pass" : "miss");
-        row("Heap used, peak: " + mb(SCALE.bigBytes()) + " file against " + mb(SCALE.streamBytes()) + " files",
-                mb(big.maxHeap()), mb(small.maxHeap()),
-                String.format(Locale.ROOT, "%.2f×", (double) big.maxHeap() / small.maxHeap()),
-                "does not grow with file size (≤ 1.25×)", big.maxHeap() <= 1.25 * small.maxHeap() ? "pass" : "miss");
+        row("Streaming: " + SCALE.streamTasks() + " tasks × " + mb(SCALE.streamBytes()) + " video, -Xmx256m, CDN "
+                + "not throttled", String.format(Locale.ROOT, "%.0f MB/s", small.mbps()),
+                String.format(Locale.ROOT, "%.0f MB/s (SDK putObject, %d at once)", sdkMbps, concurrency),
+                String.format(Locale.ROOT, "%.2f×", small.mbps() / sdkMbps), "≥ 0.90×",
+                small.mbps() >= 0.9 * sdkMbps ? "pass" : "miss");
+        long heapBound = concurrency * Long.parseLong(defaultSetting("s3.multipart.part-size-bytes"));
+        row("Heap used, peak: " + mb(SCALE.bigBytes()) + " file / " + mb(SCALE.streamBytes()) + " files",
+                mb(big.maxHeap()) + " / " + mb(small.maxHeap()), "", "",
+                "≤ transfers × part size (" + mb(heapBound) + ") + 100 MB", Math.max(big.maxHeap(), small.maxHeap())
+                        <= heapBound + 100 * MB ? "pass" : "miss");
     }
 
     @AfterAll
@@ -302,14 +402,49 @@ class BenchmarksIT {
         return ticks * 1000 / 100; // USER_HZ is 100 on Linux
     }
 
-    /** Copies one task's three small files with the SDK ten times; the mean time of one task's copy. */
-    private static long sdkCopyMillisOfOneSmallTask(StandIns standIns) throws Exception {
+    /** Copies one task's three files with the SDK, one after the other, five times; the mean time of one task. */
+    private static long sdkCopyMillisOfOneTask(StandIns standIns, long videoBytes) throws Exception {
         try (S3Client s3 = standIns.s3.client()) {
             long start = System.nanoTime();
-            for (int i = 0; i < 10; i++) {
-                sdkCopyTask(s3, standIns, "transfer-" + UUID.randomUUID(), 10_000, "bench-transfer/");
+            for (int i = 0; i < 5; i++) {
+                sdkCopyTask(s3, standIns, "transfer-" + UUID.randomUUID(), videoBytes, "bench-transfer/");
             }
-            return Math.max(1, (System.nanoTime() - start) / 10 / 1_000_000);
+            return Math.max(1, (System.nanoTime() - start) / 5 / 1_000_000);
+        }
+    }
+
+    private static long percentile(List<Long> sorted, double p) {
+        return sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * p) - 1));
+    }
+
+    /** A setting's shipped default, from application.properties. */
+    private static String defaultSetting(String name) throws Exception {
+        Properties defaults = new Properties();
+        try (var in = Files.newBufferedReader(Path.of("application.properties"))) {
+            defaults.load(in);
+        }
+        return System.getProperty("bench.set." + name, defaults.getProperty(name));
+    }
+
+    /** Sends the task records at {@code perSecond}, as tasks finishing one after another would arrive. */
+    private static void sendSteadily(StandIns standIns, String topic, List<String> ids, int perSecond)
+            throws Exception {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, standIns.kafka.bootstrapServers());
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            long start = System.nanoTime();
+            for (int i = 0; i < ids.size(); i++) {
+                long due = start + i * 1_000_000_000L / perSecond;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                byte[] bytes = ids.get(i).getBytes(StandardCharsets.UTF_8);
+                producer.send(new ProducerRecord<>(topic, bytes, bytes));
+                producer.flush();
+            }
         }
     }
 

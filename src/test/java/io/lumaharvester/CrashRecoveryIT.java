@@ -31,10 +31,7 @@ class CrashRecoveryIT {
     void afterKill9AndARestartEveryTaskHasExactlyOneEventAndIntactObjects() throws Exception {
         StandIns standIns = StandIns.shared();
         Map<String, String> settings = standIns.properties("crash", Map.of(
-                "luma.poll.interval-ms", "300",
-                "luma.poll.max-head-wait-ms", "1000",
-                "luma.poll.consumers", "2",
-                "luma.media.consumers", "2"));
+                "luma.poll.interval-ms", "300"));
         Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY,
                 "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY);
         Path logs = Files.createDirectories(Path.of("target", "it"));
@@ -94,6 +91,64 @@ class CrashRecoveryIT {
         System.out.println("crash recovery: " + figures);
         assertThat(duplicates).as(figures).isZero();
         assertThat(objects).isEqualTo(3 * TASKS);
+    }
+
+    /**
+     * A crash between writing a task's next ticket and committing the one before leaves both on the topic. Without
+     * step numbers the task would then run in two poll loops for ever; with them the stale copy is skipped.
+     */
+    @Test
+    void afterKill9NoTaskIsPolledMoreOftenThanItsInterval() throws Exception {
+        StandIns standIns = StandIns.shared();
+        long intervalMs = 500;
+        Map<String, String> settings = standIns.properties("crash-steps", Map.of(
+                "luma.poll.interval-ms", String.valueOf(intervalMs)));
+        Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY);
+        Path logs = Files.createDirectories(Path.of("target", "it"));
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        List<String> tasks = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            String taskId = "steps-" + run + "-" + i;
+            standIns.api.answer(taskId, List.of(LumaApiStandIn.json(LumaApiStandIn.runningBody(taskId, "dreaming"))));
+            tasks.add(taskId);
+        }
+        try (HarvesterProcess first = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of("-Xmx256m"),
+                settings, env, logs.resolve("crash-steps-first.log"))) {
+            for (String taskId : tasks) {
+                standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
+            }
+            Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> tasks.stream().allMatch(t -> standIns.api.requestsFor(t).size() >= 4));
+            first.kill();
+        }
+        try (HarvesterProcess second = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of("-Xmx256m"),
+                settings, env, logs.resolve("crash-steps-second.log"))) {
+            long restarted = System.currentTimeMillis();
+            // the dead instance holds the partitions until its session times out; then every task is polled again
+            Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> tasks.stream().allMatch(t -> standIns.api.requestsFor(t).stream()
+                            .anyMatch(r -> r.getLoggedDate().getTime() > restarted)));
+            // the replayed records are read within the first seconds; count the polls of the ten seconds after
+            long from = System.currentTimeMillis() + 3_000;
+            long windowMs = 10_000;
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> System.currentTimeMillis() > from + windowMs);
+            Map<String, Long> pollsInWindow = new HashMap<>();
+            for (String taskId : tasks) {
+                pollsInWindow.put(taskId, standIns.api.requestsFor(taskId).stream()
+                        .map(r -> r.getLoggedDate().getTime()).filter(t -> t >= from && t < from + windowMs).count());
+            }
+            long intervals = windowMs / intervalMs;
+            String figures = "polls per task in " + windowMs + " ms (interval " + intervalMs + " ms): min "
+                    + pollsInWindow.values().stream().mapToLong(Long::longValue).min().orElseThrow() + ", max "
+                    + pollsInWindow.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+            Files.writeString(logs.resolve("crash-steps.txt"), figures + "\n");
+            System.out.println("crash steps: " + figures);
+            // one poll loop per task: at most one poll an interval (a doubled loop would poll twice as often),
+            // and no task lost
+            assertThat(pollsInWindow.values()).as(figures).allSatisfy(polls -> assertThat(polls)
+                    .isBetween(intervals / 2, intervals + 1));
+        }
     }
 
     private static Map<String, List<ConsumerRecord<byte[], byte[]>>> eventsByTask(StandIns standIns, String topic) {

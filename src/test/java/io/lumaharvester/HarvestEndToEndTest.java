@@ -28,7 +28,6 @@ class HarvestEndToEndTest {
     static final HarvesterExtension harvester = new HarvesterExtension("e2e", Map.of(
             "luma.poll.interval-ms", "200",
             "luma.tasks.deadline-ms", "6000",
-            "luma.poll.max-head-wait-ms", "1000",
             "luma.poll.not-found-confirmations", "2",
             "luma.poll.max-backoff-ms", "400"));
 

@@ -27,6 +27,12 @@ class PollScheduleTest {
     }
 
     @Test
+    void theNextPollIsDueOneIntervalAfterThisOneWasDueWhateverTheAnswerTook() {
+        assertThat(schedule.nextPoll(ticket.dueAt(NOW - 300)).nextPollAt()).isEqualTo(NOW - 300 + 5_000);
+        assertThat(schedule.nextPoll(ticket.dueAt(NOW - 60_000)).nextPollAt()).as("late: due at once").isEqualTo(NOW);
+    }
+
+    @Test
     void backOffDoublesPerErrorInARowUpToItsCap() {
         TaskTicket failing = ticket;
         long[] expected = {5_000, 10_000, 20_000, 40_000, 60_000, 60_000};

@@ -62,6 +62,8 @@ public final class CdnStandIn implements AutoCloseable {
     private final Map<String, AtomicInteger> truncations = new ConcurrentHashMap<>();
     private final Map<String, Integer> statusOverrides = new ConcurrentHashMap<>();
     private final Map<String, String> redirects = new ConcurrentHashMap<>();
+    private volatile long firstByteMs;
+    private volatile long bytesPerSecond;
 
     private CdnStandIn(HttpServer server) {
         this.server = server;
@@ -71,7 +73,7 @@ public final class CdnStandIn implements AutoCloseable {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
         CdnStandIn cdn = new CdnStandIn(server);
         server.createContext("/", cdn::handle);
-        server.setExecutor(Executors.newFixedThreadPool(8));
+        server.setExecutor(Executors.newFixedThreadPool(32));
         server.start();
         return cdn;
     }
@@ -87,6 +89,15 @@ public final class CdnStandIn implements AutoCloseable {
     public MediaFile put(String path, MediaFile file) {
         files.put(path, file);
         return file;
+    }
+
+    /**
+     * Serves as a CDN on the internet does: the first byte {@code firstByteMs} after the request, then at most
+     * {@code bytesPerSecond} per connection (0: as fast as this machine goes).
+     */
+    public void throttle(long firstByteMs, long bytesPerSecond) {
+        this.firstByteMs = firstByteMs;
+        this.bytesPerSecond = bytesPerSecond;
     }
 
     /** The next {@code times} requests for {@code path} get half the body, then the connection drops. */
@@ -135,8 +146,11 @@ public final class CdnStandIn implements AutoCloseable {
                 exchange.sendResponseHeaders(status != null ? status : 404, -1);
                 return;
             }
+            long rate = bytesPerSecond;
+            pause(firstByteMs * 1_000_000);
             exchange.getResponseHeaders().set("Content-Type", file.contentType());
             exchange.sendResponseHeaders(200, file.chunked() ? 0 : file.size());
+            long started = System.nanoTime();
             AtomicInteger truncate = truncations.get(path);
             long limit = truncate != null && truncate.getAndDecrement() > 0 ? file.size() / 2
                     : file.truncateAfter() >= 0 ? Math.min(file.truncateAfter(), file.size()) : file.size();
@@ -152,12 +166,29 @@ public final class CdnStandIn implements AutoCloseable {
                 out.write(buffer, 0, send);
                 sent += send;
                 left -= n;
+                if (rate > 0) {
+                    // pace the body: no faster than the connection's bandwidth
+                    pause(started + sent * 1_000_000_000L / rate - System.nanoTime());
+                }
             }
             if (sent < file.size()) {
                 // a truncated body: drop the connection before Content-Length is reached
                 throw new IOException("truncated on purpose after " + sent + " bytes");
             }
             out.flush();
+        }
+    }
+
+    /** The stand-in's own latency: a request being served holds one of its threads, as a connection would. */
+    private static void pause(long nanos) throws IOException {
+        if (nanos <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
         }
     }
 

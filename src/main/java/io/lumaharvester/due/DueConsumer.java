@@ -65,6 +65,9 @@ public class DueConsumer extends DefaultConsumer {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(endpoint.getComponent().getFetchWaitMaxMs()));
+        // a process killed outright keeps its partitions until this passes: 10 s, not Kafka's 45 s (a
+        // kafka.client.session.timeout.ms setting wins)
+        props.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
         kafka = new KafkaConsumer<>(props);
         running = true;
         loop = new Thread(this::run, "due-" + endpoint.getTopic());
