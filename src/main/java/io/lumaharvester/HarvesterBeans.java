@@ -21,6 +21,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.processor.idempotent.kafka.KafkaIdempotentRepository;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -123,7 +124,10 @@ public class HarvesterBeans implements CamelConfiguration {
     public synchronized ExecutorService transfers(CamelContext context,
             @PropertyInject("luma.media.max-concurrent-transfers") int transfers) {
         if (this.transfers == null) {
-            this.transfers = context.getExecutorServiceManager().newFixedThreadPool(this, "transfer", transfers);
+            // idle threads end after a minute: a quiet harvester holds no transfer threads
+            this.transfers = context.getExecutorServiceManager().newThreadPool(this, "transfer",
+                    new ThreadPoolProfileBuilder("transfer").poolSize(transfers).maxPoolSize(transfers)
+                            .keepAliveTime(60L).allowCoreThreadTimeOut(true).maxQueueSize(-1).build());
         }
         return this.transfers;
     }

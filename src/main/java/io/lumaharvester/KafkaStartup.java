@@ -94,6 +94,10 @@ public class KafkaStartup extends LifecycleStrategySupport implements StartupLis
     /** True when Kafka answered and the topics are there; false (held, logged once) when Kafka cannot be used. */
     private boolean attempt() throws KafkaTopics.MissingTopicsException, InterruptedException {
         String problem = access.problem();
+        if (Thread.currentThread().isInterrupted()) {
+            // a stop while asking: not a Kafka problem to report
+            throw new InterruptedException();
+        }
         if (problem == null) {
             try {
                 KafkaTopics.Report report = topics.provision(access.admin());

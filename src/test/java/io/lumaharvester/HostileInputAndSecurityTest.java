@@ -176,6 +176,31 @@ class HostileInputAndSecurityTest {
                 assertThat(standIns.cdn.hits(url.substring(standIns.cdn.baseUrl().length()))).isEqualTo(1));
     }
 
+    /**
+     * A ticket on an internal topic that this version cannot read (garbage) is dead-lettered with its reason and
+     * never stalls its partition; one from a newer version, with fields this one does not know, is read as usual.
+     */
+    @Test
+    void anUnreadableTicketIsDeadLetteredAndATicketWithUnknownFieldsIsRead() throws Exception {
+        String run = UUID.randomUUID().toString();
+        byte[] garbage = utf8("{\"task_id\": \"x\", \"polls\": \"not a number\"");
+        standIns.kafka.send(topic("luma.topics.polling"), utf8("bad-" + run), garbage, Map.of());
+        String newer = "newer-" + UUID.randomUUID();
+        standIns.api.completesAfter(newer, List.of(), 10_000);
+        long now = System.currentTimeMillis();
+        standIns.kafka.send(topic("luma.topics.polling"), utf8(newer), utf8("{\"task_id\":\"" + newer
+                + "\",\"metadata\":{},\"accepted_at\":" + now + ",\"deadline_at\":" + (now + 600_000)
+                + ",\"next_poll_at\":" + now + ",\"step\":3,\"priority\":\"high\",\"hints\":{\"x\":1}}"),
+                Map.of());
+
+        assertThat(onlyEvent(newer).get("status").asText()).isEqualTo("completed");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> deadLetters(run).size() == 1);
+        ConsumerRecord<byte[], byte[]> dead = deadLetters(run).get(0);
+        assertThat(dead.value()).isEqualTo(garbage);
+        assertThat(Events.header(dead, "luma.dlq.reason")).isEqualTo("unreadable_ticket");
+        assertThat(Events.header(dead, "luma.dlq.source-topic")).isEqualTo(topic("luma.topics.polling"));
+    }
+
     private static boolean contains(byte[] haystack, String needle) {
         if (haystack == null) {
             return false;

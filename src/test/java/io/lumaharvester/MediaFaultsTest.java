@@ -28,7 +28,8 @@ class MediaFaultsTest {
             "luma.poll.interval-ms", "200",
             "luma.poll.max-backoff-ms", "400",
             "luma.media.max-attempts", "3",
-            "s3.multipart.part-size-bytes", String.valueOf(5 * MB)));
+            "s3.multipart.part-size-bytes", String.valueOf(5 * MB),
+            "s3.multipart.threshold-bytes", String.valueOf(5 * MB)));
 
     private final StandIns standIns = harvester.standIns();
 

@@ -156,6 +156,9 @@ class SecuredKafkaIT {
                     .hasSize(2);
             assertThat(app.process().isAlive()).isTrue();
         }
+        String all = Files.readString(DIR.resolve("wrong-password.log"));
+        assertThat(Arrays.stream(all.split("\n")).filter(l -> l.contains(" ERROR ")))
+                .as("still one ERROR line after SIGTERM ended the wait").hasSize(1);
     }
 
     @Test

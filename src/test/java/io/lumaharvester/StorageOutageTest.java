@@ -29,7 +29,8 @@ class StorageOutageTest {
                 "luma.poll.interval-ms", "200",
                 "luma.poll.max-backoff-ms", "3000",
                 "luma.media.max-attempts", "2",
-                "s3.multipart.part-size-bytes", String.valueOf(5 * MB)));
+                "s3.multipart.part-size-bytes", String.valueOf(5 * MB),
+                "s3.multipart.threshold-bytes", String.valueOf(5 * MB)));
         String run = UUID.randomUUID().toString().substring(0, 8);
         Map<String, LumaApiStandIn.ServedMedia> served = new LinkedHashMap<>();
         for (int i = 0; i < 30; i++) {

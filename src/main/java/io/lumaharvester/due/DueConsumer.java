@@ -3,7 +3,6 @@ package io.lumaharvester.due;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +46,7 @@ public class DueConsumer extends DefaultConsumer {
     private Thread loop;
     private KafkaConsumer<byte[], byte[]> kafka;
     private String lastProblem;
+    private int topicPartitions;
 
     public DueConsumer(DueEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -88,6 +88,7 @@ public class DueConsumer extends DefaultConsumer {
 
     private void run() {
         try {
+            topicPartitions = kafka.partitionsFor(endpoint.getTopic()).size();
             kafka.subscribe(List.of(endpoint.getTopic()), new Rebalance());
             long wait = MAX_POLL_WAIT_MS;
             while (running) {
@@ -306,9 +307,7 @@ public class DueConsumer extends DefaultConsumer {
         }
 
         private void assigned() {
-            List<TopicPartition> owned = new ArrayList<>(kafka.assignment());
-            int total = kafka.partitionsFor(endpoint.getTopic()).size();
-            gate.assigned(owned.size(), total);
+            gate.assigned(kafka.assignment().size(), topicPartitions);
         }
     }
 }

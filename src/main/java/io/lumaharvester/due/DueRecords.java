@@ -62,13 +62,17 @@ final class DueRecords {
     private final Map<TopicPartition, TreeSet<Long>> open = new HashMap<>();
     private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
     private final Map<TopicPartition, Long> committed = new HashMap<>();
-    private final Map<String, Long> highestStep;
+    /** The highest step seen per key, and the partition it came from. */
+    private record Step(long step, TopicPartition partition) {
+    }
+
+    private final Map<String, Step> highestStep;
 
     /** Step numbers are remembered for {@code rememberSteps} keys, the most recently seen. */
     DueRecords(int rememberSteps) {
         this.highestStep = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<String, Step> eldest) {
                 return size() > rememberSteps;
             }
         };
@@ -82,12 +86,12 @@ final class DueRecords {
             waiting.add(held);
             return Offered.WAITING;
         }
-        Long highest = highestStep.get(held.key);
-        if (highest != null && held.step <= highest) {
+        Step highest = highestStep.get(held.key);
+        if (highest != null && held.step <= highest.step()) {
             done(held);
             return Offered.STALE;
         }
-        highestStep.put(held.key, held.step);
+        highestStep.put(held.key, new Step(held.step, held.partition));
         Held<?> older = waitingByKey.put(held.key, held);
         waiting.add(held);
         if (older != null) {
@@ -151,9 +155,14 @@ final class DueRecords {
         }
     }
 
-    /** The partitions went to another consumer: forget their records; those in flight finish without counting. */
+    /**
+     * The partitions went to another consumer: forget their records, and their keys' steps (when the partitions come
+     * back, their records are read again from the last commit and must not look stale); those in flight finish
+     * without counting.
+     */
     void release(Collection<TopicPartition> partitions) {
         Set<TopicPartition> gone = new HashSet<>(partitions);
+        highestStep.values().removeIf(step -> gone.contains(step.partition()));
         waiting.removeIf(held -> {
             if (gone.contains(held.partition)) {
                 if (held.key != null) {

@@ -174,6 +174,61 @@ class DueConsumerTest {
         assertThat(routed).containsExactlyInAnyOrder("step-2", "other-1");
     }
 
+    /** Partitions taken away and given back (another instance joins, then leaves) lose no waiting record. */
+    @Test
+    void aRebalanceLosesNoRecordThatWasWaiting() throws Exception {
+        String shared = "due-shared-" + UUID.randomUUID();
+        standIns.kafka.createTopics(List.of(shared), 2);
+        long due = System.currentTimeMillis() + 6_000;
+        for (int i = 0; i < 20; i++) {
+            Map<String, byte[]> headers = Map.of(DueHeaders.DUE_AT, String.valueOf(due).getBytes(StandardCharsets.UTF_8),
+                    DueHeaders.STEP, "1".getBytes(StandardCharsets.UTF_8));
+            standIns.kafka.send(shared, ("task-" + i).getBytes(StandardCharsets.UTF_8),
+                    ("task-" + i).getBytes(StandardCharsets.UTF_8), headers);
+        }
+        Set<String> first = ConcurrentHashMap.newKeySet();
+        Set<String> second = ConcurrentHashMap.newKeySet();
+        camel = consumerOf(shared, first);
+        awaitGroup(1);
+        CamelContext other = consumerOf(shared, second);
+        // the other instance takes a partition, then leaves before anything is due
+        awaitGroup(2);
+        other.stop();
+        assertThat(System.currentTimeMillis()).as("nothing was due yet").isLessThan(due);
+
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> first.size() + second.size() >= 20);
+        Set<String> all = new java.util.HashSet<>(first);
+        all.addAll(second);
+        assertThat(all).hasSize(20);
+    }
+
+    /** Waits until the group is stable with {@code members} members, each holding a partition. */
+    private void awaitGroup(int members) {
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            try (Admin admin = standIns.kafka.admin()) {
+                var description = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+                return description.state() == org.apache.kafka.common.ConsumerGroupState.STABLE
+                        && description.members().size() == members
+                        && description.members().stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+            }
+        });
+    }
+
+    private CamelContext consumerOf(String topicName, Set<String> seen) throws Exception {
+        CamelContext context = new DefaultCamelContext();
+        context.addComponent("due", new DueComponent(new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()),
+                group, 50));
+        context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("due:" + topicName).process(exchange -> seen.add(
+                        new String(exchange.getMessage().getBody(byte[].class), StandardCharsets.UTF_8)));
+            }
+        });
+        context.start();
+        return context;
+    }
+
     @Test
     void theConsumerSetsTheRecordsCoordinatesAsHeaders() throws Exception {
         camel = new DefaultCamelContext();

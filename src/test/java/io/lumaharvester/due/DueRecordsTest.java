@@ -131,4 +131,15 @@ class DueRecordsTest {
         assertThat(records.takeDue(120_000)).as("the record of P1 that waited is gone").isNull();
         assertThat(records.inFlightCount()).isEqualTo(1);
     }
+
+    @Test
+    void recordsReadAgainAfterTheirPartitionCameBackAreNotStale() {
+        records.offer(held(P0, 0, "task", 1, 0));
+        records.done(records.takeDue(0));
+        records.offer(held(P0, 1, "task", 2, 60_000));
+        // a rebalance takes P0 away and gives it back: Kafka sends again from the last commit
+        records.release(List.of(P0));
+        assertThat(records.offer(held(P0, 1, "task", 2, 60_000))).isEqualTo(DueRecords.Offered.WAITING);
+        assertThat(records.takeDue(60_000).step).isEqualTo(2);
+    }
 }
