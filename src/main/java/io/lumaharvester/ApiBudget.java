@@ -194,8 +194,4 @@ public class ApiBudget implements DueGate {
         refill(clock.millis());
         return Double.isInfinite(rate) ? Double.NaN : rate;
     }
-
-    public synchronized int inFlight() {
-        return inFlight;
-    }
 }

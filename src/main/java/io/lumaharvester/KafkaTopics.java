@@ -73,10 +73,6 @@ public final class KafkaTopics {
         this.brokers = brokers;
     }
 
-    public List<Topic> topics() {
-        return topics;
-    }
-
     public Report provision(Admin admin) throws MissingTopicsException, InterruptedException, ExecutionException {
         Set<String> existing = admin.listTopics().names().get();
         List<Topic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();

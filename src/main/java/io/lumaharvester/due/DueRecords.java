@@ -1,11 +1,9 @@
 package io.lumaharvester.due;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
@@ -221,16 +219,5 @@ final class DueRecords {
 
     int inFlightCount() {
         return inFlight.size();
-    }
-
-    /** Distinct keys waiting or in flight: the tasks this consumer holds. */
-    int heldKeys() {
-        Set<String> keys = new HashSet<>(waitingByKey.keySet());
-        inFlight.stream().filter(held -> held.key != null && !held.orphaned).forEach(held -> keys.add(held.key));
-        return keys.size();
-    }
-
-    List<Held<?>> inFlightRecords() {
-        return new ArrayList<>(inFlight);
     }
 }

@@ -95,7 +95,6 @@ class DueRecordsTest {
         DueRecords.Held<?> first = records.takeDue(0);
         records.offer(held(P0, 1, "task", 2, 0));
 
-        assertThat(records.heldKeys()).isEqualTo(1);
         records.done(first);
         assertThat(records.takeDue(0).step).isEqualTo(2);
     }
