@@ -163,16 +163,22 @@ public final class KafkaTopics {
             topic.configs().forEach((name, wanted) -> {
                 var entry = config.get(name);
                 String actual = entry == null ? null : entry.value();
-                if (name.equals("cleanup.policy") ? actual == null || !actual.contains(wanted)
-                        : name.equals("max.message.bytes") ? actual != null
-                                && Long.parseLong(actual) < Long.parseLong(wanted)
-                        : !wanted.equals(actual)) {
+                if (!satisfies(name, wanted, actual)) {
                     warnings.add("topic " + topic.name() + " has " + name + "=" + actual + "; the harvester expects "
                             + wanted + " (" + topic.setting() + ")");
                 }
             });
         }
         return warnings;
+    }
+
+    /** A compaction policy may come with deletion; a size limit may be larger than needed; anything else is equal. */
+    private static boolean satisfies(String config, String wanted, String actual) {
+        return switch (config) {
+            case "cleanup.policy" -> actual != null && actual.contains(wanted);
+            case "max.message.bytes" -> actual == null || Long.parseLong(actual) >= Long.parseLong(wanted);
+            default -> wanted.equals(actual);
+        };
     }
 
     private MissingTopicsException missing(List<Topic> topics, String why, String alternative) {

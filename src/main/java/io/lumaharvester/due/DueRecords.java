@@ -182,8 +182,7 @@ final class DueRecords {
     Map<TopicPartition, OffsetAndMetadata> toCommit() {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         nextOffset.forEach((partition, next) -> {
-            TreeSet<Long> pending = open.get(partition);
-            long commit = pending == null || pending.isEmpty() ? next : pending.first();
+            long commit = committable(partition, next);
             if (commit > committed.getOrDefault(partition, -1L)) {
                 offsets.put(partition, new OffsetAndMetadata(commit));
             }
@@ -205,12 +204,16 @@ final class DueRecords {
         for (TopicPartition partition : partitions) {
             Long next = nextOffset.get(partition);
             if (next != null) {
-                TreeSet<Long> pending = open.get(partition);
-                offsets.put(partition, new OffsetAndMetadata(pending == null || pending.isEmpty() ? next
-                        : pending.first()));
+                offsets.put(partition, new OffsetAndMetadata(committable(partition, next)));
             }
         }
         return offsets;
+    }
+
+    /** The oldest offset of the partition not yet done, or the next one to read when all are done. */
+    private long committable(TopicPartition partition, long next) {
+        TreeSet<Long> pending = open.get(partition);
+        return pending == null || pending.isEmpty() ? next : pending.first();
     }
 
     int waitingCount() {
