@@ -280,8 +280,9 @@ public class HarvesterBeans implements CamelConfiguration {
 
     @BindToRegistry("mediaTransfer")
     public MediaTransfer mediaTransfer(@PropertyInject("s3.key-prefix") String keyPrefix,
-            @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy) {
-        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket);
+            @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
+            @BeanInject("s3Client") S3Client s3) {
+        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3);
     }
 
     @BindToRegistry("mediaRedirects")

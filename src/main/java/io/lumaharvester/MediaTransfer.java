@@ -14,10 +14,12 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.Header;
 import org.apache.camel.InvalidPayloadException;
 import org.apache.camel.Message;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import org.apache.camel.support.SynchronizationAdapter;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The two ends of one media copy, CDN to S3. {@link #download} prepares the GET, {@link #upload} checks the answer
@@ -33,11 +35,13 @@ public class MediaTransfer {
     private final MediaNaming naming;
     private final MediaPolicy policy;
     private final String bucket;
+    private final S3Client s3;
 
-    public MediaTransfer(MediaNaming naming, MediaPolicy policy, String bucket) {
+    public MediaTransfer(MediaNaming naming, MediaPolicy policy, String bucket, S3Client s3) {
         this.naming = naming;
         this.policy = policy;
         this.bucket = bucket;
+        this.s3 = s3;
     }
 
     public void download(Exchange exchange) {
@@ -104,6 +108,16 @@ public class MediaTransfer {
     }
 
     /**
+     * Before a multipart upload of a key: an earlier attempt at it that S3 failed mid-way (the abort could not reach S3
+     * either) or that a kill cut off is still open, holding its parts. The key is the task's own, so those are aborted.
+     */
+    public void abortEarlierUploads(@Header(AWS2S3Constants.KEY) String key) {
+        s3.listMultipartUploads(b -> b.bucket(bucket).prefix(key)).uploads().stream()
+                .filter(upload -> upload.key().equals(key))
+                .forEach(upload -> s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(upload.uploadId())));
+    }
+
+    /**
      * Names a failed copy for the task's recovery: on the S3 side ({@link StorageFailedException}: the download had
      * answered and its stream was intact when the upload failed: connection refused, 5xx, or the SDK unable to replay
      * a stream it had started to send), or on the CDN's ({@link MediaUnavailableException}). A refused redirect stays
@@ -121,10 +135,7 @@ public class MediaTransfer {
         if (hashing != null && !hashing.sourceFailed()) {
             throw new StorageFailedException("S3 failed storing the " + role + "media (" + why + ")", cause);
         }
-        MediaUnavailableException unavailable = new MediaUnavailableException("the " + role + "media could not be "
-                + "downloaded (" + why + ")");
-        unavailable.initCause(cause);
-        throw unavailable;
+        throw new MediaUnavailableException("the " + role + "media could not be downloaded (" + why + ")", cause);
     }
 
     public StoredAsset stored(Exchange exchange) throws MediaUnavailableException {

@@ -6,4 +6,8 @@ public class MediaUnavailableException extends Exception {
     public MediaUnavailableException(String message) {
         super(message);
     }
+
+    public MediaUnavailableException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }
