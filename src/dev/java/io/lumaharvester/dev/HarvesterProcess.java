@@ -47,12 +47,12 @@ public final class HarvesterProcess implements AutoCloseable {
         return new HarvesterProcess(builder.start(), log);
     }
 
-    /** The shaded jar {@code mvn package} built. */
+    /** The runnable jar {@code mvn package} built (classifier runner). */
     public static Path packagedJar() {
         File[] jars = new File("target").listFiles((dir, name) -> name.startsWith("luma-harvester-")
-                && name.endsWith(".jar") && !name.startsWith("original-"));
+                && name.endsWith("-runner.jar"));
         if (jars == null || jars.length != 1) {
-            throw new IllegalStateException("run mvn package first: no single target/luma-harvester-*.jar");
+            throw new IllegalStateException("run mvn package first: no single target/luma-harvester-*-runner.jar");
         }
         return jars[0].toPath();
     }
