@@ -281,8 +281,8 @@ public class HarvesterBeans implements CamelConfiguration {
     @BindToRegistry("mediaTransfer")
     public MediaTransfer mediaTransfer(@PropertyInject("s3.key-prefix") String keyPrefix,
             @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
-            @BeanInject("s3Client") S3Client s3) {
-        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3);
+            @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.media.max-spool-bytes") long maxSpoolBytes) {
+        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3, new SpoolSpace(maxSpoolBytes));
     }
 
     @BindToRegistry("mediaRedirects")

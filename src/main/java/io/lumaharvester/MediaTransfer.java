@@ -2,7 +2,6 @@ package io.lumaharvester;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -36,12 +35,19 @@ public class MediaTransfer {
     private final MediaPolicy policy;
     private final String bucket;
     private final S3Client s3;
+    private final SpoolSpace spoolSpace;
 
-    public MediaTransfer(MediaNaming naming, MediaPolicy policy, String bucket, S3Client s3) {
+    public MediaTransfer(MediaNaming naming, MediaPolicy policy, String bucket, S3Client s3, SpoolSpace spoolSpace) {
         this.naming = naming;
         this.policy = policy;
         this.bucket = bucket;
         this.s3 = s3;
+        this.spoolSpace = spoolSpace;
+    }
+
+    /** Disk held by bodies of unknown length now (a metric; zero once no such copy is in flight). */
+    public SpoolSpace spoolSpace() {
+        return spoolSpace;
     }
 
     public void download(Exchange exchange) {
@@ -76,11 +82,16 @@ public class MediaTransfer {
             exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
                 @Override
                 public void onDone(Exchange done) {
+                    spoolSpace.release(spool.toFile().length());
                     spool.toFile().delete();
                 }
             });
-            try (hashing; OutputStream out = Files.newOutputStream(spool)) {
-                hashing.transferTo(out);
+            try (hashing) {
+                spoolSpace.fill(hashing, spool);
+            } catch (SpoolSpace.SpoolFullException e) {
+                // counted as a media attempt: a file larger than the cap never fits, one that met a full spool may
+                throw new MediaUnavailableException("the " + asset.keyRole() + " media came without a length and "
+                        + e.getMessage(), e);
             }
             length = hashing.count();
             message.setBody(spool.toFile());

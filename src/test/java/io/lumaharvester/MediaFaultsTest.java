@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,8 @@ class MediaFaultsTest {
             "luma.poll.max-backoff-ms", "400",
             "luma.media.max-attempts", "3",
             "s3.multipart.part-size-bytes", String.valueOf(5 * MB),
-            "s3.multipart.threshold-bytes", String.valueOf(5 * MB)));
+            "s3.multipart.threshold-bytes", String.valueOf(5 * MB),
+            "luma.media.max-spool-bytes", String.valueOf(8 * MB)));
 
     private final StandIns standIns = harvester.standIns();
 
@@ -46,28 +48,36 @@ class MediaFaultsTest {
 
     static Stream<Arguments> faults() {
         return Stream.of(
-                // name, video size, short bodies, CDN status for the video, redirect, expected status or
+                // name, video size, sent without a length, short bodies, CDN status for the video, redirect, expected status or
                 // failure reason, video fetches
-                Arguments.of("short body once, single put", 3 * MB, 1, 0, null, "completed", 2),
-                Arguments.of("short body once, multipart", 12 * MB, 1, 0, null, "completed", 2),
-                Arguments.of("short body every time", 3 * MB, 99, 0, null, "media_unavailable", 3),
-                Arguments.of("short body every time, multipart", 12 * MB, 99, 0, null, "media_unavailable", 3),
-                Arguments.of("expired link (403) every time", 1 * MB, 0, 403, null, "media_unavailable", 3),
-                Arguments.of("gone (404) every time", 1 * MB, 0, 404, null, "media_unavailable", 3),
-                Arguments.of("CDN error (503) every time", 1 * MB, 0, 503, null, "media_unavailable", 3),
-                Arguments.of("redirect to an allowed host", 1 * MB, 0, 0, "allowed", "completed", 1),
-                Arguments.of("redirect to a host that is not allowed", 1 * MB, 0, 0, "http://127.0.0.2:9/x.mp4",
+                Arguments.of("short body once, single put", 3 * MB, false, 1, 0, null, "completed", 2),
+                Arguments.of("short body once, multipart", 12 * MB, false, 1, 0, null, "completed", 2),
+                Arguments.of("short body every time", 3 * MB, false, 99, 0, null, "media_unavailable", 3),
+                Arguments.of("short body every time, multipart", 12 * MB, false, 99, 0, null, "media_unavailable", 3),
+                Arguments.of("expired link (403) every time", 1 * MB, false, 0, 403, null, "media_unavailable", 3),
+                Arguments.of("gone (404) every time", 1 * MB, false, 0, 404, null, "media_unavailable", 3),
+                Arguments.of("CDN error (503) every time", 1 * MB, false, 0, 503, null, "media_unavailable", 3),
+                Arguments.of("redirect to an allowed host", 1 * MB, false, 0, 0, "allowed", "completed", 1),
+                Arguments.of("redirect to a host that is not allowed", 1 * MB, false, 0, 0, "http://127.0.0.2:9/x.mp4",
                         "media_rejected", 1),
-                Arguments.of("redirect to a file URL", 1 * MB, 0, 0, "file:///etc/passwd", "media_rejected", 1));
+                Arguments.of("redirect to a file URL", 1 * MB, false, 0, 0, "file:///etc/passwd", "media_rejected", 1),
+                // a body without a Content-Length is spooled to disk first, within luma.media.max-spool-bytes
+                Arguments.of("no length, fits the spool", 3 * MB, true, 0, 0, null, "completed", 1),
+                Arguments.of("no length, larger than the spool", 12 * MB, true, 0, 0, null, "media_unavailable", 3));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("faults")
     void aFailedMediaCopyIsRetriedWithFreshUrlsAndNeverLeavesAPartialObject(String fault, long videoBytes,
-            int shortBodies, int videoStatus, String redirect, String outcome, int videoFetches) throws Exception {
+            boolean withoutLength, int shortBodies, int videoStatus, String redirect, String outcome, int videoFetches) throws Exception {
         String taskId = "media-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of(), videoBytes);
         String videoPath = media.urlByRole().get("video").substring(standIns.cdn.baseUrl().length());
+        if (withoutLength) {
+            CdnStandIn.MediaFile video = media.byRole().get("video");
+            standIns.cdn.put(videoPath, new CdnStandIn.MediaFile(video.contentType(), video.size(), video.seed(),
+                    true, -1));
+        }
         standIns.cdn.truncateNext(videoPath, shortBodies);
         standIns.cdn.answerStatus(videoPath, videoStatus);
         String movedPath = "/moved" + videoPath;
@@ -92,6 +102,8 @@ class MediaFaultsTest {
             var uploads = s3.listMultipartUploads(b -> b.bucket(StandIns.BUCKET).prefix("luma/" + taskId + "/"))
                     .uploads();
             assertThat(uploads).as("multipart uploads left open").isEmpty();
+            assertThat(harvester.app().context().getRegistry().lookupByNameAndType("mediaTransfer",
+                    MediaTransfer.class).spoolSpace().used()).as("spool space still held").isZero();
             if (status.equals("completed")) {
                 assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))
                         .isEqualTo(media.byRole().get("video").sha256());
@@ -99,6 +111,9 @@ class MediaFaultsTest {
                 assertThat(standIns.cdn.hits(movedPath)).isEqualTo("allowed".equals(redirect) ? 1 : 0);
             } else {
                 assertThat(event.at("/failure/reason").asText()).isEqualTo(outcome);
+                if (withoutLength) {
+                    assertThat(event.at("/failure/detail").asText()).contains("luma.media.max-spool-bytes");
+                }
                 // the task's files copy in parallel: the others may be stored, complete; the video never in part
                 assertThat(objects).noneMatch(o -> o.key().endsWith("/video.mp4"));
                 for (var object : objects) {
