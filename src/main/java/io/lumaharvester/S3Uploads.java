@@ -116,8 +116,9 @@ public final class S3Uploads {
             }
 
             /**
-             * A part (held in memory by the producer anyway) is hashed before it is sent, and its SHA-256 goes in a
-             * header: the complete request needs the value, and S3 need not echo a trailer's.
+             * A part is read and hashed before it is sent (one more copy of it in memory: parts are held anyway, for
+             * the SDK's retries), and its SHA-256 goes in a header: the complete request needs the value, and a
+             * trailer's value is known only to the store, which need not echo it (S3Proxy 4.1 does not).
              */
             @Override
             public UploadPartResponse uploadPart(UploadPartRequest request, RequestBody body) {
