@@ -20,12 +20,14 @@ import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
+import org.apache.camel.component.aws2.s3.AWS2S3Component;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.processor.idempotent.kafka.KafkaIdempotentRepository;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -42,6 +44,9 @@ public class HarvesterBeans implements CamelConfiguration {
     private Vertx vertx;
     private ExecutorService transfers;
     private ExecutorService kafkaCallbacks;
+    // what s3.sse and the other upload settings ask of every upload (s3Client adds tags and checksums; configure()
+    // gives the aws2-s3 component its encryption options from it)
+    private volatile S3Uploads s3Uploads;
 
     @BindToRegistry("taskIntake")
     public TaskIntake taskIntake(@PropertyInject("luma.tasks.deadline-ms") long deadlineMs,
@@ -248,6 +253,7 @@ public class HarvesterBeans implements CamelConfiguration {
         KafkaStartup startup = context.getRegistry().lookupByNameAndType("kafkaStartup", KafkaStartup.class);
         context.addLifecycleStrategy(startup);
         context.addStartupListener(startup);
+        s3Uploads.applyTo(context.getComponent("aws2-s3", AWS2S3Component.class).getConfiguration());
     }
 
     /** camel-micrometer's registry, which /observe/metrics serves; bound here if Camel has not bound it yet. */
@@ -302,20 +308,28 @@ public class HarvesterBeans implements CamelConfiguration {
 
     /**
      * Empty {@code s3.endpoint} means AWS; a set one means an S3-compatible store, addressed path-style. Keys set as
-     * properties (Camel K mounts a Secret that way) win over the AWS default chain (environment, profile, role).
+     * properties (Camel K mounts a Secret that way) win over the AWS default chain (environment, profile, role). Bad
+     * upload settings (s3.sse, s3.kms-key-id, s3.storage-class, s3.tags, s3.checksum-algorithm) stop the start.
      */
     @BindToRegistry("s3Client")
     public S3Client s3Client(@PropertyInject("s3.endpoint:") String endpoint,
             @PropertyInject("s3.region") String region, @PropertyInject("s3.access-key:") String accessKey,
-            @PropertyInject("s3.secret-key:") String secretKey) {
+            @PropertyInject("s3.secret-key:") String secretKey, @PropertyInject("s3.sse") String sse,
+            @PropertyInject("s3.kms-key-id:") String kmsKeyId, @PropertyInject("s3.storage-class:") String storageClass,
+            @PropertyInject("s3.tags:") String tags, @PropertyInject("s3.checksum-algorithm") String checksumAlgorithm) {
+        S3Uploads uploads = S3Uploads.from(sse, kmsKeyId, storageClass, tags, checksumAlgorithm);
+        s3Uploads = uploads;
         var builder = S3Client.builder()
                 .region(Region.of(region))
+                // s3.checksum-algorithm=NONE: not even the SDK's default CRC32, for stores that refuse checksums
+                .requestChecksumCalculation(uploads.checksums() ? RequestChecksumCalculation.WHEN_SUPPORTED
+                        : RequestChecksumCalculation.WHEN_REQUIRED)
                 .credentialsProvider(accessKey.isBlank() || secretKey.isBlank()
                         ? DefaultCredentialsProvider.builder().build()
                         : StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
         if (!endpoint.isBlank()) {
             builder.endpointOverride(URI.create(endpoint.strip())).forcePathStyle(true);
         }
-        return builder.build();
+        return uploads.wrap(builder.build());
     }
 }
