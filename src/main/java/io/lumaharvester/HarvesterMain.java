@@ -8,13 +8,26 @@ import org.apache.camel.main.Main;
  */
 public final class HarvesterMain {
 
+    /**
+     * The settings every runtime shares, then what only camel-main reads (routes, management server, metrics, MDC).
+     * CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION replaces both, as the Kubernetes Deployment does.
+     */
+    public static final String PROPERTIES = "classpath:application.properties,classpath:camel-main.properties";
+
     private HarvesterMain() {
+    }
+
+    /** camel-main with the harvester's two property files. */
+    public static Main newMain() {
+        Main main = new Main();
+        main.setDefaultPropertyPlaceholderLocation(PROPERTIES);
+        return main;
     }
 
     public static void main(String[] args) {
         int exitCode;
         try {
-            exitCode = new Main().run(args);
+            exitCode = newMain().run(args);
         } catch (Exception e) {
             Throwable root = e;
             while (root.getCause() != null && root.getCause() != root) {

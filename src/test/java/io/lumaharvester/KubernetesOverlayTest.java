@@ -242,10 +242,13 @@ class KubernetesOverlayTest {
                 .orElseThrow(() -> new AssertionError("no mount of " + volume));
     }
 
+    /** The settings of both property files. */
     private static Properties settings() throws IOException {
         Properties settings = new Properties();
-        try (var in = Files.newBufferedReader(Path.of("application.properties"))) {
-            settings.load(in);
+        for (String file : List.of("application.properties", "camel-main.properties")) {
+            try (var in = Files.newBufferedReader(Path.of(file))) {
+                settings.load(in);
+            }
         }
         return settings;
     }
@@ -408,18 +411,20 @@ class KubernetesOverlayTest {
                 .isEqualTo(one(Deployment.class).getSpec().getSelector().getMatchLabels());
     }
 
-    /** The properties ConfigMap is application.properties, byte for byte, at the path the app is told to read. */
+    /** The properties ConfigMap holds both property files, byte for byte, at the paths the app is told to read. */
     @Test
     void theSettingsComeFromTheGeneratedConfigMap() throws IOException {
         ConfigMap config = configMap("luma-harvester-config");
-        assertThat(config.getData()).containsOnlyKeys("application.properties");
-        assertThat(config.getData().get("application.properties"))
-                .isEqualTo(Files.readString(Path.of("application.properties")));
+        List<String> files = List.of("application.properties", "camel-main.properties");
+        assertThat(config.getData()).containsOnlyKeys(files);
+        for (String file : files) {
+            assertThat(config.getData().get(file)).isEqualTo(Files.readString(Path.of(file)));
+        }
 
         assertThat(volume("config").getConfigMap().getName()).isEqualTo(config.getMetadata().getName());
         assertThat(mount("config").getReadOnly()).isTrue();
-        assertThat(env("CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION"))
-                .isEqualTo("file:" + mount("config").getMountPath() + "/application.properties");
+        assertThat(env("CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION")).isEqualTo(files.stream()
+                .map(f -> "file:" + mount("config").getMountPath() + "/" + f).collect(Collectors.joining(",")));
     }
 
     /** Every file of routes/, unchanged, in the routes ConfigMap, and the app loads them from its mount. */
@@ -470,7 +475,9 @@ class KubernetesOverlayTest {
         for (EnvVar variable : env) {
             if (variable.getName().startsWith("LUMA_")) {
                 String setting = variable.getName().toLowerCase().replace('_', '.');
-                assertThat(Files.readString(Path.of("application.properties")))
+                // named in the property files, as a setting or, for the token, in the comment that asks for it
+                assertThat(Files.readString(Path.of("application.properties"))
+                        + Files.readString(Path.of("camel-main.properties")))
                         .as("the setting behind %s", variable.getName()).contains(setting);
             }
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +61,10 @@ class PackagedJarIT {
         }
     }
 
-    /** How the Kubernetes Deployment applies its ConfigMap: a file named by CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION. */
+    /**
+     * How the Kubernetes Deployment applies its ConfigMap: the two property files named by
+     * CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION replace the copies inside the jar.
+     */
     @Test
     void anApplicationPropertiesFileOutsideTheJarReplacesTheOneInside() throws Exception {
         StandIns standIns = StandIns.shared();
@@ -69,6 +73,8 @@ class PackagedJarIT {
         Path properties = dir.resolve("application.properties");
         Files.writeString(properties, Files.readString(Path.of("application.properties"))
                 .replace("s3.key-prefix=luma/", "s3.key-prefix=from-configmap/"));
+        Path runnerProperties = Files.copy(Path.of("camel-main.properties"), dir.resolve("camel-main.properties"),
+                StandardCopyOption.REPLACE_EXISTING);
         String taskId = "jar-configmap-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of(), 10_000);
         Path log = dir.resolve("configmap.log");
@@ -76,7 +82,8 @@ class PackagedJarIT {
 
         try (HarvesterProcess app = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of(), settings,
                 Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY,
-                        "CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION", "file:" + properties.toAbsolutePath()),
+                        "CAMEL_MAIN_PROPERTY_PLACEHOLDER_LOCATION",
+                        "file:" + properties.toAbsolutePath() + ",file:" + runnerProperties.toAbsolutePath()),
                 log)) {
             standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
             JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, settings.get("luma.topics.events"), taskId,

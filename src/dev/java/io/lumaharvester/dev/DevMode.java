@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lumaharvester.HarvesterMain;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.main.BaseMainSupport;
@@ -45,7 +46,7 @@ public final class DevMode {
         props.put("luma.http.port", System.getProperty("luma.http.port", "8080"));
         Map<String, String> tasks = Map.copyOf(props);
 
-        Main main = new Main();
+        Main main = HarvesterMain.newMain();
         props.forEach(main::addOverrideProperty);
         main.addMainListener(new MainListenerSupport() {
             @Override

@@ -3,6 +3,7 @@ package io.lumaharvester.dev;
 import java.util.Map;
 
 import org.apache.camel.CamelContext;
+import io.lumaharvester.HarvesterMain;
 import org.apache.camel.main.Main;
 
 /** The harvester as camel-main runs it (application.properties and routes/ from the classpath), plus overrides. */
@@ -15,7 +16,7 @@ public final class HarvesterApp implements AutoCloseable {
     }
 
     public static HarvesterApp start(Map<String, String> overrides) throws Exception {
-        Main main = new Main();
+        Main main = HarvesterMain.newMain();
         overrides.forEach(main::addOverrideProperty);
         main.start();
         return new HarvesterApp(main);
