@@ -333,8 +333,9 @@ class KubernetesOverlayTest {
         assertThat(container().getArgs()).isEmpty();
     }
 
+    /** The app's own spool cap stays below the volume, so a full spool never gets the pod evicted. */
     @Test
-    void tmpIsASizeLimitedEmptyDirAndTheNodeHasRoomForIt() {
+    void tmpIsASizeLimitedEmptyDirAboveTheSpoolCapAndTheNodeHasRoomForIt() throws IOException {
         Volume tmp = volume("tmp");
         assertThat(tmp.getEmptyDir().getMedium()).as("on disk, not in the memory limit").isNull();
         Quantity sizeLimit = tmp.getEmptyDir().getSizeLimit();
@@ -347,6 +348,8 @@ class KubernetesOverlayTest {
         BigDecimal spool = sizeLimit.getNumericalAmount();
         assertThat(resources.getRequests().get("ephemeral-storage").getNumericalAmount()).isGreaterThanOrEqualTo(spool);
         assertThat(resources.getLimits().get("ephemeral-storage").getNumericalAmount()).isGreaterThan(spool);
+        assertThat(new BigDecimal(settings().getProperty("luma.media.max-spool-bytes")))
+                .isLessThanOrEqualTo(spool.divide(BigDecimal.valueOf(2)));
     }
 
     /** Heap at 60-70 % of the memory limit, requests equal to the limit, and no fixed heap size to contradict it. */
