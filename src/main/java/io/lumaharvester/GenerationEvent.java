@@ -29,4 +29,10 @@ public record GenerationEvent(
     public String reason() {
         return failure == null ? "none" : failure.reason();
     }
+
+    /** ": " and the failure's detail as a log line may carry it (see {@link LogSafe}), or nothing. */
+    @JsonIgnore
+    public String detailForLog() {
+        return failure == null || failure.detail() == null ? "" : ": " + LogSafe.text(failure.detail());
+    }
 }

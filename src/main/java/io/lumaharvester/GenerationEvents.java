@@ -18,16 +18,19 @@ public class GenerationEvents {
 
     private final String source;
     private final Clock clock;
+    private final boolean includePrompt;
 
-    public GenerationEvents(String source, Clock clock) {
+    /** {@code includePrompt} false (luma.events.include-prompt) keeps the prompt out: it can hold personal data. */
+    public GenerationEvents(String source, Clock clock, boolean includePrompt) {
         this.source = source;
         this.clock = clock;
+        this.includePrompt = includePrompt;
     }
 
     public GenerationEvent completed(TaskTicket ticket) {
         JsonNode request = ticket.generation() == null ? null : ticket.generation().get("request");
         return new GenerationEvent(ticket.taskId(), GenerationEvent.COMPLETED, ticket.state(), metadata(ticket),
-                ticket.polls(), finishedAt(), text(request, "prompt"), text(request, "aspect_ratio"),
+                ticket.polls(), finishedAt(), includePrompt ? text(request, "prompt") : null, text(request, "aspect_ratio"),
                 ticket.stored(), null);
     }
 

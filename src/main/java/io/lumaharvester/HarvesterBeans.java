@@ -287,8 +287,10 @@ public class HarvesterBeans implements CamelConfiguration {
     @BindToRegistry("mediaTransfer")
     public MediaTransfer mediaTransfer(@PropertyInject("s3.key-prefix") String keyPrefix,
             @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
-            @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.media.max-spool-bytes") long maxSpoolBytes) {
-        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3, new SpoolSpace(maxSpoolBytes));
+            @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.media.max-spool-bytes") long maxSpoolBytes,
+            @PropertyInject("luma.events.include-prompt") boolean includePrompt) {
+        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3, new SpoolSpace(maxSpoolBytes),
+                includePrompt);
     }
 
     @BindToRegistry("mediaRedirects")
@@ -297,8 +299,9 @@ public class HarvesterBeans implements CamelConfiguration {
     }
 
     @BindToRegistry("generationEvents")
-    public GenerationEvents generationEvents(@PropertyInject("luma.events.source") String source) {
-        return new GenerationEvents(source, clock);
+    public GenerationEvents generationEvents(@PropertyInject("luma.events.source") String source,
+            @PropertyInject("luma.events.include-prompt") boolean includePrompt) {
+        return new GenerationEvents(source, clock, includePrompt);
     }
 
     @BindToRegistry("deadLetters")

@@ -3,14 +3,8 @@ package io.lumaharvester;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
-
-import com.fasterxml.jackson.databind.JsonNode;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Header;
@@ -36,13 +30,16 @@ public class MediaTransfer {
     private final String bucket;
     private final S3Client s3;
     private final SpoolSpace spoolSpace;
+    private final boolean includePrompt;
 
-    public MediaTransfer(MediaNaming naming, MediaPolicy policy, String bucket, S3Client s3, SpoolSpace spoolSpace) {
+    public MediaTransfer(MediaNaming naming, MediaPolicy policy, String bucket, S3Client s3, SpoolSpace spoolSpace,
+            boolean includePrompt) {
         this.naming = naming;
         this.policy = policy;
         this.bucket = bucket;
         this.s3 = s3;
         this.spoolSpace = spoolSpace;
+        this.includePrompt = includePrompt;
     }
 
     /** Disk held by bodies of unknown length now (a metric; zero once no such copy is in flight). */
@@ -72,7 +69,8 @@ public class MediaTransfer {
             throw new MediaUnavailableException(
                     "HTTP " + status + " for the " + asset.keyRole() + " media from " + hostOf(asset.sourceUrl()));
         }
-        String contentType = MediaNaming.mediaType(message.getHeader(Exchange.CONTENT_TYPE, String.class));
+        String contentType = MediaNaming.storedContentType(asset.keyRole(),
+                message.getHeader(Exchange.CONTENT_TYPE, String.class));
         Long length = message.getHeader(Exchange.CONTENT_LENGTH, Long.class);
         TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
         HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class));
@@ -98,24 +96,10 @@ public class MediaTransfer {
         } else {
             message.setBody(hashing);
         }
-        message.setHeader(AWS2S3Constants.KEY,
-                naming.key(ticket.taskId(), asset.keyRole(), contentType, asset.sourceUrl()));
-        message.setHeader(AWS2S3Constants.CONTENT_TYPE, contentType != null ? contentType : "application/octet-stream");
+        message.setHeader(AWS2S3Constants.KEY, naming.key(ticket.taskId(), asset.keyRole(), asset.sourceUrl()));
+        message.setHeader(AWS2S3Constants.CONTENT_TYPE, contentType);
         message.setHeader(AWS2S3Constants.CONTENT_LENGTH, length);
-        message.setHeader(AWS2S3Constants.METADATA, metadata(ticket, asset));
-    }
-
-    /** S3 user metadata is ASCII: the prompt, in any script and with any quote or line break, is percent-encoded. */
-    static Map<String, String> metadata(TaskTicket ticket, MediaAsset asset) {
-        Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put("luma-task-id", ticket.taskId());
-        metadata.put("luma-roles", String.join(",", asset.roles()));
-        JsonNode prompt = ticket.generation() == null ? null : ticket.generation().at("/request/prompt");
-        if (prompt != null && prompt.isTextual()) {
-            metadata.put("luma-prompt", URLEncoder.encode(prompt.textValue(), StandardCharsets.UTF_8)
-                    .replace("+", "%20"));
-        }
-        return metadata;
+        message.setHeader(AWS2S3Constants.METADATA, S3Metadata.of(ticket, asset, includePrompt));
     }
 
     /**

@@ -25,23 +25,27 @@ public class TaskRecovery {
         TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
         Throwable cause = named(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class));
         String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        // an exception's message can quote the provider's URL or answer
+        String whyForLog = LogSafe.text(why);
         boolean harvesting = ticket.generation() != null;
         if (cause instanceof MediaRejectedException) {
-            LOG.warn("task {}: {}", ticket.taskId(), cause.getMessage());
+            LOG.warn("task {}: {}", ticket.taskId(), LogSafe.text(cause.getMessage()));
             return failed(exchange, ticket, new Failure(Failure.MEDIA_REJECTED, cause.getMessage()));
         }
         if (harvesting && cause instanceof StorageFailedException) {
-            LOG.error("task {}: S3 failed ({}); retrying after a back-off, the task is kept", ticket.taskId(), why);
+            LOG.error("task {}: S3 failed ({}); retrying after a back-off, the task is kept", ticket.taskId(),
+                    whyForLog);
             exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
             return schedule.backOff(ticket.storageFailed());
         }
         TaskTicket next = harvesting ? ticket.mediaFailed() : ticket.pollFailed(false);
         if (harvesting && next.mediaAttempts() >= maxMediaAttempts) {
-            LOG.warn("task {}: media copy failed {} times, giving up: {}", ticket.taskId(), next.mediaAttempts(), why);
+            LOG.warn("task {}: media copy failed {} times, giving up: {}", ticket.taskId(), next.mediaAttempts(),
+                    whyForLog);
             return failed(exchange, next, new Failure(Failure.MEDIA_UNAVAILABLE, why));
         }
         LOG.warn("task {}: {} failed ({}); retrying after a back-off", ticket.taskId(),
-                harvesting ? "media copy" : "poll", why);
+                harvesting ? "media copy" : "poll", whyForLog);
         exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
         return schedule.backOff(next);
     }

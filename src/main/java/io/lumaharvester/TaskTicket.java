@@ -2,6 +2,7 @@ package io.lumaharvester;
 
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -71,6 +72,12 @@ public record TaskTicket(
     public TaskTicket withStored(List<StoredAsset> assets) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
                 mediaAttempts, state, generation, assets, step + 1);
+    }
+
+    /** The provider's state as a log line may carry it (see {@link LogSafe}). */
+    @JsonIgnore
+    public String stateForLog() {
+        return LogSafe.text(state);
     }
 
     public TaskTicket dueAt(long when) {

@@ -20,7 +20,7 @@ class GenerationEventsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final GenerationEvents events = new GenerationEvents("/luma-harvester",
-            Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC));
+            Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC), true);
 
     private static TaskTicket completedSeedTicket() {
         ObjectNode metadata = JSON.createObjectNode().put("customer", "acme");
@@ -53,6 +53,17 @@ class GenerationEventsTest {
         assertThat(json.at("/assets/0/duration").asDouble()).isEqualTo(5.041667);
         assertThat(json.at("/assets/1/duration").isMissingNode()).isTrue();
         assertThat(json.has("failure")).isFalse();
+    }
+
+    @Test
+    void withIncludePromptFalseTheEventCarriesNoPrompt() {
+        GenerationEvents withoutPrompt = new GenerationEvents("/luma-harvester", Clock.systemUTC(), false);
+        JsonNode json = JSON.valueToTree(withoutPrompt.completed(completedSeedTicket()));
+
+        Events.assertValidEvent(json);
+        assertThat(json.has("prompt")).isFalse();
+        assertThat(json.get("aspect_ratio").asText()).isEqualTo("16:9");
+        assertThat(json.get("assets")).hasSize(3);
     }
 
     @Test

@@ -159,6 +159,93 @@ class HostileInputAndSecurityTest {
         }
     }
 
+    /**
+     * A CR LF in what the provider says would start a forged line in the log. Each reaches the log escaped, on its
+     * own line, and the task still ends as it should: an unknown state is still running, a failure carries its reason.
+     */
+    @Test
+    void crlfInTheProvidersStateOrFailureReasonForgesNoLogLineAndTheTaskStillEnds() throws Exception {
+        String running = "crlf-state-" + UUID.randomUUID();
+        String failed = "crlf-reason-" + UUID.randomUUID();
+        String forged = "\r\nio.lumaharvester.tasks task victim: completed (reason none), event sent FORGED\u2028x";
+        LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(running, 10_000);
+        standIns.api.answer(running, List.of(
+                LumaApiStandIn.json(LumaApiStandIn.runningBody(running, "dreaming" + forged)),
+                LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
+        standIns.api.answer(failed, List.of(
+                LumaApiStandIn.json(LumaApiStandIn.failedBody(failed, "moderation" + forged))));
+        standIns.kafka.send(topic("luma.topics.tasks"), running);
+        standIns.kafka.send(topic("luma.topics.tasks"), failed);
+
+        assertThat(onlyEvent(running).get("status").asText()).isEqualTo("completed");
+        JsonNode failure = onlyEvent(failed).get("failure");
+        assertThat(failure.get("reason").asText()).isEqualTo("provider_failed");
+        assertThat(failure.get("detail").asText()).as("the event carries the reason as the provider said it")
+                .isEqualTo("moderation" + forged);
+
+        String escaped = "\\r\\nio.lumaharvester.tasks task victim: completed (reason none), event sent FORGED"
+                + "\\u2028x";
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> logs.text().contains(failed + ": failed"));
+        assertThat(logs.text()).contains("state dreaming" + escaped + "), running")
+                .contains("(reason provider_failed: moderation" + escaped + "), event sent");
+        assertThat(logs.text().lines().filter(line -> line.contains("FORGED")))
+                .as("every line naming FORGED is one of the two tasks' own").hasSize(2)
+                .allMatch(line -> line.startsWith("io.lumaharvester.tasks task crlf-"));
+    }
+
+    /**
+     * AWS refuses user metadata over 2 KB (MetadataTooLarge), on every attempt; S3Proxy does not enforce it, so this
+     * checks what was sent: the metadata read back fits, with the whole prompt's sha256 and the truncation marker.
+     */
+    @Test
+    void aPromptOf2Point5KbIsCutSoThatTheStoredMetadataFits2KbAndTheEventCarriesItWhole() throws Exception {
+        String taskId = "long-prompt-" + UUID.randomUUID();
+        String prompt = "一条美人鱼在月光下的海面上唱歌，".repeat(54);
+        assertThat(prompt.getBytes(StandardCharsets.UTF_8).length).isBetween(2500, 2600);
+        LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
+        ObjectNode body = LumaApiStandIn.completedBody(media);
+        ((ObjectNode) body.get("request")).put("prompt", prompt);
+        standIns.api.answer(taskId, List.of(LumaApiStandIn.json(body)));
+        standIns.kafka.send(topic("luma.topics.tasks"), taskId);
+
+        assertThat(onlyEvent(taskId).get("prompt").asText()).isEqualTo(prompt);
+        try (S3Client s3 = standIns.s3.client()) {
+            for (String key : List.of("video.mp4", "thumbnail.webp", "last_frame.jpg")) {
+                Map<String, String> metadata = s3.headObject(b -> b.bucket(StandIns.BUCKET)
+                        .key("luma/" + taskId + "/" + key)).metadata();
+                int total = metadata.entrySet().stream().mapToInt(e -> ("x-amz-meta-" + e.getKey() + e.getValue())
+                        .getBytes(StandardCharsets.UTF_8).length).sum();
+                assertThat(total).as(key).isLessThanOrEqualTo(2048);
+                assertThat(metadata).containsEntry("luma-prompt-truncated", "true")
+                        .containsEntry("luma-prompt-sha256", S3Metadata.sha256Hex(prompt));
+                assertThat(prompt).startsWith(URLDecoder.decode(metadata.get("luma-prompt"), StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    /**
+     * The stored Content-Type is the CDN's only when the role allows it, and the key's extension comes from the role
+     * and the URL, never from what the CDN says on one attempt.
+     */
+    @Test
+    void aVideoServedAsHtmlIsStoredAsOctetStreamUnderItsUsualKey() throws Exception {
+        String taskId = "html-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of(), 10_000);
+        CdnStandIn.MediaFile video = media.byRole().get("video");
+        standIns.cdn.serve(media.urlByRole().get("video").substring(standIns.cdn.baseUrl().length()), "text/html",
+                video.size(), video.seed());
+        standIns.kafka.send(topic("luma.topics.tasks"), taskId);
+
+        JsonNode event = onlyEvent(taskId);
+        assertThat(event.at("/assets/0/key").asText()).isEqualTo("luma/" + taskId + "/video.mp4");
+        assertThat(event.at("/assets/0/content_type").asText()).isEqualTo("application/octet-stream");
+        assertThat(event.at("/assets/1/content_type").asText()).isEqualTo("image/webp");
+        try (S3Client s3 = standIns.s3.client()) {
+            assertThat(s3.headObject(b -> b.bucket(StandIns.BUCKET).key("luma/" + taskId + "/video.mp4"))
+                    .contentType()).isEqualTo("application/octet-stream");
+        }
+    }
+
     @Test
     void theSameTaskSentFiveTimesGivesOneSetOfObjectsAndOneEvent() throws Exception {
         String taskId = "twice-" + UUID.randomUUID();

@@ -74,7 +74,8 @@ public final class StandIns implements AutoCloseable {
         props.put("luma.kafka.group-id", prefix + "-harvester");
         props.put("luma.api.base-url", api.baseUrl());
         props.put("luma.api.token", TOKEN);
-        props.put("luma.media.allowed-hosts", "127.0.0.1");
+        // the CDN stand-in's own port: an allowed host without a port means the scheme's default one
+        props.put("luma.media.allowed-hosts", java.net.URI.create(cdn.baseUrl()).getAuthority());
         props.put("luma.media.allowed-schemes", "http");
         props.put("s3.endpoint", s3.endpoint());
         props.put("s3.bucket", BUCKET);
