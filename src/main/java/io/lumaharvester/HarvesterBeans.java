@@ -111,6 +111,12 @@ public class HarvesterBeans implements CamelConfiguration {
                 .setTcpNoDelay(true).setUserAgent("luma-harvester");
     }
 
+    /** How vertx-http reads the API's answers: at most luma.api.max-response-bytes each. */
+    @BindToRegistry("lumaApiBinding")
+    public LumaApiBinding lumaApiBinding(@PropertyInject("luma.api.max-response-bytes") long maxResponseBytes) {
+        return new LumaApiBinding(maxResponseBytes);
+    }
+
     /**
      * One Vert.x for the process: the API client (vertx-http) and the management server (probes, metrics) both take it
      * from the registry. Two event loops carry every API request in flight.

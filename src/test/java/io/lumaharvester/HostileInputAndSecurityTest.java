@@ -12,6 +12,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.dev.LumaApiStandIn;
@@ -138,6 +139,31 @@ class HostileInputAndSecurityTest {
         }
         assertThat(logs.text()).contains(taskId).doesNotContain(StandIns.TOKEN);
         assertThat(media.byRole()).hasSize(3);
+    }
+
+    /**
+     * A completed generation padded to 50 MB: read whole, it would complete the task on its first poll. Past
+     * luma.api.max-response-bytes it is a failed poll that backs off, and the next answer completes the task.
+     */
+    @Test
+    void anApiAnswerLargerThanTheLimitIsAFailedPollNotAnOutOfMemoryError() throws Exception {
+        String taskId = "huge-answer-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
+        byte[] completed = LumaApiStandIn.completedBody(media).toString().getBytes(StandardCharsets.UTF_8);
+        byte[] huge = new byte[50 * 1024 * 1024];
+        Arrays.fill(huge, (byte) ' ');
+        System.arraycopy(completed, 0, huge, 0, completed.length);
+        standIns.api.answer(taskId, List.of(
+                WireMock.aResponse().withStatus(200)
+                        .withHeader("Content-Type", "application/json").withBody(huge),
+                LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
+        harvester.submit(taskId);
+
+        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topics.events"), taskId,
+                Duration.ofSeconds(60)));
+        assertThat(event.get("status").asText()).isEqualTo("completed");
+        assertThat(event.get("polls").asInt()).as("the huge answer was not taken").isEqualTo(2);
+        assertThat(logs.text()).containsPattern(taskId + ".*luma.api.max-response-bytes=1048576");
     }
 
     @Test
