@@ -163,7 +163,7 @@ class HostileInputAndSecurityTest {
                 Duration.ofSeconds(60)));
         assertThat(event.get("status").asText()).isEqualTo("completed");
         assertThat(event.get("polls").asInt()).as("the huge answer was not taken").isEqualTo(2);
-        assertThat(logs.text()).containsPattern(taskId + ".*luma.api.max-response-bytes=1048576");
+        assertThat(logs.text()).containsPattern(taskId + ".*luma.api.max-response-bytes=262144");
     }
 
     @Test
