@@ -74,6 +74,8 @@ public final class StandIns implements AutoCloseable {
         props.put("luma.kafka.group-id", prefix + "-harvester");
         props.put("luma.api.base-url", api.baseUrl());
         props.put("luma.api.token", TOKEN);
+        // the API stand-in serves plain http on loopback: the token may go there in clear
+        props.put("luma.api.allow-insecure", "true");
         props.put("luma.media.allowed-hosts", "127.0.0.1");
         props.put("luma.media.allowed-schemes", "http");
         props.put("s3.endpoint", s3.endpoint());
