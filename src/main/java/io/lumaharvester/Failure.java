@@ -10,4 +10,5 @@ public record Failure(@JsonProperty("reason") String reason, @JsonProperty("deta
     public static final String NOT_FOUND = "not_found";
     public static final String MEDIA_REJECTED = "media_rejected";
     public static final String MEDIA_UNAVAILABLE = "media_unavailable";
+    public static final String STORAGE_REJECTED = "storage_rejected";
 }

@@ -42,11 +42,19 @@ public class HarvestPlan {
         return assets;
     }
 
-    /** The ticket with every file stored, in the order the generation lists them. */
-    public TaskTicket stored(@ExchangeProperty(GenerationReader.TICKET) TaskTicket ticket,
-            @Body List<StoredAsset> stored) {
+    /**
+     * The ticket with every file stored, in the order the generation lists them; or, when a copy failed, the first
+     * failure in that order, thrown once for the task (its error policy decides what the task does next).
+     */
+    public TaskTicket stored(@ExchangeProperty(GenerationReader.TICKET) TaskTicket ticket, @Body List<?> copies)
+            throws Exception {
         List<String> order = splitter.split(ticket.generation()).stream().map(MediaAsset::sourceUrl).toList();
-        return ticket.withStored(stored.stream()
+        var failure = copies.stream().filter(CopyFailure.class::isInstance).map(CopyFailure.class::cast)
+                .min(Comparator.comparingInt(f -> f.asset() == null ? -1 : order.indexOf(f.asset().sourceUrl())));
+        if (failure.isPresent()) {
+            throw failure.get().error();
+        }
+        return ticket.withStored(copies.stream().map(StoredAsset.class::cast)
                 .sorted(Comparator.comparingInt(asset -> order.indexOf(asset.sourceUrl())))
                 .toList());
     }

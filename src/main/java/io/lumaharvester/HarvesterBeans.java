@@ -18,12 +18,14 @@ import org.apache.camel.BeanInject;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
 import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.component.aws2.s3.AWS2S3Component;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.processor.idempotent.kafka.KafkaIdempotentRepository;
+import org.apache.camel.spi.PropertiesComponent;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -31,9 +33,19 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** Binds the harvester's beans, each built from its documented settings in {@code application.properties}. */
+/**
+ * Binds the harvester's beans, each built from its documented settings in {@code application.properties}, once
+ * {@link SettingsCheck} has found them all allowed.
+ */
 @Configuration
-public class HarvesterBeans implements CamelConfiguration {
+public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
+
+    /**
+     * The API's generations endpoint, from luma.api.base-url without its trailing slashes (the poll route's URI).
+     * A derived setting: an override property cannot change luma.api.base-url itself, which an environment variable
+     * (LUMA_API_BASE_URL) outranks.
+     */
+    public static final String GENERATIONS_URL = "luma.api.generations-url";
 
     private final Clock clock = Clock.systemUTC();
     private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
@@ -47,6 +59,30 @@ public class HarvesterBeans implements CamelConfiguration {
     // what s3.sse and the other upload settings ask of every upload (s3Client adds tags and checksums; configure()
     // gives the aws2-s3 component its encryption options from it)
     private volatile S3Uploads s3Uploads;
+    private CamelContext camelContext;
+
+    /**
+     * Camel's bean post-processor sets the context before it calls any method below: the settings are checked here,
+     * before any of them is read, so that every bad value is reported together (and not only the first one a bean
+     * happens to read) and the start fails with that report.
+     */
+    @Override
+    public void setCamelContext(CamelContext context) {
+        PropertiesComponent properties = context.getPropertiesComponent();
+        List<String> problems = SettingsCheck.problems(setting -> properties.resolveProperty(setting).orElse(null));
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(SettingsCheck.report(problems));
+        }
+        properties.addOverrideProperty(GENERATIONS_URL,
+                SettingsCheck.baseUrl(properties.resolveProperty("luma.api.base-url").orElseThrow())
+                        + "/luma/generations");
+        this.camelContext = context;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
 
     @BindToRegistry("taskIntake")
     public TaskIntake taskIntake(@PropertyInject("luma.tasks.deadline-ms") long deadlineMs,
@@ -88,17 +124,11 @@ public class HarvesterBeans implements CamelConfiguration {
     }
 
     /**
-     * The API token, checked before any route is built, so that a missing one is reported as what it is. The API
-     * endpoint takes it as its own bearerToken option; it is never an exchange header.
+     * The API token (a missing one is reported by {@link SettingsCheck} before this is called). The API endpoint takes
+     * it as its own bearerToken option; it is never an exchange header.
      */
     @BindToRegistry("lumaApiToken")
-    public String lumaApiToken(
-            // the trailing ':' makes a missing token empty, so that this can say what to do about it
-            @PropertyInject("luma.api.token:") String token) {
-        if (token == null || token.isBlank()) {
-            throw new IllegalStateException("luma.api.token is not set: export LUMA_API_TOKEN=<your API token> "
-                    + "(the harvester cannot poll the Luma API without it)");
-        }
+    public String lumaApiToken(@PropertyInject("luma.api.token:") String token) {
         return token.strip();
     }
 
@@ -275,8 +305,9 @@ public class HarvesterBeans implements CamelConfiguration {
 
     @BindToRegistry("taskRecovery")
     public TaskRecovery taskRecovery(@BeanInject("pollSchedule") PollSchedule schedule,
-            @PropertyInject("luma.media.max-attempts") int maxMediaAttempts) {
-        return new TaskRecovery(schedule, maxMediaAttempts);
+            @PropertyInject("luma.media.max-attempts") int maxMediaAttempts,
+            @PropertyInject("luma.media.max-storage-rejections") int maxStorageRejections) {
+        return new TaskRecovery(schedule, maxMediaAttempts, maxStorageRejections);
     }
 
     @BindToRegistry("mediaPolicy")

@@ -113,24 +113,36 @@ public class MediaTransfer {
     }
 
     /**
-     * Names a failed copy for the task's recovery: on the S3 side ({@link StorageFailedException}: the download had
-     * answered and its stream was intact when the upload failed: connection refused, 5xx, or the SDK unable to replay
-     * a stream it had started to send), or on the CDN's ({@link MediaUnavailableException}). A refused redirect stays
-     * a {@link MediaRejectedException}.
+     * Names a failed copy for the task's recovery (the split's result for this file, see {@link CopyFailure}): on the
+     * storage side, when the download had answered and its stream
+     * was intact when the upload failed, either refused for good ({@link StorageRejectedException}: a 4xx such as
+     * AccessDenied, a full or read-only spool disk; see {@link StorageErrors}) or for now
+     * ({@link StorageFailedException}: connection refused, 5xx, throttling, or the SDK unable to replay a stream it had
+     * started to send); or on the CDN's ({@link MediaUnavailableException}). A refused redirect stays a
+     * {@link MediaRejectedException}.
      */
-    public void failed(Exchange exchange) throws Exception {
-        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+    public CopyFailure failed(Exchange exchange) {
         MediaAsset asset = exchange.getProperty(ASSET, MediaAsset.class);
+        return new CopyFailure(asset, classified(exchange, asset));
+    }
+
+    private static Exception classified(Exchange exchange, MediaAsset asset) {
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         String role = asset == null ? "" : asset.keyRole() + " ";
         if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException) {
-            throw cause;
+            return cause;
         }
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
         String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         if (hashing != null && !hashing.sourceFailed()) {
-            throw new StorageFailedException("S3 failed storing the " + role + "media (" + why + ")", cause);
+            StorageErrors.Refusal refusal = StorageErrors.refusal(cause);
+            if (refusal != null) {
+                return new StorageRejectedException(refusal.refuser() + " refused the " + role + "media: "
+                        + refusal.why(), cause);
+            }
+            return new StorageFailedException("S3 failed storing the " + role + "media (" + why + ")", cause);
         }
-        throw new MediaUnavailableException("the " + role + "media could not be downloaded (" + why + ")", cause);
+        return new MediaUnavailableException("the " + role + "media could not be downloaded (" + why + ")", cause);
     }
 
     public StoredAsset stored(Exchange exchange) throws MediaUnavailableException {

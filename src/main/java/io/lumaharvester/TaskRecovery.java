@@ -1,13 +1,19 @@
 package io.lumaharvester;
 
 import org.apache.camel.Exchange;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What a task does after an error in its poll or harvest step (the route configuration's catch-all): it goes back
- * to the poll loop with a back-off, which also brings fresh media URLs, until its media attempts run out. Sets
- * {@value GenerationReader#OUTCOME} to {@code running} or {@code failed}.
+ * to the poll loop with a back-off, which also brings fresh media URLs, until its media attempts (the CDN's files
+ * failed) or its storage rejections (S3 or the spool disk refused them) run out. Sets
+ * {@value GenerationReader#OUTCOME} to {@code running} or {@code failed}. Kafka failing is never the task's doing:
+ * {@link #retriesTask} leaves such errors unhandled, so the due: consumer keeps the record and sends it again.
  */
 public class TaskRecovery {
 
@@ -15,10 +21,37 @@ public class TaskRecovery {
 
     private final PollSchedule schedule;
     private final int maxMediaAttempts;
+    private final int maxStorageRejections;
 
-    public TaskRecovery(PollSchedule schedule, int maxMediaAttempts) {
+    public TaskRecovery(PollSchedule schedule, int maxMediaAttempts, int maxStorageRejections) {
         this.schedule = schedule;
         this.maxMediaAttempts = maxMediaAttempts;
+        this.maxStorageRejections = maxStorageRejections;
+    }
+
+    /**
+     * Whether the catch-all takes this error: a task is in hand and the error is not Kafka's. A failed write of the
+     * next ticket or of the event (broker away, a time-out, not enough in-sync replicas) would otherwise cost the task
+     * a media attempt, and end a task whose files are all stored with {@code media_unavailable}; unhandled, the
+     * record is not committed and the due: consumer sends it again after its own back-off. A record Kafka refuses
+     * for what it is (too large, not serialisable) would be refused again forever, so that stays the task's error.
+     */
+    public boolean retriesTask(Exchange exchange) {
+        return exchange.getProperty(GenerationReader.TICKET) != null
+                && !kafkaFailed(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class));
+    }
+
+    static boolean kafkaFailed(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RecordTooLargeException || t instanceof RecordBatchTooLargeException
+                    || t instanceof SerializationException) {
+                return false;
+            }
+            if (t instanceof KafkaException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public TaskTicket afterError(Exchange exchange) {
@@ -38,6 +71,19 @@ public class TaskRecovery {
             exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
             return schedule.backOff(ticket.storageFailed());
         }
+        if (harvesting && cause instanceof StorageRejectedException) {
+            TaskTicket next = ticket.storageRejected();
+            if (next.storageRejections() >= maxStorageRejections) {
+                LOG.error("task {}: storage refused the media {} times, giving up: {}", ticket.taskId(),
+                        next.storageRejections(), cause.getMessage());
+                return failed(exchange, next, new Failure(Failure.STORAGE_REJECTED, cause.getMessage()));
+            }
+            // a refusal can pass (an IAM or bucket policy change being rolled out): a few tries, then the task ends
+            LOG.error("task {}: {} (refusal {} of {}); retrying after a back-off", ticket.taskId(), cause.getMessage(),
+                    next.storageRejections(), maxStorageRejections);
+            exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
+            return schedule.backOff(next);
+        }
         TaskTicket next = harvesting ? ticket.mediaFailed() : ticket.pollFailed(false);
         if (harvesting && next.mediaAttempts() >= maxMediaAttempts) {
             LOG.warn("task {}: media copy failed {} times, giving up: {}", ticket.taskId(), next.mediaAttempts(),
@@ -54,7 +100,7 @@ public class TaskRecovery {
     private static Throwable named(Throwable caught) {
         for (Throwable t = caught; t != null && t.getCause() != t; t = t.getCause()) {
             if (t instanceof MediaRejectedException || t instanceof MediaUnavailableException
-                    || t instanceof StorageFailedException) {
+                    || t instanceof StorageFailedException || t instanceof StorageRejectedException) {
                 return t;
             }
         }

@@ -29,6 +29,7 @@ public record TaskTicket(
         @JsonProperty("errors") int errors,
         @JsonProperty("not_found") int notFound,
         @JsonProperty("media_attempts") int mediaAttempts,
+        @JsonProperty("storage_rejections") int storageRejections,
         @JsonProperty("state") String state,
         @JsonProperty("generation") JsonNode generation,
         @JsonProperty("stored") List<StoredAsset> stored,
@@ -40,38 +41,44 @@ public record TaskTicket(
 
     /** A new task, first polled {@code firstDelayMs} from now; its deadline counts from now. */
     public static TaskTicket accepted(String taskId, ObjectNode metadata, long now, long deadlineMs, long firstDelayMs) {
-        return new TaskTicket(taskId, metadata, now, now + deadlineMs, now + firstDelayMs, 0, 0, 0, 0, null, null, null,
-                0);
+        return new TaskTicket(taskId, metadata, now, now + deadlineMs, now + firstDelayMs, 0, 0, 0, 0, 0, null, null,
+                null, 0);
     }
 
     /** One more poll, answered with {@code newState}; a streak of errors or 404s ends with it. */
     public TaskTicket polled(String newState, JsonNode completedGeneration) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, 0, 0, mediaAttempts,
-                newState, completedGeneration, null, step + 1);
+                storageRejections, newState, completedGeneration, null, step + 1);
     }
 
     /** One more poll without a usable answer; {@code notFoundAnswer} counts 404s in a row. */
     public TaskTicket pollFailed(boolean notFoundAnswer) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, errors + 1,
-                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, state, null, null, step + 1);
+                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, storageRejections, state, null, null, step + 1);
     }
 
     /** The media could not be copied; the task goes back to polling, which brings fresh media URLs. */
     public TaskTicket mediaFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts + 1, state, null, null, step + 1);
+                mediaAttempts + 1, storageRejections, state, null, null, step + 1);
     }
 
-    /** S3 failed: the task goes back to polling without using up its media attempts. */
+    /** S3 failed for now: the task goes back to polling without using up its media attempts. */
     public TaskTicket storageFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts, state, null, null, step + 1);
+                mediaAttempts, storageRejections, state, null, null, step + 1);
+    }
+
+    /** S3 or the spool disk refused the copy; counted apart from the media attempts (the files were fine). */
+    public TaskTicket storageRejected() {
+        return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
+                mediaAttempts, storageRejections + 1, state, null, null, step + 1);
     }
 
     /** Every media file is in S3. */
     public TaskTicket withStored(List<StoredAsset> assets) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, state, generation, assets, step + 1);
+                mediaAttempts, storageRejections, state, generation, assets, step + 1);
     }
 
     /** The provider's state as a log line may carry it (see {@link LogSafe}). */
@@ -82,6 +89,6 @@ public record TaskTicket(
 
     public TaskTicket dueAt(long when) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, when, polls, errors, notFound, mediaAttempts,
-                state, generation, stored, step);
+                storageRejections, state, generation, stored, step);
     }
 }

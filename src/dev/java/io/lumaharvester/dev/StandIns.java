@@ -74,6 +74,8 @@ public final class StandIns implements AutoCloseable {
         props.put("luma.kafka.group-id", prefix + "-harvester");
         props.put("luma.api.base-url", api.baseUrl());
         props.put("luma.api.token", TOKEN);
+        // the API stand-in serves plain http on loopback: the token may go there in clear
+        props.put("luma.api.allow-insecure", "true");
         // the CDN stand-in's own port: an allowed host without a port means the scheme's default one
         props.put("luma.media.allowed-hosts", java.net.URI.create(cdn.baseUrl()).getAuthority());
         props.put("luma.media.allowed-schemes", "http");

@@ -23,13 +23,23 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * A bucket whose policy requires SSE-KMS with one key, in front of a real S3 server (S3Proxy has no bucket policies):
- * a PutObject or CreateMultipartUpload without {@code x-amz-server-side-encryption: aws:kms} and that key id is
- * answered 403 AccessDenied, as S3 answers it; everything else is passed on byte for byte (the signature stays valid).
- * Every request is recorded with its headers and, for a body, the SHA-256 of the bytes it carried (aws-chunked bodies
- * decoded) and the checksum trailer that came with them.
+ * A stand-in S3 in front of a real S3 server (S3Proxy, which has no bucket policies, limits or throttling): each
+ * request is shown to a {@link Rule}, which either answers it with an S3 error, as S3 answers it, or lets it pass on
+ * byte for byte (the signature stays valid). Every request is recorded with its headers, whether it was refused, and,
+ * for a body that passed, the SHA-256 of the bytes it carried (aws-chunked bodies decoded) and the checksum trailer
+ * that came with them. {@link #requiringKms} is a bucket whose policy requires SSE-KMS with one key.
  */
-final class EncryptionRequiredS3 implements AutoCloseable {
+final class FilteringS3 implements AutoCloseable {
+
+    /** An S3 error answer: HTTP status, S3 error code and message. */
+    record Answer(int status, String code, String message) {
+    }
+
+    /** What S3 answers instead of the real server: null lets the request pass. */
+    @FunctionalInterface
+    interface Rule {
+        Answer answer(Seen request);
+    }
 
     /** One request as the bucket saw it; header names lower case. */
     record Seen(String method, String target, Map<String, String> headers, boolean refused, String bodySha256,
@@ -66,26 +76,41 @@ final class EncryptionRequiredS3 implements AutoCloseable {
     private final ServerSocket server;
     private final String upstreamHost;
     private final int upstreamPort;
-    private final String requiredKeyId;
+    private final Rule rule;
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final ExecutorService connections = Executors.newCachedThreadPool(r -> {
-        Thread thread = new Thread(r, "encryption-required-s3");
+        Thread thread = new Thread(r, "filtering-s3");
         thread.setDaemon(true);
         return thread;
     });
 
-    private EncryptionRequiredS3(ServerSocket server, URI upstream, String requiredKeyId) {
+    private FilteringS3(ServerSocket server, URI upstream, Rule rule) {
         this.server = server;
         this.upstreamHost = upstream.getHost();
         this.upstreamPort = upstream.getPort();
-        this.requiredKeyId = requiredKeyId;
+        this.rule = rule;
     }
 
-    static EncryptionRequiredS3 inFrontOf(String upstreamEndpoint, String requiredKeyId) throws IOException {
+    static FilteringS3 inFrontOf(String upstreamEndpoint, Rule rule) throws IOException {
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        EncryptionRequiredS3 bucket = new EncryptionRequiredS3(server, URI.create(upstreamEndpoint), requiredKeyId);
+        FilteringS3 bucket = new FilteringS3(server, URI.create(upstreamEndpoint), rule);
         bucket.connections.execute(bucket::accept);
         return bucket;
+    }
+
+    /**
+     * A bucket whose policy requires SSE-KMS with one key: a PutObject or CreateMultipartUpload without
+     * {@code x-amz-server-side-encryption: aws:kms} and that key id is answered 403 AccessDenied.
+     */
+    static FilteringS3 requiringKms(String upstreamEndpoint, String requiredKeyId) throws IOException {
+        return inFrontOf(upstreamEndpoint, request -> {
+            String operation = request.operation();
+            boolean upload = operation.equals("PutObject") || operation.equals("CreateMultipartUpload");
+            boolean encrypted = "aws:kms".equals(request.header("x-amz-server-side-encryption"))
+                    && requiredKeyId.equals(request.header("x-amz-server-side-encryption-aws-kms-key-id"));
+            return upload && !encrypted ? new Answer(403, "AccessDenied", "Access Denied: the bucket policy requires "
+                    + "x-amz-server-side-encryption: aws:kms with its key") : null;
+        });
     }
 
     String endpoint() {
@@ -132,18 +157,18 @@ final class EncryptionRequiredS3 implements AutoCloseable {
             long length = Long.parseLong(headers.getOrDefault("content-length", "0"));
             boolean expectContinue = "100-continue".equalsIgnoreCase(headers.get("expect"));
             Seen request = new Seen(requestLine[0], requestLine[1], headers, false, null, Map.of(), null);
-            String operation = request.operation();
-            if ((operation.equals("PutObject") || operation.equals("CreateMultipartUpload")) && !encrypted(headers)) {
+            Answer answer = rule.answer(request);
+            if (answer != null) {
                 if (!expectContinue) {
                     in.skipNBytes(length);
                 }
                 seen.add(new Seen(request.method(), request.target(), headers, true, null, Map.of(), null));
-                byte[] error = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
-                        + "<Message>Access Denied: the bucket policy requires x-amz-server-side-encryption: aws:kms "
-                        + "with its key</Message><RequestId>stand-in</RequestId></Error>")
+                byte[] error = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + answer.code()
+                        + "</Code><Message>" + answer.message() + "</Message><RequestId>stand-in</RequestId></Error>")
                         .getBytes(StandardCharsets.UTF_8);
-                out.write(("HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: "
-                        + error.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.write(("HTTP/1.1 " + answer.status() + " " + answer.code() + "\r\nContent-Type: application/xml"
+                        + "\r\nContent-Length: " + error.length + "\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
                 out.write(error);
                 out.flush();
                 return;
@@ -183,11 +208,6 @@ final class EncryptionRequiredS3 implements AutoCloseable {
         } catch (Exception e) {
             // the client sees the connection end, as with a store that fails mid-request
         }
-    }
-
-    private boolean encrypted(Map<String, String> headers) {
-        return "aws:kms".equals(headers.get("x-amz-server-side-encryption"))
-                && requiredKeyId.equals(headers.get("x-amz-server-side-encryption-aws-kms-key-id"));
     }
 
     /** The SHA-256 (base64) of the bytes the body carries: an aws-chunked body is decoded, its trailers kept. */

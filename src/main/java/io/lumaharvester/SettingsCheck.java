@@ -1,0 +1,202 @@
+package io.lumaharvester;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * Every setting, checked before anything is built: one line per bad value (the setting, the value, what is allowed),
+ * all of them at once, so that a start fails once with the whole list rather than once per mistake, or not at all
+ * (an interval of 0 hammers the API, an empty allow-list fails every task, an http:// base URL sends the token in
+ * clear). A plain function of the settings; {@code settings} answers null for a setting that is not set.
+ */
+public final class SettingsCheck {
+
+    /** S3 takes parts of 5 MiB at the least (but the last) and 5 GiB at the most. */
+    private static final long MIN_PART = 5L * 1024 * 1024;
+    private static final long MAX_PART = 5L * 1024 * 1024 * 1024;
+
+    private record Rule(String setting, Predicate<String> allowed, String what) {
+    }
+
+    private static final List<Rule> RULES = List.of(
+            positiveInt("luma.api.connect-timeout-ms"),
+            positiveLong("luma.api.response-timeout-ms"),
+            positiveInt("luma.api.max-in-flight"),
+            new Rule("luma.api.max-requests-per-second", v -> parses(v, Double::parseDouble, d -> d >= 0),
+                    "a number, 0 (no limit) or above"),
+            new Rule("luma.api.allow-insecure", SettingsCheck::bool, "true or false"),
+            positiveLong("luma.tasks.deadline-ms"),
+            positiveInt("luma.tasks.max-in-flight"),
+            positiveInt("luma.tasks.max-record-bytes"),
+            positiveInt("luma.intake.max-in-flight"),
+            positiveLong("luma.poll.interval-ms"),
+            new Rule("luma.poll.first-delay-ms", v -> parses(v, Long::parseLong, n -> n >= 0),
+                    "a whole number, 0 or above"),
+            positiveLong("luma.poll.max-backoff-ms"),
+            positiveInt("luma.poll.not-found-confirmations"),
+            notBlank("luma.media.allowed-hosts", "a comma-separated list of host names (*.example.com for a suffix)"),
+            notBlank("luma.media.allowed-schemes", "a comma-separated list of schemes (https)"),
+            positiveInt("luma.media.max-attempts"),
+            positiveInt("luma.media.max-storage-rejections"),
+            positiveInt("luma.media.connect-timeout-ms"),
+            positiveInt("luma.media.read-timeout-ms"),
+            positiveInt("luma.media.max-concurrent-transfers"),
+            positiveLong("luma.media.max-spool-bytes"),
+            notBlank("luma.topics.tasks", "a topic name"),
+            notBlank("luma.topics.events", "a topic name"),
+            notBlank("luma.topics.dlq", "a topic name"),
+            notBlank("luma.topics.polling", "a topic name"),
+            notBlank("luma.topics.harvest", "a topic name"),
+            notBlank("luma.topics.accepted", "a topic name"),
+            new Rule("luma.topics.create", SettingsCheck::bool, "true or false"),
+            new Rule("luma.topics.partitions", v -> parses(v, Integer::parseInt, n -> true),
+                    "a whole number (0 or less: the broker's default)"),
+            new Rule("luma.topics.replication-factor", v -> parses(v, Short::parseShort, n -> true),
+                    "a whole number (0 or less: the broker's default)"),
+            notBlank("luma.kafka.group-id", "a consumer group id"),
+            new Rule("luma.kafka.fetch-wait-max-ms", v -> parses(v, Integer::parseInt, n -> n >= 0),
+                    "a whole number, 0 or above"),
+            positiveLong("luma.kafka.startup-retry-ms"),
+            positiveInt("luma.events.dedup-cache-size"),
+            positiveLong("luma.events.dedup-lookback-ms"),
+            positiveInt("luma.dlq.max-record-bytes"),
+            notBlank("luma.events.source", "a URI reference (/luma-harvester)"),
+            positiveInt("luma.health.timeout-ms"),
+            notBlank("kafka.brokers", "host:port[,host:port...]"),
+            notBlank("s3.bucket", "a bucket name"),
+            notBlank("s3.region", "an AWS region (us-east-1)"),
+            new Rule("s3.endpoint", v -> v.isBlank() || httpUrl(v), "empty (AWS) or an absolute http(s) URL"),
+            positiveLong("s3.multipart.threshold-bytes"),
+            new Rule("s3.multipart.part-size-bytes", v -> parses(v, Long::parseLong, n -> n >= MIN_PART && n <= MAX_PART),
+                    "a whole number from " + MIN_PART + " (5 MiB) to " + MAX_PART + " (5 GiB), S3's part sizes"));
+
+    private SettingsCheck() {
+    }
+
+    /** The lines that say what is wrong; empty when every setting is allowed. */
+    public static List<String> problems(Function<String, String> settings) {
+        List<String> problems = new ArrayList<>();
+        for (Rule rule : RULES) {
+            String value = settings.apply(rule.setting());
+            if (value == null || !rule.allowed().test(value)) {
+                problems.add(notAllowed(rule.setting(), value, rule.what()));
+            }
+        }
+        apiAccess(settings).ifPresent(problems::add);
+        dlqLargeEnough(settings).ifPresent(problems::add);
+        s3Uploads(settings).ifPresent(problems::add);
+        return problems;
+    }
+
+    /** One message for the start to fail with: the line itself, or a count and one indented line each. */
+    public static String report(List<String> problems) {
+        return problems.size() == 1 ? problems.get(0)
+                : problems.size() + " settings are not allowed:\n  " + String.join("\n  ", problems);
+    }
+
+    /** The base URL without trailing slashes: {@code https://api/} + {@code /luma} would be {@code //luma}. */
+    public static String baseUrl(String configured) {
+        String url = configured.strip();
+        while (url.endsWith("/")) {
+            url = url.substring(0, url.length() - 1);
+        }
+        return url;
+    }
+
+    /** The token, and an API that does not get it in clear unless someone said so. */
+    private static Optional<String> apiAccess(Function<String, String> settings) {
+        String token = settings.apply("luma.api.token");
+        if (token == null || token.isBlank()) {
+            return Optional.of("luma.api.token is not set: export LUMA_API_TOKEN=<your API token> "
+                    + "(the harvester cannot poll the Luma API without it)");
+        }
+        String url = settings.apply("luma.api.base-url");
+        if (url == null || !httpUrl(url)) {
+            return Optional.of(notAllowed("luma.api.base-url", url,
+                    "an absolute http(s) URL without query or fragment (https://api.gpt.ge)"));
+        }
+        boolean insecure = "true".equals(settings.apply("luma.api.allow-insecure"));
+        if (url.strip().toLowerCase(java.util.Locale.ROOT).startsWith("http:") && !insecure) {
+            return Optional.of(notAllowed("luma.api.base-url", url, "an https:// URL: over http:// the token "
+                    + "travels in clear (set luma.api.allow-insecure=true for a stand-in on this machine)"));
+        }
+        return Optional.empty();
+    }
+
+    /** A dead letter keeps the original record's bytes: the dead-letter topic must take what intake accepts. */
+    private static Optional<String> dlqLargeEnough(Function<String, String> settings) {
+        String dlq = settings.apply("luma.dlq.max-record-bytes");
+        String tasks = settings.apply("luma.tasks.max-record-bytes");
+        if (parses(dlq, Integer::parseInt, n -> n > 0) && parses(tasks, Integer::parseInt, n -> n > 0)
+                && Integer.parseInt(dlq) < Integer.parseInt(tasks)) {
+            return Optional.of(notAllowed("luma.dlq.max-record-bytes", dlq,
+                    "at least luma.tasks.max-record-bytes (" + tasks + "): a dead letter keeps the record's bytes"));
+        }
+        return Optional.empty();
+    }
+
+    /** s3.sse, s3.kms-key-id, s3.storage-class, s3.tags and s3.checksum-algorithm, as the S3 client reads them. */
+    private static Optional<String> s3Uploads(Function<String, String> settings) {
+        try {
+            S3Uploads.from(orEmpty(settings, "s3.sse"), orEmpty(settings, "s3.kms-key-id"),
+                    orEmpty(settings, "s3.storage-class"), orEmpty(settings, "s3.tags"),
+                    orEmpty(settings, "s3.checksum-algorithm"));
+            return Optional.empty();
+        } catch (IllegalStateException e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    private static String orEmpty(Function<String, String> settings, String setting) {
+        String value = settings.apply(setting);
+        return value == null ? "" : value;
+    }
+
+    private static String notAllowed(String setting, String value, String what) {
+        return value == null ? setting + " is not set: it must be " + what
+                : setting + "=" + value + " is not allowed: it must be " + what;
+    }
+
+    private static Rule positiveInt(String setting) {
+        return new Rule(setting, v -> parses(v, Integer::parseInt, n -> n > 0), "a whole number above 0");
+    }
+
+    private static Rule positiveLong(String setting) {
+        return new Rule(setting, v -> parses(v, Long::parseLong, n -> n > 0), "a whole number above 0");
+    }
+
+    private static Rule notBlank(String setting, String what) {
+        return new Rule(setting, v -> !v.isBlank(), what);
+    }
+
+    private static boolean bool(String value) {
+        return value.equals("true") || value.equals("false");
+    }
+
+    private static <N> boolean parses(String value, Function<String, N> parse, Predicate<N> allowed) {
+        if (value == null) {
+            return false;
+        }
+        try {
+            return allowed.test(parse.apply(value.strip()));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static boolean httpUrl(String value) {
+        try {
+            URI uri = new URI(value.strip());
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+            return (scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null
+                    && uri.getRawQuery() == null && uri.getRawFragment() == null;
+        } catch (URISyntaxException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+import io.lumaharvester.dev.HarvesterApp;
+import io.lumaharvester.dev.StandIns;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Each bad setting is named with its value and what is allowed; all of them at once; a real start fails with them. */
+class SettingsCheckTest {
+
+    /** application.properties as shipped, with a token: what a start sees when only LUMA_API_TOKEN is set. */
+    private static Map<String, String> defaults() throws Exception {
+        Properties properties = new Properties();
+        try (InputStream in = SettingsCheckTest.class.getResourceAsStream("/application.properties")) {
+            properties.load(in);
+        }
+        Map<String, String> settings = new HashMap<>();
+        properties.stringPropertyNames().forEach(name -> settings.put(name, properties.getProperty(name)));
+        settings.put("luma.api.token", "a-token");
+        return settings;
+    }
+
+    private static java.util.List<String> problems(Map<String, String> changes) throws Exception {
+        Map<String, String> settings = defaults();
+        changes.forEach((name, value) -> {
+            if (value == null) {
+                settings.remove(name);
+            } else {
+                settings.put(name, value);
+            }
+        });
+        return SettingsCheck.problems(settings::get);
+    }
+
+    @Test
+    void theShippedDefaultsWithATokenAreAllowed() throws Exception {
+        assertThat(SettingsCheck.problems(defaults()::get)).isEmpty();
+    }
+
+    static Stream<Arguments> badSettings() {
+        return Stream.of(
+                // setting, bad value (null: not set), the one line expected
+                Arguments.of("luma.poll.interval-ms", "0",
+                        "luma.poll.interval-ms=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.poll.interval-ms", "-5000",
+                        "luma.poll.interval-ms=-5000 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.poll.max-backoff-ms", "soon",
+                        "luma.poll.max-backoff-ms=soon is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.poll.first-delay-ms", "-1",
+                        "luma.poll.first-delay-ms=-1 is not allowed: it must be a whole number, 0 or above"),
+                Arguments.of("luma.api.connect-timeout-ms", "0",
+                        "luma.api.connect-timeout-ms=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.api.max-requests-per-second", "-1",
+                        "luma.api.max-requests-per-second=-1 is not allowed: it must be a number, 0 (no limit) or above"),
+                Arguments.of("luma.media.max-attempts", "0",
+                        "luma.media.max-attempts=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.media.max-storage-rejections", "0",
+                        "luma.media.max-storage-rejections=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.media.max-concurrent-transfers", "0",
+                        "luma.media.max-concurrent-transfers=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.media.max-spool-bytes", "0",
+                        "luma.media.max-spool-bytes=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.media.allowed-hosts", "",
+                        "luma.media.allowed-hosts= is not allowed: it must be a comma-separated list of host names "
+                                + "(*.example.com for a suffix)"),
+                Arguments.of("luma.media.allowed-schemes", " ",
+                        "luma.media.allowed-schemes=  is not allowed: it must be a comma-separated list of schemes "
+                                + "(https)"),
+                Arguments.of("luma.topics.events", "",
+                        "luma.topics.events= is not allowed: it must be a topic name"),
+                Arguments.of("luma.topics.create", "yes",
+                        "luma.topics.create=yes is not allowed: it must be true or false"),
+                Arguments.of("luma.api.allow-insecure", "1",
+                        "luma.api.allow-insecure=1 is not allowed: it must be true or false"),
+                Arguments.of("s3.multipart.part-size-bytes", "1048576",
+                        "s3.multipart.part-size-bytes=1048576 is not allowed: it must be a whole number from 5242880 "
+                                + "(5 MiB) to 5368709120 (5 GiB), S3's part sizes"),
+                Arguments.of("s3.endpoint", "minio:9000",
+                        "s3.endpoint=minio:9000 is not allowed: it must be empty (AWS) or an absolute http(s) URL"),
+                Arguments.of("s3.sse", "aws:kms:dsse",
+                        "s3.sse=aws:kms:dsse is not allowed: it must be none, AES256 or aws:kms"),
+                Arguments.of("luma.dlq.max-record-bytes", "1000",
+                        "luma.dlq.max-record-bytes=1000 is not allowed: it must be at least luma.tasks.max-record-bytes "
+                                + "(65536): a dead letter keeps the record's bytes"),
+                Arguments.of("luma.api.token", null,
+                        "luma.api.token is not set: export LUMA_API_TOKEN=<your API token> (the harvester cannot poll "
+                                + "the Luma API without it)"),
+                Arguments.of("luma.api.base-url", "api.gpt.ge",
+                        "luma.api.base-url=api.gpt.ge is not allowed: it must be an absolute http(s) URL without query "
+                                + "or fragment (https://api.gpt.ge)"),
+                Arguments.of("luma.api.base-url", "ftp://api.gpt.ge",
+                        "luma.api.base-url=ftp://api.gpt.ge is not allowed: it must be an absolute http(s) URL "
+                                + "without query or fragment (https://api.gpt.ge)"),
+                Arguments.of("luma.api.base-url", "http://api.gpt.ge",
+                        "luma.api.base-url=http://api.gpt.ge is not allowed: it must be an https:// URL: over http:// "
+                                + "the token travels in clear (set luma.api.allow-insecure=true for a stand-in on this "
+                                + "machine)"),
+                Arguments.of("kafka.brokers", null, "kafka.brokers is not set: it must be host:port[,host:port...]"));
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @MethodSource("badSettings")
+    void eachBadValueIsOneLineNamingTheSettingTheValueAndWhatIsAllowed(String setting, String value, String line)
+            throws Exception {
+        Map<String, String> change = new HashMap<>();
+        change.put(setting, value);
+        assertThat(problems(change)).containsExactly(line);
+    }
+
+    @Test
+    void plainHttpIsAllowedWhenSaidSo() throws Exception {
+        assertThat(problems(Map.of("luma.api.base-url", "http://127.0.0.1:8089", "luma.api.allow-insecure", "true")))
+                .isEmpty();
+    }
+
+    @Test
+    void everyBadValueIsReportedTogether() throws Exception {
+        var problems = problems(Map.of("luma.poll.interval-ms", "0", "luma.media.allowed-hosts", "",
+                "luma.media.max-attempts", "-1"));
+        assertThat(problems).hasSize(3);
+        assertThat(SettingsCheck.report(problems)).startsWith("3 settings are not allowed:\n  ")
+                .contains("\n  luma.poll.interval-ms=0 is not allowed").contains("\n  luma.media.allowed-hosts= is not")
+                .contains("\n  luma.media.max-attempts=-1 is not allowed");
+    }
+
+    @Test
+    void aTrailingSlashOnTheBaseUrlIsDropped() {
+        assertThat(SettingsCheck.baseUrl("https://api.gpt.ge/")).isEqualTo("https://api.gpt.ge");
+        assertThat(SettingsCheck.baseUrl(" https://api.gpt.ge/v1// ")).isEqualTo("https://api.gpt.ge/v1");
+        assertThat(SettingsCheck.baseUrl("https://api.gpt.ge")).isEqualTo("https://api.gpt.ge");
+    }
+
+    /** Why a start with these settings fails, as HarvesterMain prints it: the innermost message. */
+    static String startFailure(Map<String, String> settings) {
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> HarvesterApp.start(settings).close());
+        assertThat(failure).as("the start fails").isNotNull();
+        while (failure.getCause() != null && failure.getCause() != failure) {
+            failure = failure.getCause();
+        }
+        return failure.getMessage();
+    }
+
+    /** In process, as HarvesterMain starts it: the start fails before anything is built, naming both values. */
+    @Test
+    void aStartWithTwoBadValuesFailsNamingBoth() throws Exception {
+        Map<String, String> settings = new HashMap<>(StandIns.shared().properties("bad-settings"));
+        settings.put("luma.poll.interval-ms", "0");
+        settings.put("luma.api.allow-insecure", "false");
+        assertThat(startFailure(settings))
+                .startsWith("2 settings are not allowed:")
+                .contains("luma.poll.interval-ms=0 is not allowed: it must be a whole number above 0")
+                .contains("luma.api.base-url=" + settings.get("luma.api.base-url") + " is not allowed: "
+                        + "it must be an https:// URL");
+    }
+
+    @Test
+    void aStartWithATrailingSlashOnTheBaseUrlPollsWithoutADoubleSlash() throws Exception {
+        Map<String, String> settings = new HashMap<>(StandIns.shared().properties("trailing-slash"));
+        String base = settings.get("luma.api.base-url");
+        settings.put("luma.api.base-url", base + "/");
+        try (HarvesterApp app = HarvesterApp.start(settings)) {
+            assertThat(app.context().getPropertiesComponent().resolveProperty(HarvesterBeans.GENERATIONS_URL))
+                    .contains(base + "/luma/generations");
+        }
+    }
+}
