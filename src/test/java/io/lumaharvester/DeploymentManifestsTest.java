@@ -110,4 +110,19 @@ class DeploymentManifestsTest {
         assertThat(topicSettings).allSatisfy(k -> assertThat(settings.getProperty(k))
                 .startsWith((String) at(user, "spec", "authorization", "acls", "0", "resource", "name")));
     }
+
+    /** The bucket's lifecycle rule aborts incomplete multipart uploads under the harvester's key prefix after a day. */
+    @Test
+    void theLifecycleRuleAbortsIncompleteUploadsUnderTheKeyPrefix() throws IOException {
+        Properties settings = new Properties();
+        try (var in = Files.newBufferedReader(Path.of("application.properties"))) {
+            settings.load(in);
+        }
+        var rules = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(DEPLOY.resolve("s3/lifecycle.json").toFile()).get("Rules");
+        assertThat(rules).hasSize(1);
+        assertThat(rules.get(0).at("/Filter/Prefix").asText()).isEqualTo(settings.getProperty("s3.key-prefix"));
+        assertThat(rules.get(0).at("/Status").asText()).isEqualTo("Enabled");
+        assertThat(rules.get(0).at("/AbortIncompleteMultipartUpload/DaysAfterInitiation").asInt()).isEqualTo(1);
+    }
 }
