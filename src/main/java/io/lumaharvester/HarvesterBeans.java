@@ -14,6 +14,11 @@ import io.lumaharvester.due.DueComponent;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.client.WebClientOptions;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.io.HttpClientConnectionManager;
+import org.apache.hc.core5.http.io.SocketConfig;
+import org.apache.hc.core5.util.Timeout;
 import org.apache.camel.BeanInject;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
@@ -56,6 +61,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     private Vertx vertx;
     private ExecutorService transfers;
     private ExecutorService kafkaCallbacks;
+    private HttpClientConnectionManager mediaConnections;
     // what s3.sse and the other upload settings ask of every upload (s3Client adds tags and checksums; configure()
     // gives the aws2-s3 component its encryption options from it)
     private volatile S3Uploads s3Uploads;
@@ -328,6 +334,30 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
             @PropertyInject("luma.events.include-prompt") boolean includePrompt) {
         return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3, new SpoolSpace(maxSpoolBytes),
                 includePrompt);
+    }
+
+    /**
+     * The media client's connections, for both the http and https components: every name is resolved through
+     * {@link MediaAddresses}, and the CDN timeouts apply to every connection.
+     */
+    @BindToRegistry(value = "mediaConnections", destroyMethod = "close")
+    public synchronized HttpClientConnectionManager mediaConnections(
+            @PropertyInject("luma.media.allow-private-addresses") boolean allowPrivate,
+            @PropertyInject("luma.media.connect-timeout-ms") long connectTimeoutMs,
+            @PropertyInject("luma.media.read-timeout-ms") long readTimeoutMs,
+            @PropertyInject("luma.media.max-concurrent-transfers") int transfers) {
+        if (mediaConnections == null) {
+            mediaConnections = PoolingHttpClientConnectionManagerBuilder.create()
+                    .setDnsResolver(new MediaAddresses(allowPrivate))
+                    .setDefaultConnectionConfig(ConnectionConfig.custom()
+                            .setConnectTimeout(Timeout.ofMilliseconds(connectTimeoutMs))
+                            .setSocketTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())
+                    .setDefaultSocketConfig(SocketConfig.custom()
+                            .setSoTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())
+                    .setMaxConnTotal(2 * transfers).setMaxConnPerRoute(2 * transfers)
+                    .build();
+        }
+        return mediaConnections;
     }
 
     @BindToRegistry("mediaRedirects")

@@ -132,6 +132,11 @@ public class MediaTransfer {
         if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException) {
             return cause;
         }
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof MediaAddresses.PrivateAddressException refused) {
+                return new MediaRejectedException("the " + role + "media is refused: " + refused.getMessage());
+            }
+        }
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
         String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         if (hashing != null && !hashing.sourceFailed()) {

@@ -56,6 +56,7 @@ public final class SettingsCheck {
             notBlank("luma.topics.accepted", "a topic name"),
             new Rule("luma.topics.create", SettingsCheck::bool, "true or false"),
             new Rule("luma.events.include-prompt", SettingsCheck::bool, "true or false"),
+            new Rule("luma.media.allow-private-addresses", SettingsCheck::bool, "true or false"),
             new Rule("luma.topics.partitions", v -> parses(v, Integer::parseInt, n -> true),
                     "a whole number (0 or less: the broker's default)"),
             new Rule("luma.topics.replication-factor", v -> parses(v, Short::parseShort, n -> true),

@@ -76,6 +76,8 @@ public final class StandIns implements AutoCloseable {
         props.put("luma.api.token", TOKEN);
         // the API stand-in serves plain http on loopback: the token may go there in clear
         props.put("luma.api.allow-insecure", "true");
+        // the CDN stand-in is on 127.0.0.1
+        props.put("luma.media.allow-private-addresses", "true");
         // the CDN stand-in's own port: an allowed host without a port means the scheme's default one
         props.put("luma.media.allowed-hosts", java.net.URI.create(cdn.baseUrl()).getAuthority());
         props.put("luma.media.allowed-schemes", "http");
