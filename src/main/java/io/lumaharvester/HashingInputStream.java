@@ -7,12 +7,18 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** Counts and SHA-256-hashes the bytes that pass through it, so the copy to S3 is hashed while it streams. */
+import org.apache.hc.core5.http.io.EofSensorInputStream;
+
+/**
+ * Counts and SHA-256-hashes the bytes that pass through it, so the copy to S3 is hashed while it streams. A copy that
+ * runs too long is {@link #expire expired}, a failed one {@link #abort aborted}: both drop the download's connection.
+ */
 public class HashingInputStream extends FilterInputStream {
 
     private final MessageDigest digest;
     private long count;
     private volatile boolean sourceFailed;
+    private volatile String expired;
 
     public HashingInputStream(InputStream in) {
         super(in);
@@ -68,7 +74,51 @@ public class HashingInputStream extends FilterInputStream {
         return sourceFailed;
     }
 
+    /**
+     * The copy ran past its wall-clock limit: the next read throws, and a read blocked now fails as the connection
+     * drops. Called from the watchdog's thread.
+     */
+    public void expire(String why) {
+        expired = why;
+        abort();
+    }
+
+    /** Why the copy was cancelled, or null. */
+    public String expired() {
+        return expired;
+    }
+
+    /**
+     * Drops the download's connection without reading the rest of the body. Closing an HttpClient response stream
+     * reads it to its end to reuse the connection: for a 5 GB file that failed at S3's first part, 5 GB downloaded
+     * for nothing.
+     */
+    public void abort() {
+        abort(in);
+    }
+
+    /** As {@link #abort()}, for a download's body that was never wrapped. */
+    public static void abort(InputStream body) {
+        try {
+            if (body instanceof EofSensorInputStream sensor) {
+                sensor.abort();
+            } else if (body instanceof HashingInputStream hashing) {
+                hashing.abort();
+            } else if (body != null) {
+                // not HttpClient's stream (a gzip wrapper, a spool file): closing is all there is
+                body.close();
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // the connection is being dropped; an error doing so changes nothing
+        }
+    }
+
     private int source(IoRead read) throws IOException {
+        String why = expired;
+        if (why != null) {
+            sourceFailed = true;
+            throw new IOException(why);
+        }
         try {
             return read.read();
         } catch (IOException | RuntimeException e) {
