@@ -19,9 +19,17 @@ public class HashingInputStream extends FilterInputStream {
     private long count;
     private volatile boolean sourceFailed;
     private volatile String expired;
+    private final long expectedLength;
+    private boolean ended;
 
     public HashingInputStream(InputStream in) {
+        this(in, -1);
+    }
+
+    /** {@code expectedLength}: the body's Content-Length, -1 if unknown; a close before it is an {@link #abort}. */
+    public HashingInputStream(InputStream in, long expectedLength) {
         super(in);
+        this.expectedLength = expectedLength;
         try {
             this.digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -32,6 +40,7 @@ public class HashingInputStream extends FilterInputStream {
     @Override
     public int read() throws IOException {
         int b = source(() -> in.read());
+        ended |= b < 0;
         if (b >= 0) {
             digest.update((byte) b);
             count++;
@@ -42,6 +51,7 @@ public class HashingInputStream extends FilterInputStream {
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
         int n = source(() -> in.read(buffer, offset, length));
+        ended |= n < 0;
         if (n > 0) {
             digest.update(buffer, offset, n);
             count += n;
@@ -67,6 +77,20 @@ public class HashingInputStream extends FilterInputStream {
     @Override
     public boolean markSupported() {
         return false;
+    }
+
+    /**
+     * Closed before the end of the body (the S3 producer closes its stream when an upload fails): the connection is
+     * dropped, as HttpClient would otherwise read the rest of the body to reuse it. Closed at the end, the connection
+     * goes back to the pool.
+     */
+    @Override
+    public void close() throws IOException {
+        if (ended || (expectedLength >= 0 && count >= expectedLength)) {
+            super.close();
+        } else {
+            abort();
+        }
     }
 
     /** True when reading the source threw: the download failed, not whatever was reading this stream. */

@@ -89,7 +89,8 @@ public class MediaTransfer {
                 message.getHeader(Exchange.CONTENT_TYPE, String.class));
         Long length = message.getHeader(Exchange.CONTENT_LENGTH, Long.class);
         TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
-        HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class));
+        HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class),
+                length == null ? -1 : length);
         exchange.setProperty(HASHING, hashing);
         watch(exchange, asset, hashing);
         if (length == null || length < 0) {
@@ -183,8 +184,9 @@ public class MediaTransfer {
             return cause;
         }
         HashingInputStream watched = exchange.getProperty(HASHING, HashingInputStream.class);
-        if (watched != null && watched.expired() != null) {
-            // whatever the reader made of the dropped connection (the S3 SDK wraps it), the CDN was too slow
+        if (watched != null && watched.expired() != null && watched.sourceFailed()) {
+            // whatever the reader made of the dropped connection (the S3 SDK wraps it), the CDN was too slow; a
+            // watchdog that fired after S3 had failed the copy changes nothing (no read failed)
             return new MediaUnavailableException(watched.expired(), cause);
         }
         for (Throwable c = cause; c != null; c = c.getCause()) {
