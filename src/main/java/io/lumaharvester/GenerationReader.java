@@ -47,6 +47,19 @@ public class GenerationReader {
         } else if (code != 0) {
             apiAccess.answered();
         }
+        TaskTicket clocked = schedule.mediaClock(ticket);
+        if (clocked != ticket) {
+            ticket = clocked;
+            exchange.setProperty(TICKET, ticket);
+        }
+        if (schedule.mediaDeadlinePassed(ticket)) {
+            // a re-poll for fresh media URLs: whatever it answers (410, 5xx, a redirect, even completed), the task's
+            // media phase is over
+            LOG.warn("task {}: media deadline passed (luma.media.deadline-ms); the task fails, the API answered {}",
+                    ticket.taskId(), code);
+            return failed(exchange, ticket.pollFailed(false), schedule.mediaDeadlineFailure(ticket,
+                    "the API answered HTTP " + code + " to the re-poll for fresh media URLs"));
+        }
         if (code == 200) {
             return readGeneration(exchange, ticket, exchange.getMessage().getBody(String.class));
         }
@@ -97,7 +110,8 @@ public class GenerationReader {
         String value = state.textValue();
         if ("completed".equals(value)) {
             exchange.getMessage().setHeader(OUTCOME, "completed");
-            return ticket.polled(value, generation);
+            // the media deadline counts from the first completed answer; a re-poll keeps it
+            return schedule.mediaClock(ticket.polled(value, generation));
         }
         if ("failed".equals(value)) {
             JsonNode reason = generation.get("failure_reason");

@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -62,6 +64,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     private ExecutorService transfers;
     private ExecutorService kafkaCallbacks;
     private HttpClientConnectionManager mediaConnections;
+    private ScheduledExecutorService transferWatchdog;
     // what s3.sse and the other upload settings ask of every upload (s3Client adds tags and checksums; configure()
     // gives the aws2-s3 component its encryption options from it)
     private volatile S3Uploads s3Uploads;
@@ -99,8 +102,9 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     @BindToRegistry("pollSchedule")
     public PollSchedule pollSchedule(@PropertyInject("luma.poll.interval-ms") long intervalMs,
-            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs) {
-        return new PollSchedule(intervalMs, maxBackoffMs, clock);
+            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
+            @PropertyInject("luma.media.deadline-ms") long mediaDeadlineMs) {
+        return new PollSchedule(intervalMs, maxBackoffMs, mediaDeadlineMs, clock);
     }
 
     /** The poll consumer's gate: API requests in flight and per second. */
@@ -328,12 +332,26 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     }
 
     @BindToRegistry("mediaTransfer")
-    public MediaTransfer mediaTransfer(@PropertyInject("s3.key-prefix") String keyPrefix,
+    public MediaTransfer mediaTransfer(CamelContext context, @PropertyInject("s3.key-prefix") String keyPrefix,
             @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
             @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.media.max-spool-bytes") long maxSpoolBytes,
-            @PropertyInject("luma.events.include-prompt") boolean includePrompt) {
+            @PropertyInject("luma.events.include-prompt") boolean includePrompt,
+            @PropertyInject("luma.media.max-transfer-ms") long maxTransferMs) {
         return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3, new SpoolSpace(maxSpoolBytes),
-                includePrompt);
+                includePrompt, maxTransferMs, transferWatchdog(context));
+    }
+
+    /** One thread for every copy's wall-clock limit (it only aborts streams); shut down with the context. */
+    private synchronized ScheduledExecutorService transferWatchdog(CamelContext context) {
+        if (transferWatchdog == null) {
+            transferWatchdog = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this,
+                    "transfer-watchdog");
+            if (transferWatchdog instanceof ScheduledThreadPoolExecutor pool) {
+                // every copy that ends in time cancels its watchdog: it leaves the queue at once
+                pool.setRemoveOnCancelPolicy(true);
+            }
+        }
+        return transferWatchdog;
     }
 
     /**

@@ -5,6 +5,9 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Header;
@@ -18,12 +21,17 @@ import software.amazon.awssdk.services.s3.S3Client;
  * The two ends of one media copy, CDN to S3. {@link #download} prepares the GET, {@link #upload} checks the answer
  * and wraps its body so that the bytes are counted and hashed while the S3 producer streams them, {@link #stored}
  * checks the count and describes the object. A body of unknown length is spooled to a temporary file first: the S3
- * producer would otherwise copy it into memory.
+ * producer would otherwise copy it into memory. A copy has a wall-clock limit (luma.media.max-transfer-ms): the read
+ * time-out only catches a CDN that goes silent, not one that trickles; past the limit a watchdog drops the download's
+ * connection and the copy fails as a media attempt. A failed copy drops the connection too, instead of reading the
+ * rest of the body.
  */
 public class MediaTransfer {
 
     public static final String ASSET = "lumaAsset";
     private static final String HASHING = "lumaHashing";
+    private static final String STARTED = "lumaTransferStarted";
+    private static final String WATCHDOG = "lumaTransferWatchdog";
 
     private final MediaNaming naming;
     private final MediaPolicy policy;
@@ -31,9 +39,13 @@ public class MediaTransfer {
     private final S3Client s3;
     private final SpoolSpace spoolSpace;
     private final boolean includePrompt;
+    private final long maxTransferMs;
+    private final ScheduledExecutorService watchdog;
 
     public MediaTransfer(MediaNaming naming, MediaPolicy policy, String bucket, S3Client s3, SpoolSpace spoolSpace,
-            boolean includePrompt) {
+            boolean includePrompt, long maxTransferMs, ScheduledExecutorService watchdog) {
+        this.maxTransferMs = maxTransferMs;
+        this.watchdog = watchdog;
         this.naming = naming;
         this.policy = policy;
         this.bucket = bucket;
@@ -50,6 +62,8 @@ public class MediaTransfer {
     public void download(Exchange exchange) {
         MediaAsset asset = exchange.getMessage().getBody(MediaAsset.class);
         exchange.setProperty(ASSET, asset);
+        // the limit covers the whole copy, connecting and waiting for the first byte included
+        exchange.setProperty(STARTED, System.nanoTime());
         Message message = exchange.getMessage();
         message.setHeader(Exchange.HTTP_URI, asset.sourceUrl());
         message.setBody(null);
@@ -66,6 +80,8 @@ public class MediaTransfer {
                     + "allowed: " + policy.refusal(location));
         }
         if (status == null || status != 200) {
+            // an error page can be large too: not read to its end
+            HashingInputStream.abort(message.getBody(InputStream.class));
             throw new MediaUnavailableException(
                     "HTTP " + status + " for the " + asset.keyRole() + " media from " + hostOf(asset.sourceUrl()));
         }
@@ -73,8 +89,10 @@ public class MediaTransfer {
                 message.getHeader(Exchange.CONTENT_TYPE, String.class));
         Long length = message.getHeader(Exchange.CONTENT_LENGTH, Long.class);
         TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
-        HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class));
+        HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class),
+                length == null ? -1 : length);
         exchange.setProperty(HASHING, hashing);
+        watch(exchange, asset, hashing);
         if (length == null || length < 0) {
             Path spool = Files.createTempFile("luma-media-", ".part");
             exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
@@ -123,7 +141,40 @@ public class MediaTransfer {
      */
     public CopyFailure failed(Exchange exchange) {
         MediaAsset asset = exchange.getProperty(ASSET, MediaAsset.class);
+        unwatch(exchange);
+        HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
+        // camel-http would drain the rest of the body when the exchange completes, to reuse the connection
+        if (hashing != null) {
+            hashing.abort();
+        } else if (exchange.getMessage().getBody() instanceof InputStream body) {
+            HashingInputStream.abort(body);
+        }
         return new CopyFailure(asset, classified(exchange, asset));
+    }
+
+    /** Expires the copy's stream when luma.media.max-transfer-ms has passed since the download started. */
+    private void watch(Exchange exchange, MediaAsset asset, HashingInputStream hashing) {
+        Long started = exchange.getProperty(STARTED, Long.class);
+        long elapsedMs = started == null ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        String why = "the " + asset.keyRole() + " media took longer than " + maxTransferMs
+                + " ms (luma.media.max-transfer-ms) to copy and was cancelled";
+        Future<?> task = watchdog.schedule(() -> hashing.expire(why), Math.max(0, maxTransferMs - elapsedMs),
+                TimeUnit.MILLISECONDS);
+        exchange.setProperty(WATCHDOG, task);
+        // also when the copy ends some other way; a watchdog left queued would hold the stream
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                task.cancel(false);
+            }
+        });
+    }
+
+    private static void unwatch(Exchange exchange) {
+        Future<?> task = exchange.getProperty(WATCHDOG, Future.class);
+        if (task != null) {
+            task.cancel(false);
+        }
     }
 
     private static Exception classified(Exchange exchange, MediaAsset asset) {
@@ -131,6 +182,12 @@ public class MediaTransfer {
         String role = asset == null ? "" : asset.keyRole() + " ";
         if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException) {
             return cause;
+        }
+        HashingInputStream watched = exchange.getProperty(HASHING, HashingInputStream.class);
+        if (watched != null && watched.expired() != null && watched.sourceFailed()) {
+            // whatever the reader made of the dropped connection (the S3 SDK wraps it), the CDN was too slow; a
+            // watchdog that fired after S3 had failed the copy changes nothing (no read failed)
+            return new MediaUnavailableException(watched.expired(), cause);
         }
         for (Throwable c = cause; c != null; c = c.getCause()) {
             if (c instanceof MediaAddresses.PrivateAddressException refused) {
@@ -151,6 +208,7 @@ public class MediaTransfer {
     }
 
     public StoredAsset stored(Exchange exchange) throws MediaUnavailableException {
+        unwatch(exchange);
         MediaAsset asset = exchange.getProperty(ASSET, MediaAsset.class);
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
         Message message = exchange.getMessage();

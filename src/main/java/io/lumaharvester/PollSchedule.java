@@ -10,12 +10,41 @@ public class PollSchedule {
 
     private final long intervalMs;
     private final long maxBackoffMs;
+    private final long mediaDeadlineMs;
     private final Clock clock;
 
     public PollSchedule(long intervalMs, long maxBackoffMs, Clock clock) {
+        this(intervalMs, maxBackoffMs, DEFAULT_MEDIA_DEADLINE_MS, clock);
+    }
+
+    public PollSchedule(long intervalMs, long maxBackoffMs, long mediaDeadlineMs, Clock clock) {
         this.intervalMs = intervalMs;
         this.maxBackoffMs = Math.max(maxBackoffMs, intervalMs);
+        this.mediaDeadlineMs = mediaDeadlineMs;
         this.clock = clock;
+    }
+
+    /** luma.media.deadline-ms's default (application.properties): an hour. */
+    public static final long DEFAULT_MEDIA_DEADLINE_MS = 3_600_000;
+
+    /** A ticket in the media phase with its clock running: one written before completed_at existed starts it now. */
+    public TaskTicket mediaClock(TaskTicket ticket) {
+        return ticket.inMediaPhase() ? ticket.mediaSince(clock.millis()) : ticket;
+    }
+
+    /**
+     * The media phase has its own limit, counted from the provider's first {@code completed}: media retries, re-polls
+     * for fresh URLs and storage back-off would otherwise go on for ever (S3 failing for now, an API answering 5xx).
+     */
+    public boolean mediaDeadlinePassed(TaskTicket ticket) {
+        return ticket.completedAt() > 0 && clock.millis() - ticket.completedAt() >= mediaDeadlineMs;
+    }
+
+    /** The failure of a task whose media deadline has passed, with the setting that sets it. */
+    public Failure mediaDeadlineFailure(TaskTicket ticket, String lastError) {
+        return new Failure(Failure.MEDIA_UNAVAILABLE, "the media deadline passed: the media were not stored within "
+                + mediaDeadlineMs + " ms (luma.media.deadline-ms) of the provider's completed answer"
+                + (lastError == null ? "" : "; last error: " + lastError));
     }
 
     /** The task's deadline has passed: this poll is its last unless the provider says it is done. */

@@ -48,6 +48,8 @@ public final class SettingsCheck {
             positiveInt("luma.media.read-timeout-ms"),
             positiveInt("luma.media.max-concurrent-transfers"),
             positiveLong("luma.media.max-spool-bytes"),
+            positiveLong("luma.media.deadline-ms"),
+            positiveLong("luma.media.max-transfer-ms"),
             notBlank("luma.topics.tasks", "a topic name"),
             notBlank("luma.topics.events", "a topic name"),
             notBlank("luma.topics.dlq", "a topic name"),

@@ -65,6 +65,15 @@ public class TaskRecovery {
             LOG.warn("task {}: {}", ticket.taskId(), LogSafe.text(cause.getMessage()));
             return failed(exchange, ticket, new Failure(Failure.MEDIA_REJECTED, cause.getMessage()));
         }
+        // every retry of a completed task (media again, storage back-off, a re-poll for fresh URLs) stops at the
+        // media deadline; storage failing for now has no attempt limit of its own
+        ticket = schedule.mediaClock(ticket);
+        if (schedule.mediaDeadlinePassed(ticket)) {
+            LOG.warn("task {}: media deadline passed (luma.media.deadline-ms), giving up: {}", ticket.taskId(),
+                    whyForLog);
+            return failed(exchange, harvesting ? ticket.mediaFailed() : ticket.pollFailed(false),
+                    schedule.mediaDeadlineFailure(ticket, why));
+        }
         if (harvesting && cause instanceof StorageFailedException) {
             LOG.error("task {}: S3 failed ({}); retrying after a back-off, the task is kept", ticket.taskId(),
                     whyForLog);

@@ -70,6 +70,10 @@ class SettingsCheckTest {
                         "luma.media.max-concurrent-transfers=0 is not allowed: it must be a whole number above 0"),
                 Arguments.of("luma.media.max-spool-bytes", "0",
                         "luma.media.max-spool-bytes=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.media.deadline-ms", "0",
+                        "luma.media.deadline-ms=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.media.max-transfer-ms", "-5",
+                        "luma.media.max-transfer-ms=-5 is not allowed: it must be a whole number above 0"),
                 Arguments.of("luma.media.allowed-hosts", "",
                         "luma.media.allowed-hosts= is not allowed: it must be a comma-separated list of host names "
                                 + "(*.example.com for a suffix)"),

@@ -5,9 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.stream.Stream;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelExecutionException;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -123,5 +128,139 @@ class TaskRecoveryTest {
     void storageErrorsArePermanentOnlyWhenAnotherTryCannotChangeThem(Exception error, String refusal) {
         StorageErrors.Refusal found = StorageErrors.refusal(error);
         assertThat(found == null ? null : found.refuser() + ": " + found.why()).isEqualTo(refusal);
+    }
+
+    /** A clock the media-deadline tests move by hand. */
+    private static final class HandClock extends Clock {
+        private volatile long millis;
+
+        HandClock(long millis) {
+            this.millis = millis;
+        }
+
+        void advance(long ms) {
+            millis += ms;
+        }
+
+        @Override
+        public long millis() {
+            return millis;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    private static final long MEDIA_DEADLINE = 60_000;
+
+    @Test
+    void storageFailingForNowIsRetriedUntilTheMediaDeadlineThenTheTaskFailsMediaUnavailable() {
+        HandClock clock = new HandClock(1_000_000);
+        TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
+        StorageFailedException s3Down = new StorageFailedException("S3 failed storing the video media (503)", null);
+        TaskTicket ticket = harvesting().mediaSince(clock.millis());
+        for (int i = 0; i < 5; i++) {
+            Exchange exchange = afterError(s3Down, ticket);
+            ticket = recovery.afterError(exchange);
+            assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+            assertThat(ticket.completedAt()).isEqualTo(1_000_000);
+            ticket = ticket.polled("completed", harvesting().generation());
+            clock.advance(MEDIA_DEADLINE / 5 - 1);
+        }
+        clock.advance(5);
+        Exchange exchange = afterError(s3Down, ticket);
+        recovery.afterError(exchange);
+        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
+        Failure failure = exchange.getProperty(GenerationReader.FAILURE, Failure.class);
+        assertThat(failure.reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
+        assertThat(failure.detail()).contains("media deadline passed", "luma.media.deadline-ms", "S3 failed");
+    }
+
+    @Test
+    void aMediaFailurePastTheDeadlineEndsTheTaskInsteadOfPollingForFreshUrls() {
+        HandClock clock = new HandClock(1_000_000);
+        TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
+        TaskTicket ticket = harvesting().mediaSince(clock.millis());
+        clock.advance(MEDIA_DEADLINE);
+        Exchange exchange = afterError(new MediaUnavailableException("HTTP 503 for the video media"), ticket);
+        TaskTicket last = recovery.afterError(exchange);
+        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
+        assertThat(exchange.getProperty(GenerationReader.FAILURE, Failure.class).reason())
+                .isEqualTo(Failure.MEDIA_UNAVAILABLE);
+        assertThat(last.mediaAttempts()).as("one attempt of 5 used: the deadline ended it").isEqualTo(1);
+    }
+
+    @Test
+    void aTicketWrittenBeforeCompletedAtExistedStartsItsMediaClockWhenRead() throws Exception {
+        HandClock clock = new HandClock(2_000_000);
+        TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
+        ObjectMapper json = new ObjectMapper();
+        // an older version's harvest ticket: no completed_at; an unknown field is ignored
+        TaskTicket old = json.readValue("{\"task_id\":\"t-1\",\"metadata\":null,\"state\":\"completed\","
+                + "\"generation\":{\"state\":\"completed\"},\"step\":3,\"from_the_future\":1}", TaskTicket.class);
+        assertThat(old.completedAt()).isZero();
+        TaskTicket next = recovery.afterError(afterError(new StorageFailedException("S3 failed", null), old));
+        assertThat(next.completedAt()).isEqualTo(2_000_000);
+        assertThat(json.readTree(json.writeValueAsString(next)).get("completed_at").asLong()).isEqualTo(2_000_000);
+    }
+
+    @Test
+    void aRePollForFreshUrlsPastTheMediaDeadlineEndsTheTaskWhateverTheApiAnswers() {
+        HandClock clock = new HandClock(1_000_000);
+        PollSchedule schedule = new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock);
+        GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
+                new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry()));
+        // the copy failed: the task polls again for fresh URLs, its media clock running
+        TaskTicket ticket = harvesting().mediaSince(clock.millis()).mediaFailed();
+        for (int status : new int[] {503, 410, 302, 200}) {
+            Exchange before = pollAnswered(ticket, status);
+            reader.read(before);
+            assertThat(before.getMessage().getHeader(GenerationReader.OUTCOME)).as("HTTP %d", status)
+                    .isIn("running", "completed");
+        }
+        clock.advance(MEDIA_DEADLINE);
+        for (int status : new int[] {503, 410, 302, 200}) {
+            Exchange after = pollAnswered(ticket, status);
+            reader.read(after);
+            assertThat(after.getMessage().getHeader(GenerationReader.OUTCOME)).as("HTTP %d", status)
+                    .isEqualTo("failed");
+            assertThat(after.getProperty(GenerationReader.FAILURE, Failure.class).detail())
+                    .contains("luma.media.deadline-ms", "HTTP " + status);
+        }
+    }
+
+    @Test
+    void theFirstCompletedAnswerStartsTheMediaClockAndARePollKeepsIt() {
+        HandClock clock = new HandClock(1_000_000);
+        PollSchedule schedule = new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock);
+        GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
+                new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry()));
+        TaskTicket running = TaskTicket.accepted("t-1", null, clock.millis(), 600_000, 0);
+        Exchange first = pollAnswered(running, 200);
+        TaskTicket harvest = reader.read(first);
+        assertThat(harvest.completedAt()).isEqualTo(1_000_000);
+        clock.advance(10_000);
+        TaskTicket again = reader.read(pollAnswered(harvest.mediaFailed(), 200));
+        assertThat(again.completedAt()).isEqualTo(1_000_000);
+    }
+
+    private static Exchange pollAnswered(TaskTicket ticket, int status) {
+        Exchange exchange = new DefaultExchange(new DefaultCamelContext());
+        exchange.setProperty(GenerationReader.TICKET, ticket);
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        exchange.getMessage().setBody(status == 200 ? "{\"state\":\"completed\"}" : "");
+        return exchange;
     }
 }

@@ -51,6 +51,35 @@ public final class CdnStandIn implements AutoCloseable {
         }
     }
 
+    /**
+     * One request's body as the CDN sent it: the bytes written so far, and whether the answer has ended (sent whole,
+     * or the connection dropped).
+     */
+    public static final class Sending {
+        private final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.CompletableFuture<Long> done = new java.util.concurrent.CompletableFuture<>();
+        private final long startedNanos = System.nanoTime();
+        private volatile long endedNanos;
+
+        public long sent() {
+            return sent.get();
+        }
+
+        /** Completes with the bytes sent once the answer has ended. */
+        public java.util.concurrent.CompletableFuture<Long> done() {
+            return done;
+        }
+
+        /** How long the answer lasted, once it has ended. */
+        public java.time.Duration lasted() {
+            return java.time.Duration.ofNanos(endedNanos - startedNanos);
+        }
+    }
+
+    /** A per-file pace (see {@link #throttle(String, long, long)}). */
+    private record Pace(long firstByteMs, long bytesPerSecond) {
+    }
+
     /** One request as the CDN saw it. */
     public record SeenRequest(String path, Map<String, List<String>> headers) {
     }
@@ -62,6 +91,8 @@ public final class CdnStandIn implements AutoCloseable {
     private final Map<String, AtomicInteger> truncations = new ConcurrentHashMap<>();
     private final Map<String, Integer> statusOverrides = new ConcurrentHashMap<>();
     private final Map<String, String> redirects = new ConcurrentHashMap<>();
+    private final Map<String, List<Sending>> sendings = new ConcurrentHashMap<>();
+    private final Map<String, Pace> paces = new ConcurrentHashMap<>();
     private volatile long firstByteMs;
     private volatile long bytesPerSecond;
 
@@ -98,6 +129,20 @@ public final class CdnStandIn implements AutoCloseable {
     public void throttle(long firstByteMs, long bytesPerSecond) {
         this.firstByteMs = firstByteMs;
         this.bytesPerSecond = bytesPerSecond;
+    }
+
+    /** As {@link #throttle(long, long)}, for {@code path} only; {@code bytesPerSecond} 0 lifts it. */
+    public void throttle(String path, long firstByteMs, long bytesPerSecond) {
+        if (bytesPerSecond == 0 && firstByteMs == 0) {
+            paces.remove(path);
+        } else {
+            paces.put(path, new Pace(firstByteMs, bytesPerSecond));
+        }
+    }
+
+    /** Each request's body for {@code path}, in order: what the CDN actually sent. */
+    public List<Sending> sendings(String path) {
+        return List.copyOf(sendings.getOrDefault(path, List.of()));
     }
 
     /** The next {@code times} requests for {@code path} get half the body, then the connection drops. */
@@ -146,37 +191,51 @@ public final class CdnStandIn implements AutoCloseable {
                 exchange.sendResponseHeaders(status != null ? status : 404, -1);
                 return;
             }
-            long rate = bytesPerSecond;
-            pause(firstByteMs * 1_000_000);
-            exchange.getResponseHeaders().set("Content-Type", file.contentType());
-            exchange.sendResponseHeaders(200, file.chunked() ? 0 : file.size());
-            long started = System.nanoTime();
-            AtomicInteger truncate = truncations.get(path);
-            long limit = truncate != null && truncate.getAndDecrement() > 0 ? file.size() / 2
-                    : file.truncateAfter() >= 0 ? Math.min(file.truncateAfter(), file.size()) : file.size();
-            OutputStream out = exchange.getResponseBody();
-            byte[] buffer = new byte[64 * 1024];
-            SplittableRandom random = new SplittableRandom(file.seed());
-            long left = file.size();
-            long sent = 0;
-            while (left > 0 && sent < limit) {
-                int n = (int) Math.min(buffer.length, left);
-                fill(random, buffer, n);
-                int send = (int) Math.min(n, limit - sent);
-                out.write(buffer, 0, send);
-                sent += send;
-                left -= n;
-                if (rate > 0) {
-                    // pace the body: no faster than the connection's bandwidth
-                    pause(started + sent * 1_000_000_000L / rate - System.nanoTime());
-                }
+            Pace pace = paces.get(path);
+            long rate = pace != null ? pace.bytesPerSecond() : bytesPerSecond;
+            pause((pace != null ? pace.firstByteMs() : firstByteMs) * 1_000_000);
+            Sending sending = new Sending();
+            sendings.computeIfAbsent(path, p -> new CopyOnWriteArrayList<>()).add(sending);
+            try {
+                send(exchange, path, file, rate, sending);
+            } finally {
+                sending.endedNanos = System.nanoTime();
+                sending.done.complete(sending.sent());
             }
-            if (sent < file.size()) {
-                // a truncated body: drop the connection before Content-Length is reached
-                throw new IOException("truncated on purpose after " + sent + " bytes");
-            }
-            out.flush();
         }
+    }
+
+    private void send(HttpExchange exchange, String path, MediaFile file, long rate, Sending sending)
+            throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", file.contentType());
+        exchange.sendResponseHeaders(200, file.chunked() ? 0 : file.size());
+        long started = System.nanoTime();
+        AtomicInteger truncate = truncations.get(path);
+        long limit = truncate != null && truncate.getAndDecrement() > 0 ? file.size() / 2
+                : file.truncateAfter() >= 0 ? Math.min(file.truncateAfter(), file.size()) : file.size();
+        OutputStream out = exchange.getResponseBody();
+        byte[] buffer = new byte[64 * 1024];
+        SplittableRandom random = new SplittableRandom(file.seed());
+        long left = file.size();
+        long sent = 0;
+        while (left > 0 && sent < limit) {
+            int n = (int) Math.min(buffer.length, left);
+            fill(random, buffer, n);
+            int send = (int) Math.min(n, limit - sent);
+            out.write(buffer, 0, send);
+            sent += send;
+            sending.sent.addAndGet(send);
+            left -= n;
+            if (rate > 0) {
+                // pace the body: no faster than the connection's bandwidth
+                pause(started + sent * 1_000_000_000L / rate - System.nanoTime());
+            }
+        }
+        if (sent < file.size()) {
+            // a truncated body: drop the connection before Content-Length is reached
+            throw new IOException("truncated on purpose after " + sent + " bytes");
+        }
+        out.flush();
     }
 
     /** The stand-in's own latency: a request being served holds one of its threads, as a connection would. */
