@@ -160,7 +160,10 @@ public class MediaTransfer {
                 + " ms (luma.media.max-transfer-ms) to copy and was cancelled";
         Future<?> task = watchdog.schedule(() -> hashing.expire(why), Math.max(0, maxTransferMs - elapsedMs),
                 TimeUnit.MILLISECONDS);
-        exchange.setProperty(WATCHDOG, task);
+        // the handle is kept as a Runnable, not the Future: a tracer that prints exchange properties (KameletMain's
+        // backlog tracer) turns a Future into text by waiting for it, which held every copy until the watchdog fired
+        Runnable cancel = () -> task.cancel(false);
+        exchange.setProperty(WATCHDOG, cancel);
         // also when the copy ends some other way; a watchdog left queued would hold the stream
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
@@ -171,9 +174,9 @@ public class MediaTransfer {
     }
 
     private static void unwatch(Exchange exchange) {
-        Future<?> task = exchange.getProperty(WATCHDOG, Future.class);
-        if (task != null) {
-            task.cancel(false);
+        Runnable cancel = exchange.getProperty(WATCHDOG, Runnable.class);
+        if (cancel != null) {
+            cancel.run();
         }
     }
 
