@@ -33,7 +33,8 @@ public record TaskTicket(
         @JsonProperty("state") String state,
         @JsonProperty("generation") JsonNode generation,
         @JsonProperty("stored") List<StoredAsset> stored,
-        @JsonProperty("step") @JsonInclude(JsonInclude.Include.ALWAYS) long step) {
+        @JsonProperty("step") @JsonInclude(JsonInclude.Include.ALWAYS) long step,
+        @JsonProperty("run") String run) {
 
     public TaskTicket {
         stored = stored == null ? List.of() : List.copyOf(stored);
@@ -42,43 +43,52 @@ public record TaskTicket(
     /** A new task, first polled {@code firstDelayMs} from now; its deadline counts from now. */
     public static TaskTicket accepted(String taskId, ObjectNode metadata, long now, long deadlineMs, long firstDelayMs) {
         return new TaskTicket(taskId, metadata, now, now + deadlineMs, now + firstDelayMs, 0, 0, 0, 0, 0, null, null,
-                null, 0);
+                null, 0, null);
     }
 
     /** One more poll, answered with {@code newState}; a streak of errors or 404s ends with it. */
     public TaskTicket polled(String newState, JsonNode completedGeneration) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, 0, 0, mediaAttempts,
-                storageRejections, newState, completedGeneration, null, step + 1);
+                storageRejections, newState, completedGeneration, null, step + 1, run);
     }
 
     /** One more poll without a usable answer; {@code notFoundAnswer} counts 404s in a row. */
     public TaskTicket pollFailed(boolean notFoundAnswer) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, errors + 1,
-                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, storageRejections, state, null, null, step + 1);
+                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, storageRejections, state, null, null, step + 1, run);
     }
 
     /** The media could not be copied; the task goes back to polling, which brings fresh media URLs. */
     public TaskTicket mediaFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts + 1, storageRejections, state, null, null, step + 1);
+                mediaAttempts + 1, storageRejections, state, null, null, step + 1, run);
     }
 
     /** S3 failed for now: the task goes back to polling without using up its media attempts. */
     public TaskTicket storageFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts, storageRejections, state, null, null, step + 1);
+                mediaAttempts, storageRejections, state, null, null, step + 1, run);
     }
 
     /** S3 or the spool disk refused the copy; counted apart from the media attempts (the files were fine). */
     public TaskTicket storageRejected() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts, storageRejections + 1, state, null, null, step + 1);
+                mediaAttempts, storageRejections + 1, state, null, null, step + 1, run);
     }
 
     /** Every media file is in S3. */
     public TaskTicket withStored(List<StoredAsset> assets) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, storageRejections, state, generation, assets, step + 1);
+                mediaAttempts, storageRejections, state, generation, assets, step + 1, run);
+    }
+
+    /**
+     * The first ticket of a run (README, Re-submission), named after its intake record. A new run after a failure
+     * starts its steps above every step of the runs before it, or the due: consumer would skip its tickets as stale.
+     */
+    public TaskTicket withRun(String newRun, long firstStep) {
+        return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
+                mediaAttempts, storageRejections, state, generation, stored, firstStep, newRun);
     }
 
     /** The provider's state as a log line may carry it (see {@link LogSafe}). */
@@ -89,6 +99,6 @@ public record TaskTicket(
 
     public TaskTicket dueAt(long when) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, when, polls, errors, notFound, mediaAttempts,
-                storageRejections, state, generation, stored, step);
+                storageRejections, state, generation, stored, step, run);
     }
 }
