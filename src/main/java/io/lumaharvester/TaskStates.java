@@ -149,7 +149,8 @@ public class TaskStates extends ServiceSupport {
             return; // a ticket from before runs existed
         }
         TaskState now = states.get(event.taskId());
-        if (now != null && !now.running() && event.run().equals(now.run())) {
+        if (now != null && (!event.run().equals(now.run()) || !now.running())) {
+            // recorded already, or a replayed step of an earlier run: the newer run's state stays
             return;
         }
         boolean completed = GenerationEvent.COMPLETED.equals(event.status());

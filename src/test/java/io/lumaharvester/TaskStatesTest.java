@@ -21,7 +21,7 @@ class TaskStatesTest {
     private final DefaultCamelContext camel = new DefaultCamelContext();
 
     @Test
-    void aReplayedIntakeRecordAfterARestartContinuesItsRunAndAnEndedTaskIsKnownAfterARestart() throws Exception {
+    void aReplayedIntakeRecordAfterARestartContinuesItsRunAndAFailedTaskIsRerunAfterARestart() throws Exception {
         StandIns standIns = StandIns.shared();
         String topic = "states-" + UUID.randomUUID();
         standIns.kafka.createTopics(List.of(topic, topic + ".events"), 2);
@@ -62,6 +62,13 @@ class TaskStatesTest {
             assertThat(rerun.getMessage().getBody(TaskTicket.class).run()).isEqualTo("0-8");
             // the due: consumer skips a ticket whose step is not above the task's highest: the new run starts above
             assertThat(rerun.getMessage().getBody(TaskTicket.class).step()).isGreaterThan(1_000_000);
+            // a replayed step of the failed run publishes nothing new and leaves the new run running
+            Exchange stale = new DefaultExchange(camel);
+            stale.setProperty("lumaEvent", new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
+                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"));
+            restarted.ended(stale);
+            assertThat(restarted.state(taskId).running()).isTrue();
+            assertThat(restarted.state(taskId).run()).isEqualTo("0-8");
             assertThat(registry.counter("luma.tasks.duplicate", "decision", "rerun").count()).isEqualTo(1);
             assertThat(registry.counter("luma.tasks.duplicate", "decision", "in_flight").count()).isEqualTo(1);
             assertThat(registry.counter("luma.tasks.duplicate", "decision", "replayed").count()).isEqualTo(1);
