@@ -10,6 +10,8 @@ public enum Resubmission {
     NEW("new"),
     /** The record that started the running run, read again after a crash: carry on with that run. */
     REPLAYED("replayed"),
+    /** The record that started a run that has ended, read again after a crash: nothing to do (its event is out). */
+    REPLAYED_ENDED("replayed"),
     /** Another record for a task whose run has not ended: ignored. */
     IN_FLIGHT("in_flight"),
     /** The task ended completed: its event is published again, its media are not copied again. */
@@ -38,8 +40,11 @@ public enum Resubmission {
         if (recorded == null) {
             return NEW;
         }
+        if (recorded.run() != null && recorded.run().equals(run)) {
+            return recorded.running() ? REPLAYED : REPLAYED_ENDED;
+        }
         if (recorded.running()) {
-            return recorded.run().equals(run) ? REPLAYED : IN_FLIGHT;
+            return IN_FLIGHT;
         }
         return GenerationEvent.COMPLETED.equals(recorded.status()) && recorded.event() != null ? REPUBLISHED : RERUN;
     }

@@ -111,6 +111,8 @@ public class TaskStates extends ServiceSupport {
             case NEW -> TASKS.info("task {} (run {}): accepted", ticket.taskId(), run);
             case REPLAYED -> TASKS.info("task {}: its intake record was read again (a restart), run {} goes on",
                     ticket.taskId(), run);
+            case REPLAYED_ENDED -> TASKS.info("task {}: its intake record was read again (a restart) after run {} "
+                    + "ended, nothing to do", ticket.taskId(), run);
             case IN_FLIGHT -> TASKS.info("task {}: sent again while run {} is in flight, ignored", ticket.taskId(),
                     recorded.run());
             case REPUBLISHED -> TASKS.info("task {}: sent again after it completed (run {}), its event is published "

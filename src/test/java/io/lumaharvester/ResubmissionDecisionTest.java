@@ -23,6 +23,16 @@ class ResubmissionDecisionTest {
     }
 
     @Test
+    void theRecordThatStartedAnEndedRunReadAgainAfterACrashDoesNothing() {
+        TaskState completed = TaskState.ended("0-7", GenerationEvent.COMPLETED,
+                JsonNodeFactory.instance.objectNode().put("task_id", "t"), Map.of("ce_id", "x"));
+        TaskState failed = TaskState.ended("0-7", GenerationEvent.FAILED, null, null);
+        assertThat(Resubmission.decide(completed, "0-7")).isEqualTo(Resubmission.REPLAYED_ENDED);
+        assertThat(Resubmission.decide(failed, "0-7")).isEqualTo(Resubmission.REPLAYED_ENDED);
+        assertThat(Resubmission.REPLAYED_ENDED.runs()).isFalse();
+    }
+
+    @Test
     void anotherRecordWhileTheRunIsInFlightIsIgnored() {
         assertThat(Resubmission.decide(TaskState.running("0-7", 0), "1-3")).isEqualTo(Resubmission.IN_FLIGHT);
         assertThat(Resubmission.IN_FLIGHT.runs()).isFalse();
