@@ -42,6 +42,8 @@ public class TaskStates extends ServiceSupport {
 
     /** The exchange property holding intake's decision ({@link Resubmission#tag()}). */
     public static final String DECISION = "lumaResubmission";
+    /** The exchange property that is true when the record starts or continues a run (a poll loop). */
+    public static final String RUNS = "lumaRuns";
     private static final Logger TASKS = LoggerFactory.getLogger("io.lumaharvester.tasks");
     private static final Logger LOG = LoggerFactory.getLogger(TaskStates.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -107,6 +109,7 @@ public class TaskStates extends ServiceSupport {
             exchange.getMessage().setBody(ticket.withRun(run, firstStep));
         }
         exchange.setProperty(DECISION, decision.tag());
+        exchange.setProperty(RUNS, decision.runs());
         switch (decision) {
             case NEW -> TASKS.info("task {} (run {}): accepted", ticket.taskId(), run);
             case REPLAYED -> TASKS.info("task {}: its intake record was read again (a restart), run {} goes on",

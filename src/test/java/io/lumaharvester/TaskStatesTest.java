@@ -44,6 +44,7 @@ class TaskStatesTest {
             Exchange again = intakeRecord(taskId, 0, 7);
             after.decide(again);
             assertThat(again.getProperty(TaskStates.DECISION)).isEqualTo("in_flight");
+            assertThat(again.getProperty(TaskStates.RUNS)).isEqualTo(false);
 
             Exchange publish = new DefaultExchange(camel);
             publish.setProperty("lumaEvent", new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
@@ -59,6 +60,10 @@ class TaskStatesTest {
             Exchange rerun = intakeRecord(taskId, 0, 8);
             restarted.decide(rerun);
             assertThat(rerun.getProperty(TaskStates.DECISION)).isEqualTo("rerun");
+            assertThat(rerun.getProperty(TaskStates.RUNS)).isEqualTo(true);
+            Exchange replayedAfterEnd = intakeRecord(taskId, 1, 42);
+            restarted.decide(replayedAfterEnd);
+            assertThat(replayedAfterEnd.getProperty(TaskStates.DECISION)).isEqualTo("in_flight");
             assertThat(rerun.getMessage().getBody(TaskTicket.class).run()).isEqualTo("0-8");
             // the due: consumer skips a ticket whose step is not above the task's highest: the new run starts above
             assertThat(rerun.getMessage().getBody(TaskTicket.class).step()).isGreaterThan(1_000_000);
@@ -70,7 +75,7 @@ class TaskStatesTest {
             assertThat(restarted.state(taskId).running()).isTrue();
             assertThat(restarted.state(taskId).run()).isEqualTo("0-8");
             assertThat(registry.counter("luma.tasks.duplicate", "decision", "rerun").count()).isEqualTo(1);
-            assertThat(registry.counter("luma.tasks.duplicate", "decision", "in_flight").count()).isEqualTo(1);
+            assertThat(registry.counter("luma.tasks.duplicate", "decision", "in_flight").count()).isEqualTo(2);
             assertThat(registry.counter("luma.tasks.duplicate", "decision", "replayed").count()).isEqualTo(1);
         } finally {
             restarted.stop();
