@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.support.service.ServiceSupport;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
@@ -28,8 +31,10 @@ import org.slf4j.LoggerFactory;
  * KafkaIdempotentRepository writes its own topic after the event; a process killed between the two writes publishes
  * the event again after a restart: seen once in 300 tasks in CrashRecoveryIT.)
  * <p>
- * On start it reads the keys of the last {@code lookbackMs} of the topic, which covers every record a restart can
- * replay; then a background consumer keeps following the topic, so ids published by other instances are known too.
+ * On start it reads the keys from the timestamp of the oldest record the consumer group has not committed on the
+ * poll and harvest topics (where a restart resumes, however long ago it was written), less {@code lookbackMs}; at
+ * least the last {@code lookbackMs}. Then a background consumer keeps following the topic, so ids published by other
+ * instances are known too. A key is the task id and its run ({@link GenerationEvent#dedupKey()}).
  */
 public class EventTopicIdempotentRepository extends ServiceSupport implements IdempotentRepository {
 
@@ -39,6 +44,8 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
     private final KafkaClients clients;
     private final long lookbackMs;
     private final int maxCacheSize;
+    private final String groupId;
+    private final List<String> replayedTopics;
 
     private Set<String> known;
     private KafkaConsumer<String, String> consumer;
@@ -46,10 +53,21 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
     private volatile boolean following;
 
     public EventTopicIdempotentRepository(String topic, KafkaClients clients, long lookbackMs, int maxCacheSize) {
+        this(topic, clients, lookbackMs, maxCacheSize, null, List.of());
+    }
+
+    /**
+     * {@code groupId} and {@code replayedTopics}: the consumer group and the topics whose records publish events (the
+     * poll and harvest steps). Reading starts early enough for the oldest record the group has not committed.
+     */
+    public EventTopicIdempotentRepository(String topic, KafkaClients clients, long lookbackMs, int maxCacheSize,
+            String groupId, List<String> replayedTopics) {
         this.topic = topic;
         this.clients = clients;
         this.lookbackMs = lookbackMs;
         this.maxCacheSize = maxCacheSize;
+        this.groupId = groupId;
+        this.replayedTopics = List.copyOf(replayedTopics);
     }
 
     @Override
@@ -69,7 +87,10 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
         consumer = new KafkaConsumer<>(props);
         List<TopicPartition> partitions = partitions();
         consumer.assign(partitions);
-        long since = System.currentTimeMillis() - lookbackMs;
+        long oldestReplay = oldestUncommittedTimestamp();
+        // the events of the records a restart replays were sent after those records were written; the look-back is
+        // the margin (clock skew between the producers) and the least that is read
+        long since = Math.min(System.currentTimeMillis(), oldestReplay) - lookbackMs;
         Map<TopicPartition, OffsetAndTimestamp> starts = consumer.offsetsForTimes(
                 partitions.stream().collect(java.util.stream.Collectors.toMap(p -> p, p -> since)));
         Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
@@ -84,13 +105,71 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
             }
             remember(consumer.poll(Duration.ofMillis(200)));
         }
-        LOG.info("{} task ids with an event on {} in the last {} ms", known.size(), topic, lookbackMs);
+        LOG.info("{} task ids with an event on {} since {} (the oldest record to replay, {}, less {} ms)",
+                known.size(), topic, java.time.Instant.ofEpochMilli(since),
+                oldestReplay == Long.MAX_VALUE ? "none" : java.time.Instant.ofEpochMilli(oldestReplay), lookbackMs);
         following = true;
         CountDownLatch started = new CountDownLatch(1);
         follower = new Thread(() -> follow(started), "event-topic-idempotency-" + topic);
         follower.setDaemon(true);
         follower.start();
         started.await(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * The timestamp of the oldest record on the replayed topics that the group has not committed (where a restart
+     * resumes), or {@link Long#MAX_VALUE} when there is none.
+     */
+    long oldestUncommittedTimestamp() throws Exception {
+        if (groupId == null || replayedTopics.isEmpty()) {
+            return Long.MAX_VALUE;
+        }
+        Properties props = clients.client();
+        Map<TopicPartition, Long> resumeAt = new java.util.HashMap<>();
+        try (Admin admin = Admin.create(props)) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
+                    .partitionsToOffsetAndMetadata().get(60, TimeUnit.SECONDS);
+            for (var description : admin.describeTopics(replayedTopics).allTopicNames().get(60, TimeUnit.SECONDS)
+                    .values()) {
+                description.partitions().forEach(p -> {
+                    TopicPartition partition = new TopicPartition(description.name(), p.partition());
+                    OffsetAndMetadata at = committed.get(partition);
+                    resumeAt.put(partition, at == null ? -1L : at.offset());
+                });
+            }
+        }
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
+        long oldest = Long.MAX_VALUE;
+        try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(props)) {
+            List<TopicPartition> partitions = List.copyOf(resumeAt.keySet());
+            Map<TopicPartition, Long> ends = reader.endOffsets(partitions);
+            Map<TopicPartition, Long> starts = reader.beginningOffsets(partitions);
+            for (TopicPartition partition : partitions) {
+                // no commit yet: the group starts from the beginning (auto.offset.reset=earliest)
+                long from = Math.max(resumeAt.get(partition), starts.get(partition));
+                if (from >= ends.get(partition)) {
+                    continue;
+                }
+                reader.assign(List.of(partition));
+                reader.seek(partition, from);
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                ConsumerRecord<byte[], byte[]> first = null;
+                while (first == null && reader.position(partition) < ends.get(partition)) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("could not read " + partition + " within 30 s");
+                    }
+                    var records = reader.poll(Duration.ofMillis(200)).records(partition);
+                    first = records.isEmpty() ? null : records.get(0);
+                }
+                if (first != null) {
+                    oldest = Math.min(oldest, first.timestamp());
+                }
+            }
+        }
+        return oldest;
     }
 
     /** The topic's partitions; a topic the broker creates on first use may take a moment to have them. */
@@ -131,7 +210,10 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
     private void remember(Iterable<ConsumerRecord<String, String>> records) {
         for (ConsumerRecord<String, String> record : records) {
             if (record.key() != null) {
-                known.add(record.key());
+                // the task id and its run (GenerationEvent#dedupKey), or the id alone for an event from before runs
+                var run = record.headers().lastHeader(GenerationEvents.RUN_HEADER);
+                known.add(run == null ? record.key()
+                        : record.key() + "/" + new String(run.value(), java.nio.charset.StandardCharsets.UTF_8));
             }
         }
     }

@@ -19,7 +19,8 @@ public record GenerationEvent(
         @JsonProperty("prompt") String prompt,
         @JsonProperty("aspect_ratio") String aspectRatio,
         @JsonProperty("assets") List<StoredAsset> assets,
-        @JsonProperty("failure") Failure failure) {
+        @JsonProperty("failure") Failure failure,
+        @JsonProperty("run") String run) {
 
     public static final String COMPLETED = "completed";
     public static final String FAILED = "failed";
@@ -28,6 +29,15 @@ public record GenerationEvent(
     @JsonIgnore
     public String reason() {
         return failure == null ? "none" : failure.reason();
+    }
+
+    /**
+     * What the event is recognised by, in ce_id and in the publish route's dedup key: the task id and its run (README,
+     * Re-submission), or the task id alone for a ticket from before runs.
+     */
+    @JsonIgnore
+    public String dedupKey() {
+        return run == null ? taskId : taskId + "/" + run;
     }
 
     /** ": " and the failure's detail as a log line may carry it (see {@link LogSafe}), or nothing. */

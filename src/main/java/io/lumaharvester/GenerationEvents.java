@@ -12,9 +12,12 @@ import org.apache.camel.component.kafka.KafkaConstants;
 
 /**
  * Builds the task's final event and its CloudEvents headers (Kafka binary mode). The {@code ce_id} is derived from
- * the task id and status, so a consumer can recognise a repeated event.
+ * the task id, its run and the status, so a consumer can recognise a repeated event.
  */
 public class GenerationEvents {
+
+    /** The run of the task the event ends (README, Re-submission). */
+    public static final String RUN_HEADER = "ce_lumarun";
 
     private final String source;
     private final Clock clock;
@@ -31,12 +34,13 @@ public class GenerationEvents {
         JsonNode request = ticket.generation() == null ? null : ticket.generation().get("request");
         return new GenerationEvent(ticket.taskId(), GenerationEvent.COMPLETED, ticket.state(), metadata(ticket),
                 ticket.polls(), finishedAt(), includePrompt ? text(request, "prompt") : null, text(request, "aspect_ratio"),
-                ticket.stored(), null);
+                ticket.stored(), null, ticket.run());
     }
 
     public GenerationEvent failed(TaskTicket ticket, Failure failure) {
         return new GenerationEvent(ticket.taskId(), GenerationEvent.FAILED, ticket.state(), metadata(ticket),
-                ticket.polls(), finishedAt(), null, null, null, failure);
+                ticket.polls(), finishedAt(), null, null, null, failure,
+                ticket.run());
     }
 
     /** Sets the Kafka key and the CloudEvents headers from the event in the body. */
@@ -46,7 +50,11 @@ public class GenerationEvents {
         message.setHeader(KafkaConstants.KEY, event.taskId());
         message.setHeader("ce_specversion", "1.0");
         message.setHeader("ce_id", UUID.nameUUIDFromBytes(
-                (event.taskId() + "/" + event.status()).getBytes(StandardCharsets.UTF_8)).toString());
+                (event.dedupKey() + "/" + event.status()).getBytes(StandardCharsets.UTF_8)).toString());
+        if (event.run() != null) {
+            // a CloudEvents extension attribute: the event repository reads the run back from it
+            message.setHeader(RUN_HEADER, event.run());
+        }
         message.setHeader("ce_source", source);
         message.setHeader("ce_type", "luma.generation." + event.status());
         message.setHeader("ce_subject", event.taskId());

@@ -31,7 +31,6 @@ import org.apache.camel.PropertyInject;
 import org.apache.camel.component.aws2.s3.AWS2S3Component;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
-import org.apache.camel.processor.idempotent.kafka.KafkaIdempotentRepository;
 import org.apache.camel.spi.PropertiesComponent;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -60,6 +59,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     // with the other configurations); what owns threads or meters is created once
     private ApiBudget apiBudget;
     private TaskMetrics taskMetrics;
+    private TaskStates taskStates;
     private Vertx vertx;
     private ExecutorService transfers;
     private ExecutorService kafkaCallbacks;
@@ -255,21 +255,35 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         return new KafkaStartup(access, topics, clients, retryMs);
     }
 
-    /** Intake's record of the task ids it has started a poll loop for (a compacted topic). */
-    @BindToRegistry("acceptedTasks")
-    public KafkaIdempotentRepository acceptedTasks(@BeanInject("kafkaClients") KafkaClients clients,
+    /**
+     * Every task's state (running with its run, or ended with its event) on the compacted luma.topics.accepted: what
+     * intake decides a re-submitted task id means (README, Re-submission). It starts (reads the topic back) on
+     * first use, so after {@link KafkaStartup} has checked the topics, which a service of the context is not.
+     */
+    @BindToRegistry(value = "taskStates", destroyMethod = "stop")
+    public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients,
             @PropertyInject("luma.topics.accepted") String topic,
-            @PropertyInject("luma.events.dedup-cache-size") int cacheSize) {
-        return new KafkaIdempotentRepository(topic, clients.client(), clients.producer(), cacheSize, 100);
+            @PropertyInject("luma.topics.events") String eventsTopic) {
+        if (taskStates == null) {
+            taskStates = new TaskStates(topic, eventsTopic, clients, meterRegistry(context));
+        }
+        return taskStates;
     }
 
-    /** The ids of the tasks that have their event: read back from the events topic itself. */
+    /**
+     * The ids (and runs) of the tasks that have their event: read back from the events topic itself, from before the
+     * oldest poll or harvest record the group has not committed.
+     */
     @BindToRegistry("publishedEvents")
     public EventTopicIdempotentRepository publishedEvents(@BeanInject("kafkaClients") KafkaClients clients,
             @PropertyInject("luma.topics.events") String topic,
             @PropertyInject("luma.events.dedup-lookback-ms") long lookbackMs,
-            @PropertyInject("luma.events.dedup-cache-size") int cacheSize) {
-        return new EventTopicIdempotentRepository(topic, clients, lookbackMs, cacheSize);
+            @PropertyInject("luma.events.dedup-cache-size") int cacheSize,
+            @PropertyInject("luma.kafka.group-id") String groupId,
+            @PropertyInject("luma.topics.polling") String polling,
+            @PropertyInject("luma.topics.harvest") String harvest) {
+        return new EventTopicIdempotentRepository(topic, clients, lookbackMs, cacheSize, groupId,
+                List.of(polling, harvest));
     }
 
     /** A readiness check: DOWN while the media bucket cannot be reached. */
