@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.camel.spi.IdempotentRepository;
@@ -20,7 +19,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +47,7 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
 
     private Set<String> known;
     private KafkaConsumer<String, String> consumer;
-    private Thread follower;
-    private volatile boolean following;
+    private TopicFollower<String, String> follower;
 
     public EventTopicIdempotentRepository(String topic, KafkaClients clients, long lookbackMs, int maxCacheSize) {
         this(topic, clients, lookbackMs, maxCacheSize, null, List.of());
@@ -98,22 +95,12 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
             OffsetAndTimestamp start = starts.get(partition);
             consumer.seek(partition, start == null ? ends.get(partition) : start.offset());
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("could not read the task ids of " + topic + " within 60 s");
-            }
-            remember(consumer.poll(Duration.ofMillis(200)));
-        }
+        follower = new TopicFollower<>(consumer, topic, this::remember);
+        follower.readTo(partitions, ends, Duration.ofSeconds(60), "the task ids");
         LOG.info("{} task ids with an event on {} since {} (the oldest record to replay, {}, less {} ms)",
                 known.size(), topic, java.time.Instant.ofEpochMilli(since),
                 oldestReplay == Long.MAX_VALUE ? "none" : java.time.Instant.ofEpochMilli(oldestReplay), lookbackMs);
-        following = true;
-        CountDownLatch started = new CountDownLatch(1);
-        follower = new Thread(() -> follow(started), "event-topic-idempotency-" + topic);
-        follower.setDaemon(true);
-        follower.start();
-        started.await(10, TimeUnit.SECONDS);
+        follower.follow("event-topic-idempotency-" + topic);
     }
 
     /**
@@ -191,22 +178,6 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
         }
     }
 
-    private void follow(CountDownLatch started) {
-        started.countDown();
-        try {
-            while (following) {
-                remember(consumer.poll(Duration.ofMillis(500)));
-            }
-        } catch (WakeupException stopping) {
-            // stop() woke the consumer up
-        } catch (RuntimeException e) {
-            LOG.warn("stopped following {}: {}", topic, e.toString());
-        } finally {
-            // closed on this thread: a Kafka consumer is not safe for use from another one
-            consumer.close(Duration.ofSeconds(5));
-        }
-    }
-
     private void remember(Iterable<ConsumerRecord<String, String>> records) {
         for (ConsumerRecord<String, String> record : records) {
             if (record.key() != null) {
@@ -220,10 +191,8 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
 
     @Override
     protected void doStop() throws Exception {
-        following = false;
         if (follower != null) {
-            consumer.wakeup();
-            follower.join(10_000);
+            follower.stop();
         }
     }
 

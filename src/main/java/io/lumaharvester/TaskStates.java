@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,7 +22,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -58,8 +56,7 @@ public class TaskStates extends ServiceSupport {
 
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
-    private Thread follower;
-    private volatile boolean following;
+    private TopicFollower<String, byte[]> follower;
 
     public TaskStates(String topic, String eventsTopic, KafkaClients clients, MeterRegistry registry) {
         this.topic = topic;
@@ -211,37 +208,10 @@ public class TaskStates extends ServiceSupport {
         }
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
-        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("could not read the task states of " + topic + " within 120 s");
-            }
-            remember(consumer.poll(Duration.ofMillis(200)));
-        }
+        follower = new TopicFollower<>(consumer, topic, this::remember);
+        follower.readTo(partitions, consumer.endOffsets(partitions), Duration.ofSeconds(120), "the task states");
         LOG.info("{} task states read from {}", states.size(), topic);
-        following = true;
-        CountDownLatch started = new CountDownLatch(1);
-        follower = new Thread(() -> follow(started), "task-states-" + topic);
-        follower.setDaemon(true);
-        follower.start();
-        started.await(10, TimeUnit.SECONDS);
-    }
-
-    private void follow(CountDownLatch started) {
-        started.countDown();
-        try {
-            while (following) {
-                remember(consumer.poll(Duration.ofMillis(500)));
-            }
-        } catch (WakeupException stopping) {
-            // doStop() woke the consumer up
-        } catch (RuntimeException e) {
-            LOG.warn("stopped following {}: {}", topic, e.toString());
-        } finally {
-            // closed on this thread: a Kafka consumer is not safe for use from another one
-            consumer.close(Duration.ofSeconds(5));
-        }
+        follower.follow("task-states-" + topic);
     }
 
     private void remember(Iterable<ConsumerRecord<String, byte[]>> records) {
@@ -264,10 +234,8 @@ public class TaskStates extends ServiceSupport {
 
     @Override
     protected void doStop() throws Exception {
-        following = false;
         if (follower != null) {
-            consumer.wakeup();
-            follower.join(10_000);
+            follower.stop();
         }
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
