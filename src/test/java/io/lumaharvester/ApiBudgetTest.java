@@ -2,42 +2,12 @@ package io.lumaharvester;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 class ApiBudgetTest {
 
-    /** A clock the test moves. */
-    private static final class TestClock extends Clock {
-        long millis = 1_000_000;
-
-        @Override
-        public long millis() {
-            return millis;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
-
-    private final TestClock clock = new TestClock();
+    private final HandClock clock = new HandClock(1_000_000);
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     /**
@@ -47,7 +17,7 @@ class ApiBudgetTest {
     private int sendFor(ApiBudget budget, int seconds) {
         int sent = 0;
         for (int ms = 0; ms < seconds * 1000; ms++) {
-            clock.millis++;
+            clock.advance(1);
             for (int i = 0; i < 10 && budget.tryAcquire(); i++) {
                 sent++;
                 budget.release();
@@ -104,7 +74,7 @@ class ApiBudgetTest {
         ApiBudget budget = new ApiBudget(1000, 0, 5_000, clock, registry);
         // 200 requests a second
         for (int ms = 0; ms < 2_000; ms += 5) {
-            clock.millis += 5;
+            clock.advance(5);
             assertThat(budget.tryAcquire()).isTrue();
             budget.release();
         }

@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -128,39 +125,6 @@ class TaskRecoveryTest {
     void storageErrorsArePermanentOnlyWhenAnotherTryCannotChangeThem(Exception error, String refusal) {
         StorageErrors.Refusal found = StorageErrors.refusal(error);
         assertThat(found == null ? null : found.refuser() + ": " + found.why()).isEqualTo(refusal);
-    }
-
-    /** A clock the media-deadline tests move by hand. */
-    private static final class HandClock extends Clock {
-        private volatile long millis;
-
-        HandClock(long millis) {
-            this.millis = millis;
-        }
-
-        void advance(long ms) {
-            millis += ms;
-        }
-
-        @Override
-        public long millis() {
-            return millis;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 
     private static final long MEDIA_DEADLINE = 60_000;
