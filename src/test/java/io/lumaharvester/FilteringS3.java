@@ -91,6 +91,18 @@ final class FilteringS3 implements AutoCloseable {
         this.rule = rule;
     }
 
+    /**
+     * A stand-in whose rule is chosen per task: the rule under a task id answers the requests for that task's keys,
+     * so that the rows of a test run side by side against one stand-in.
+     */
+    static FilteringS3 perTask(String upstreamEndpoint, Map<String, Rule> rulesByTaskId) throws IOException {
+        return inFrontOf(upstreamEndpoint, request -> rulesByTaskId.entrySet().stream()
+                .filter(rule -> request.target().contains("/" + rule.getKey() + "/"))
+                .map(rule -> rule.getValue().answer(request))
+                .filter(answer -> answer != null)
+                .findFirst().orElse(null));
+    }
+
     static FilteringS3 inFrontOf(String upstreamEndpoint, Rule rule) throws IOException {
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         FilteringS3 bucket = new FilteringS3(server, URI.create(upstreamEndpoint), rule);

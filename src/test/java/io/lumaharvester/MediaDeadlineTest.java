@@ -45,11 +45,7 @@ class MediaDeadlineTest {
     @BeforeAll
     static void start() throws Exception {
         standIns = StandIns.shared();
-        s3 = FilteringS3.inFrontOf(standIns.s3.endpoint(), request -> RULES.entrySet().stream()
-                .filter(rule -> request.target().contains("/" + rule.getKey() + "/"))
-                .map(rule -> rule.getValue().answer(request))
-                .filter(answer -> answer != null)
-                .findFirst().orElse(null));
+        s3 = FilteringS3.perTask(standIns.s3.endpoint(), RULES);
         deadlineProps = new HashMap<>(standIns.properties("media-deadline", Map.of(
                 "luma.poll.interval-ms", "200",
                 "luma.poll.max-backoff-ms", "400",

@@ -43,11 +43,7 @@ class StorageRejectionTest {
     @BeforeAll
     static void startS3() throws Exception {
         standIns = StandIns.shared();
-        s3 = FilteringS3.inFrontOf(standIns.s3.endpoint(), request -> RULES.entrySet().stream()
-                .filter(rule -> request.target().contains("/" + rule.getKey() + "/"))
-                .map(rule -> rule.getValue().answer(request))
-                .filter(answer -> answer != null)
-                .findFirst().orElse(null));
+        s3 = FilteringS3.perTask(standIns.s3.endpoint(), RULES);
     }
 
     @AfterAll
