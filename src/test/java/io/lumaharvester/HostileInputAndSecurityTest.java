@@ -166,15 +166,19 @@ class HostileInputAndSecurityTest {
         assertThat(logs.text()).containsPattern(taskId + ".*luma.api.max-response-bytes=262144");
     }
 
+    /** The task, completed at its first poll with this prompt in its generation's request. */
+    private void submitCompletedWithPrompt(String taskId, String prompt) throws Exception {
+        ObjectNode body = LumaApiStandIn.completedBody(standIns.api.completedMedia(taskId, 10_000));
+        ((ObjectNode) body.get("request")).put("prompt", prompt);
+        standIns.api.answer(taskId, List.of(LumaApiStandIn.json(body)));
+        standIns.kafka.send(topic("luma.topics.tasks"), taskId);
+    }
+
     @Test
     void aPromptInAnyScriptIsStoredAsAsciiMetadataAndCarriedIntactInTheEvent() throws Exception {
         String taskId = "prompt-" + UUID.randomUUID();
         String prompt = "美人鱼 \"mermaid\" 'tail'\r\nsecond line; ünïcödé ✓";
-        LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
-        ObjectNode body = LumaApiStandIn.completedBody(media);
-        ((ObjectNode) body.get("request")).put("prompt", prompt);
-        standIns.api.answer(taskId, List.of(LumaApiStandIn.json(body)));
-        standIns.kafka.send(topic("luma.topics.tasks"), taskId);
+        submitCompletedWithPrompt(taskId, prompt);
 
         assertThat(onlyEvent(taskId).get("prompt").asText()).isEqualTo(prompt);
         try (S3Client s3 = standIns.s3.client()) {
@@ -228,11 +232,7 @@ class HostileInputAndSecurityTest {
         String taskId = "long-prompt-" + UUID.randomUUID();
         String prompt = "一条美人鱼在月光下的海面上唱歌，".repeat(54);
         assertThat(prompt.getBytes(StandardCharsets.UTF_8).length).isBetween(2500, 2600);
-        LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
-        ObjectNode body = LumaApiStandIn.completedBody(media);
-        ((ObjectNode) body.get("request")).put("prompt", prompt);
-        standIns.api.answer(taskId, List.of(LumaApiStandIn.json(body)));
-        standIns.kafka.send(topic("luma.topics.tasks"), taskId);
+        submitCompletedWithPrompt(taskId, prompt);
 
         assertThat(onlyEvent(taskId).get("prompt").asText()).isEqualTo(prompt);
         try (S3Client s3 = standIns.s3.client()) {
