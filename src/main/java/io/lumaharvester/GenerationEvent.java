@@ -1,13 +1,16 @@
 package io.lumaharvester;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.UUID;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-/** The one event a task ends with, on {@code luma.events}. Its JSON Schema is {@code schema/generation-event.json}. */
+/** The one event a task ends with, on {@code luma.events}. Its JSON Schema is
+ * {@code src/main/resources/schema/generation-event.schema.json}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record GenerationEvent(
         @JsonProperty("task_id") String taskId,
@@ -38,6 +41,15 @@ public record GenerationEvent(
     @JsonIgnore
     public String dedupKey() {
         return run == null ? taskId : taskId + "/" + run;
+    }
+
+    /**
+     * The CloudEvents {@code ce_id}: derived from {@link #dedupKey} and the status, so a consumer recognises a
+     * repeated event (the same task, run and end) by its id.
+     */
+    @JsonIgnore
+    public String cloudEventId() {
+        return UUID.nameUUIDFromBytes((dedupKey() + "/" + status).getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     /** ": " and the failure's detail as a log line may carry it (see {@link LogSafe}), or nothing. */

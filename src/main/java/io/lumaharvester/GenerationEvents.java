@@ -1,22 +1,19 @@
 package io.lumaharvester;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import org.apache.camel.Exchange;
-import org.apache.camel.Message;
-import org.apache.camel.component.kafka.KafkaConstants;
 
 /**
- * Builds the task's final event and its CloudEvents headers (Kafka binary mode). The {@code ce_id} is derived from
- * the task id, its run and the status, so a consumer can recognise a repeated event.
+ * Builds the task's final event. Its CloudEvents headers (Kafka binary mode) are set in routes/publish.camel.yaml.
  */
 public class GenerationEvents {
 
-    /** The run of the task the event ends (README, Re-submission). */
+    /**
+     * The run of the task the event ends (docs/failures.md, Re-submission): a CloudEvents extension attribute, set in
+     * routes/publish.camel.yaml, that the event repository reads back.
+     */
     public static final String RUN_HEADER = "ce_lumarun";
 
     private final String source;
@@ -41,25 +38,6 @@ public class GenerationEvents {
         return new GenerationEvent(ticket.taskId(), GenerationEvent.FAILED, ticket.state(), metadata(ticket),
                 ticket.polls(), finishedAt(), null, null, null, failure,
                 ticket.run());
-    }
-
-    /** Sets the Kafka key and the CloudEvents headers from the event in the body. */
-    public void headers(Exchange exchange) {
-        Message message = exchange.getMessage();
-        GenerationEvent event = message.getBody(GenerationEvent.class);
-        message.setHeader(KafkaConstants.KEY, event.taskId());
-        message.setHeader("ce_specversion", "1.0");
-        message.setHeader("ce_id", UUID.nameUUIDFromBytes(
-                (event.dedupKey() + "/" + event.status()).getBytes(StandardCharsets.UTF_8)).toString());
-        if (event.run() != null) {
-            // a CloudEvents extension attribute: the event repository reads the run back from it
-            message.setHeader(RUN_HEADER, event.run());
-        }
-        message.setHeader("ce_source", source);
-        message.setHeader("ce_type", "luma.generation." + event.status());
-        message.setHeader("ce_subject", event.taskId());
-        message.setHeader("ce_time", event.finishedAt());
-        message.setHeader("content-type", "application/json");
     }
 
     private String finishedAt() {

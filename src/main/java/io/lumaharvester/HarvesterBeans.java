@@ -345,13 +345,18 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         return new HarvestPlan(new ArtifactSplitter(), policy);
     }
 
+    @BindToRegistry("mediaNaming")
+    public MediaNaming mediaNaming(@PropertyInject("s3.key-prefix") String keyPrefix,
+            @PropertyInject("s3.key-pattern") String keyPattern) {
+        return new MediaNaming(keyPrefix, keyPattern);
+    }
+
     @BindToRegistry("mediaTransfer")
-    public MediaTransfer mediaTransfer(CamelContext context, @PropertyInject("s3.key-prefix") String keyPrefix,
-            @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
+    public MediaTransfer mediaTransfer(CamelContext context, @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
             @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.media.max-spool-bytes") long maxSpoolBytes,
             @PropertyInject("luma.events.include-prompt") boolean includePrompt,
             @PropertyInject("luma.media.max-transfer-ms") long maxTransferMs) {
-        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3, new SpoolSpace(maxSpoolBytes),
+        return new MediaTransfer(policy, bucket, s3, new SpoolSpace(maxSpoolBytes),
                 includePrompt, maxTransferMs, transferWatchdog(context));
     }
 

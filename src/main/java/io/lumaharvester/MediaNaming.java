@@ -7,7 +7,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Object keys: {@code {prefix}{task_id}/{role}.{ext}}, and the Content-Type an object is stored with. Only a validated
+ * Object keys: {@code s3.key-prefix} followed by {@code s3.key-pattern} (by default {@value #DEFAULT_PATTERN}), and
+ * the Content-Type an object is stored with. Only a validated
  * task id and a fixed role name reach a key. The CDN's answer never names anything: what it says can change from one
  * attempt to the next, and a retry must write the same key.
  * <ul>
@@ -39,10 +40,40 @@ public class MediaNaming {
             "video", "mp4", "video_raw", "mp4", "thumbnail", "webp", "last_frame", "jpg");
     private static final Pattern ROLE = Pattern.compile("[a-z_]{1,32}");
 
-    private final String keyPrefix;
+    /** The layout of a key after its prefix: every file of every task has its own key. */
+    public static final String DEFAULT_PATTERN = "{task_id}/{role}.{extension}";
+    private static final Pattern TOKEN = Pattern.compile("\\{([^}]*)}");
+    private static final Set<String> TOKENS = Set.of("task_id", "role", "extension");
 
-    public MediaNaming(String keyPrefix) {
+    private final String keyPrefix;
+    private final String keyPattern;
+
+    public MediaNaming(String keyPrefix, String keyPattern) {
         this.keyPrefix = keyPrefix == null ? "" : keyPrefix;
+        this.keyPattern = keyPattern == null || keyPattern.isBlank() ? DEFAULT_PATTERN : keyPattern;
+        String problem = patternProblem(this.keyPattern);
+        if (problem != null) {
+            throw new IllegalArgumentException("s3.key-pattern " + problem);
+        }
+    }
+
+    /**
+     * Why a key pattern cannot be used, or null: it must name {@code {task_id}} and {@code {role}} (or two files, or
+     * two tasks, would share a key) and no token but those and {@code {extension}}.
+     */
+    public static String patternProblem(String pattern) {
+        var tokens = TOKEN.matcher(pattern).results().map(m -> m.group(1)).toList();
+        var unknown = tokens.stream().filter(t -> !TOKENS.contains(t)).toList();
+        if (!unknown.isEmpty()) {
+            return "names " + unknown + "; it may use {task_id}, {role} and {extension}";
+        }
+        if (!tokens.contains("task_id") || !tokens.contains("role")) {
+            return "must contain {task_id} and {role}, or files would share a key";
+        }
+        if (pattern.startsWith("/")) {
+            return "must not start with / (an S3 key with an empty first segment)";
+        }
+        return null;
     }
 
     /** The same for every attempt at a task's file: nothing in it comes from the CDN's answer. */
@@ -50,7 +81,8 @@ public class MediaNaming {
         if (!TaskIntake.TASK_ID.matcher(taskId).matches() || !ROLE.matcher(keyRole).matches()) {
             throw new IllegalArgumentException("refusing to build a key from an unvalidated id or role");
         }
-        return keyPrefix + taskId + "/" + keyRole + "." + extension(keyRole, url);
+        return keyPrefix + keyPattern.replace("{task_id}", taskId).replace("{role}", keyRole)
+                .replace("{extension}", extension(keyRole, url));
     }
 
     /** The URL path's extension if the role's kind allows it, else the role's default, else {@code bin}. */

@@ -28,12 +28,11 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 public class MediaTransfer {
 
-    public static final String ASSET = "lumaAsset";
+    private static final String ASSET = TaskExchange.MEDIA;
     private static final String HASHING = "lumaHashing";
     private static final String STARTED = "lumaTransferStarted";
     private static final String WATCHDOG = "lumaTransferWatchdog";
 
-    private final MediaNaming naming;
     private final MediaPolicy policy;
     private final String bucket;
     private final S3Client s3;
@@ -42,11 +41,10 @@ public class MediaTransfer {
     private final long maxTransferMs;
     private final ScheduledExecutorService watchdog;
 
-    public MediaTransfer(MediaNaming naming, MediaPolicy policy, String bucket, S3Client s3, SpoolSpace spoolSpace,
+    public MediaTransfer(MediaPolicy policy, String bucket, S3Client s3, SpoolSpace spoolSpace,
             boolean includePrompt, long maxTransferMs, ScheduledExecutorService watchdog) {
         this.maxTransferMs = maxTransferMs;
         this.watchdog = watchdog;
-        this.naming = naming;
         this.policy = policy;
         this.bucket = bucket;
         this.s3 = s3;
@@ -88,7 +86,7 @@ public class MediaTransfer {
         String contentType = MediaNaming.storedContentType(asset.keyRole(),
                 message.getHeader(Exchange.CONTENT_TYPE, String.class));
         Long length = message.getHeader(Exchange.CONTENT_LENGTH, Long.class);
-        TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
+        TaskTicket ticket = exchange.getProperty(TaskExchange.TICKET, TaskTicket.class);
         HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class),
                 length == null ? -1 : length);
         exchange.setProperty(HASHING, hashing);
@@ -114,7 +112,6 @@ public class MediaTransfer {
         } else {
             message.setBody(hashing);
         }
-        message.setHeader(AWS2S3Constants.KEY, naming.key(ticket.taskId(), asset.keyRole(), asset.sourceUrl()));
         message.setHeader(AWS2S3Constants.CONTENT_TYPE, contentType);
         message.setHeader(AWS2S3Constants.CONTENT_LENGTH, length);
         message.setHeader(AWS2S3Constants.METADATA, S3Metadata.of(ticket, asset, includePrompt));

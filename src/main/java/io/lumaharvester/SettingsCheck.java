@@ -75,6 +75,8 @@ public final class SettingsCheck {
             notBlank("kafka.brokers", "host:port[,host:port...]"),
             notBlank("s3.bucket", "a bucket name"),
             notBlank("s3.region", "an AWS region (us-east-1)"),
+            new Rule("s3.key-pattern", v -> MediaNaming.patternProblem(v) == null,
+                    "a key layout with {task_id} and {role}, optionally {extension}, not starting with /"),
             new Rule("s3.endpoint", v -> v.isBlank() || httpUrl(v), "empty (AWS) or an absolute http(s) URL"),
             positiveLong("s3.multipart.threshold-bytes"),
             new Rule("s3.multipart.part-size-bytes", v -> parses(v, Long::parseLong, n -> n >= MIN_PART && n <= MAX_PART),

@@ -1,6 +1,7 @@
 package io.lumaharvester;
 
 import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -11,8 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What a task does after an error in its poll or harvest step (the route configuration's catch-all): it goes back
  * to the poll loop with a back-off, which also brings fresh media URLs, until its media attempts (the CDN's files
- * failed) or its storage rejections (S3 or the spool disk refused them) run out. Sets
- * {@value GenerationReader#OUTCOME} to {@code running} or {@code failed}. Kafka failing is never the task's doing:
+ * failed) or its storage rejections (S3 or the spool disk refused them) run out: a {@link TaskStep} that is
+ * {@code running} or {@code failed}. Kafka failing is never the task's doing:
  * {@link #retriesTask} leaves such errors unhandled, so the due: consumer keeps the record and sends it again.
  */
 public class TaskRecovery {
@@ -36,9 +37,9 @@ public class TaskRecovery {
      * record is not committed and the due: consumer sends it again after its own back-off. A record Kafka refuses
      * for what it is (too large, not serialisable) would be refused again forever, so that stays the task's error.
      */
-    public boolean retriesTask(Exchange exchange) {
-        return exchange.getProperty(GenerationReader.TICKET) != null
-                && !kafkaFailed(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class));
+    public boolean retriesTask(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught) {
+        return ticket != null && !kafkaFailed(caught);
     }
 
     static boolean kafkaFailed(Throwable error) {
@@ -54,16 +55,16 @@ public class TaskRecovery {
         return false;
     }
 
-    public TaskTicket afterError(Exchange exchange) {
-        TaskTicket ticket = exchange.getProperty(GenerationReader.TICKET, TaskTicket.class);
-        Throwable cause = named(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class));
+    public TaskStep afterError(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught) {
+        Throwable cause = named(caught);
         String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         // an exception's message can quote the provider's URL or answer
         String whyForLog = LogSafe.text(why);
         boolean harvesting = ticket.generation() != null;
         if (cause instanceof MediaRejectedException) {
             LOG.warn("task {}: {}", ticket.taskId(), LogSafe.text(cause.getMessage()));
-            return failed(exchange, ticket, new Failure(Failure.MEDIA_REJECTED, cause.getMessage()));
+            return TaskStep.failed(ticket, new Failure(Failure.MEDIA_REJECTED, cause.getMessage()));
         }
         // every retry of a completed task (media again, storage back-off, a re-poll for fresh URLs) stops at the
         // media deadline; storage failing for now has no attempt limit of its own
@@ -71,38 +72,35 @@ public class TaskRecovery {
         if (schedule.mediaDeadlinePassed(ticket)) {
             LOG.warn("task {}: media deadline passed (luma.media.deadline-ms), giving up: {}", ticket.taskId(),
                     whyForLog);
-            return failed(exchange, harvesting ? ticket.mediaFailed() : ticket.pollFailed(false),
+            return TaskStep.failed(harvesting ? ticket.mediaFailed() : ticket.pollFailed(false),
                     schedule.mediaDeadlineFailure(ticket, why));
         }
         if (harvesting && cause instanceof StorageFailedException) {
             LOG.error("task {}: S3 failed ({}); retrying after a back-off, the task is kept", ticket.taskId(),
                     whyForLog);
-            exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
-            return schedule.backOff(ticket.storageFailed());
+            return TaskStep.running(schedule.backOff(ticket.storageFailed()));
         }
         if (harvesting && cause instanceof StorageRejectedException) {
             TaskTicket next = ticket.storageRejected();
             if (next.storageRejections() >= maxStorageRejections) {
                 LOG.error("task {}: storage refused the media {} times, giving up: {}", ticket.taskId(),
                         next.storageRejections(), cause.getMessage());
-                return failed(exchange, next, new Failure(Failure.STORAGE_REJECTED, cause.getMessage()));
+                return TaskStep.failed(next, new Failure(Failure.STORAGE_REJECTED, cause.getMessage()));
             }
             // a refusal can pass (an IAM or bucket policy change being rolled out): a few tries, then the task ends
             LOG.error("task {}: {} (refusal {} of {}); retrying after a back-off", ticket.taskId(), cause.getMessage(),
                     next.storageRejections(), maxStorageRejections);
-            exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
-            return schedule.backOff(next);
+            return TaskStep.running(schedule.backOff(next));
         }
         TaskTicket next = harvesting ? ticket.mediaFailed() : ticket.pollFailed(false);
         if (harvesting && next.mediaAttempts() >= maxMediaAttempts) {
             LOG.warn("task {}: media copy failed {} times, giving up: {}", ticket.taskId(), next.mediaAttempts(),
                     whyForLog);
-            return failed(exchange, next, new Failure(Failure.MEDIA_UNAVAILABLE, why));
+            return TaskStep.failed(next, new Failure(Failure.MEDIA_UNAVAILABLE, why));
         }
         LOG.warn("task {}: {} failed ({}); retrying after a back-off", ticket.taskId(),
                 harvesting ? "media copy" : "poll", whyForLog);
-        exchange.getMessage().setHeader(GenerationReader.OUTCOME, "running");
-        return schedule.backOff(next);
+        return TaskStep.running(schedule.backOff(next));
     }
 
     /** The harvester's own exception in the chain (a parallel copy wraps the file's in Camel's), else the top one. */
@@ -114,11 +112,5 @@ public class TaskRecovery {
             }
         }
         return caught;
-    }
-
-    private static TaskTicket failed(Exchange exchange, TaskTicket ticket, Failure failure) {
-        exchange.getMessage().setHeader(GenerationReader.OUTCOME, "failed");
-        exchange.setProperty(GenerationReader.FAILURE, failure);
-        return ticket;
     }
 }

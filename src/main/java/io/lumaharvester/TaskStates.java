@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.apache.camel.Exchange;
+import org.apache.camel.Body;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Header;
+import org.apache.camel.Headers;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.service.ServiceSupport;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -38,10 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 public class TaskStates extends ServiceSupport {
 
-    /** The exchange property holding intake's decision ({@link Resubmission#tag()}). */
-    public static final String DECISION = "lumaResubmission";
-    /** The exchange property that is true when the record starts or continues a run (a poll loop). */
-    public static final String RUNS = "lumaRuns";
     private static final Logger TASKS = LoggerFactory.getLogger("io.lumaharvester.tasks");
     private static final Logger LOG = LoggerFactory.getLogger(TaskStates.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -73,16 +72,23 @@ public class TaskStates extends ServiceSupport {
         return states.get(taskId);
     }
 
+    /** What intake does with a task record: its decision, and the ticket (carrying its run when the task runs). */
+    public record Admission(Resubmission decision, TaskTicket ticket) {
+
+        /** A new run, or the replayed record of a run that goes on: the task's poll loop starts. */
+        public boolean runs() {
+            return decision.runs();
+        }
+    }
+
     /**
-     * Intake: decides what the task record in the body ({@link TaskTicket}, read from the task topic at the
-     * partition and offset in the Kafka headers) means, records a new run as running, logs and counts the decision,
-     * and leaves it in the {@link #DECISION} property. A ticket that runs carries its run.
+     * Intake: decides what the task record ({@link TaskTicket}, read from the task topic at {@code partition} and
+     * {@code offset}) means, records a new run as running, and logs and counts the decision.
      */
-    public void decide(Exchange exchange) throws Exception {
+    public Admission decide(@Body TaskTicket ticket, @Header(KafkaConstants.PARTITION) Object partition,
+            @Header(KafkaConstants.OFFSET) Object offset) throws Exception {
         started();
-        TaskTicket ticket = exchange.getMessage().getBody(TaskTicket.class);
-        String run = runOf(exchange.getMessage().getHeader(KafkaConstants.PARTITION),
-                exchange.getMessage().getHeader(KafkaConstants.OFFSET));
+        String run = runOf(partition, offset);
         TaskState recorded;
         Resubmission decision;
         long firstStep = 0;
@@ -102,11 +108,6 @@ public class TaskStates extends ServiceSupport {
                 write(ticket.taskId(), TaskState.running(run, firstStep));
             }
         }
-        if (decision.runs()) {
-            exchange.getMessage().setBody(ticket.withRun(run, firstStep));
-        }
-        exchange.setProperty(DECISION, decision.tag());
-        exchange.setProperty(RUNS, decision.runs());
         switch (decision) {
             case NEW -> TASKS.info("task {} (run {}): accepted", ticket.taskId(), run);
             case REPLAYED -> TASKS.info("task {}: its intake record was read again (a restart), run {} goes on",
@@ -127,12 +128,13 @@ public class TaskStates extends ServiceSupport {
                     .register(registry)
                     .increment();
         }
+        return new Admission(decision, decision.runs() ? ticket.withRun(run, firstStep) : ticket);
     }
 
     /** Intake, for a completed task sent again: its stored event goes out again, unchanged (same ce_id). */
-    public void republish(Exchange exchange) throws Exception {
+    public void republish(@Body Admission admission) throws Exception {
         started();
-        String taskId = exchange.getMessage().getBody(TaskTicket.class).taskId();
+        String taskId = admission.ticket().taskId();
         TaskState recorded = states.get(taskId);
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(eventsTopic, taskId,
                 JSON.writeValueAsBytes(recorded.event()));
@@ -144,9 +146,9 @@ public class TaskStates extends ServiceSupport {
      * Publish, after the event was sent (or found sent before): records the task's end, with the event and its
      * headers when it completed. Also after a replayed step, so a crash between the event and this write is repaired.
      */
-    public void ended(Exchange exchange) throws Exception {
+    public void ended(@ExchangeProperty(TaskExchange.EVENT) GenerationEvent event, @Headers Map<String, Object> eventHeaders)
+            throws Exception {
         started();
-        GenerationEvent event = exchange.getProperty("lumaEvent", GenerationEvent.class);
         if (event == null || event.run() == null) {
             return; // a ticket from before runs existed
         }
@@ -159,7 +161,7 @@ public class TaskStates extends ServiceSupport {
         Map<String, String> headers = null;
         if (completed) {
             headers = new LinkedHashMap<>();
-            for (Map.Entry<String, Object> header : exchange.getMessage().getHeaders().entrySet()) {
+            for (Map.Entry<String, Object> header : eventHeaders.entrySet()) {
                 String name = header.getKey();
                 if ((name.startsWith("ce_") || name.equals("content-type")) && header.getValue() != null) {
                     headers.put(name, header.getValue().toString());

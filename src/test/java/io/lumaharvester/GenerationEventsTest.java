@@ -78,21 +78,13 @@ class GenerationEventsTest {
     }
 
     @Test
-    void cloudEventsHeadersAreSetInBinaryModeWithAStableId() {
-        Exchange first = new DefaultExchange(new DefaultCamelContext());
-        first.getMessage().setBody(events.completed(completedSeedTicket()));
-        events.headers(first);
-        Exchange again = new DefaultExchange(new DefaultCamelContext());
-        again.getMessage().setBody(events.completed(completedSeedTicket()));
-        events.headers(again);
+    void theCloudEventIdIsStableForATaskRunAndStatusAndDiffersForAnotherRun() {
+        GenerationEvent first = events.completed(completedSeedTicket());
+        GenerationEvent again = events.completed(completedSeedTicket());
+        GenerationEvent otherRun = events.completed(completedSeedTicket().withRun("0-99", 1));
 
-        var headers = first.getMessage().getHeaders();
-        assertThat(headers).containsEntry("ce_specversion", "1.0")
-                .containsEntry("ce_type", "luma.generation.completed")
-                .containsEntry("ce_subject", "e70fdf3c-ce95-4dd1-a967-220ce957aff5")
-                .containsEntry("ce_source", "/luma-harvester")
-                .containsEntry("content-type", "application/json")
-                .containsEntry("kafka.KEY", "e70fdf3c-ce95-4dd1-a967-220ce957aff5");
-        assertThat(headers.get("ce_id")).isEqualTo(again.getMessage().getHeader("ce_id"));
+        assertThat(first.cloudEventId()).isEqualTo(again.cloudEventId());
+        assertThat(first.cloudEventId()).isNotEqualTo(otherRun.cloudEventId());
+        assertThat(java.util.UUID.fromString(first.cloudEventId())).isNotNull();
     }
 }

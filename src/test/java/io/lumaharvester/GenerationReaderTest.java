@@ -7,10 +7,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 
 import io.lumaharvester.dev.LumaApiStandIn;
-import org.apache.camel.Exchange;
 import org.apache.camel.health.HealthCheck;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,25 +24,17 @@ class GenerationReaderTest {
     private final GenerationReader reader = new GenerationReader(schedule, 3, apiAccess, budget);
     private final TaskTicket ticket = TaskTicket.accepted("task-1", null, NOW, 1_800_000, 0);
 
-    private Exchange answer(TaskTicket current, int status, String body, String retryAfter) {
-        Exchange exchange = new DefaultExchange(new DefaultCamelContext());
-        exchange.setProperty(GenerationReader.TICKET, current);
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-        if (retryAfter != null) {
-            exchange.getMessage().setHeader("Retry-After", retryAfter);
-        }
-        exchange.getMessage().setBody(body);
-        return exchange;
+    private TaskStep answer(TaskTicket current, int status, String body, String retryAfter) {
+        return reader.read(current, status, retryAfter, body);
     }
 
     @ParameterizedTest(name = "state {0} is still running")
     @CsvSource({"pending", "processing", "queued", "dreaming", "some_new_state"})
     void everyStateButCompletedOrFailedIsStillRunning(String state) {
-        Exchange exchange = answer(ticket, 200, LumaApiStandIn.runningBody("task-1", state).toString(), null);
+        TaskStep step = answer(ticket, 200, LumaApiStandIn.runningBody("task-1", state).toString(), null);
+        TaskTicket next = step.ticket();
 
-        TaskTicket next = reader.read(exchange);
-
-        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
         assertThat(next.state()).isEqualTo(state);
         assertThat(next.polls()).isEqualTo(1);
         assertThat(next.nextPollAt()).isEqualTo(NOW + INTERVAL);
@@ -53,22 +42,19 @@ class GenerationReaderTest {
 
     @Test
     void theSeedSampleIsCompletedAndCarriesTheGeneration() {
-        Exchange exchange = answer(ticket, 200, LumaApiStandIn.seed().toString(), null);
+        TaskStep step = answer(ticket, 200, LumaApiStandIn.seed().toString(), null);
+        TaskTicket next = step.ticket();
 
-        TaskTicket next = reader.read(exchange);
-
-        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("completed");
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.COMPLETED);
         assertThat(next.generation().get("id").asText()).isEqualTo("e70fdf3c-ce95-4dd1-a967-220ce957aff5");
     }
 
     @Test
     void aFailedStateEndsTheTaskWithTheProvidersReason() {
-        Exchange exchange = answer(ticket, 200, LumaApiStandIn.failedBody("task-1", "nsfw").toString(), null);
+        TaskStep step = answer(ticket, 200, LumaApiStandIn.failedBody("task-1", "nsfw").toString(), null);
 
-        reader.read(exchange);
-
-        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
-        assertThat(exchange.getProperty(GenerationReader.FAILURE, Failure.class))
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(step.failure())
                 .isEqualTo(new Failure("provider_failed", "nsfw"));
     }
 
@@ -83,39 +69,36 @@ class GenerationReaderTest {
             503 | null
             """)
     void anUnusableAnswerBacksOffAndKeepsTheTask(int status, String body) {
-        Exchange exchange = answer(ticket, status, body, null);
+        TaskStep step = answer(ticket, status, body, null);
+        TaskTicket next = step.ticket();
 
-        TaskTicket next = reader.read(exchange);
-
-        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
         assertThat(next.errors()).isEqualTo(1);
         assertThat(next.nextPollAt()).isEqualTo(NOW + INTERVAL);
-        assertThat(reader.read(answer(next, status, body, null)).nextPollAt()).isEqualTo(NOW + 2 * INTERVAL);
+        assertThat(answer(next, status, body, null).ticket().nextPollAt()).isEqualTo(NOW + 2 * INTERVAL);
     }
 
     @ParameterizedTest(name = "HTTP {0}")
     @CsvSource({"401", "403"})
     void aRefusedTokenBacksOffAsFarAsAllowedAtOnceAndKeepsTheTask(int status) {
-        Exchange exchange = answer(ticket, status, "{\"error\":\"invalid token\"}", null);
+        TaskStep step = answer(ticket, status, "{\"error\":\"invalid token\"}", null);
+        TaskTicket next = step.ticket();
 
-        TaskTicket next = reader.read(exchange);
-
-        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
         assertThat(next.nextPollAt()).isEqualTo(NOW + 60_000);
         assertThat(apiAccess.call().getState()).isEqualTo(HealthCheck.State.DOWN);
         assertThat(apiAccess.call().getMessage()).hasValueSatisfying(m -> assertThat(m).contains("luma.api.token"));
 
-        reader.read(answer(next, 500, null, null));
+        answer(next, 500, null, null);
         assertThat(apiAccess.call().getState()).isEqualTo(HealthCheck.State.UP);
     }
 
     @Test
     void tooManyRequestsWaitsAsLongAsRetryAfterSays() {
-        Exchange exchange = answer(ticket, 429, null, "42");
+        TaskStep step = answer(ticket, 429, null, "42");
+        TaskTicket next = step.ticket();
 
-        TaskTicket next = reader.read(exchange);
-
-        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
         assertThat(next.nextPollAt()).isEqualTo(NOW + 42_000);
     }
 
@@ -123,23 +106,48 @@ class GenerationReaderTest {
     void notFoundNeedsSeveral404sInARow() {
         TaskTicket current = ticket;
         for (int i = 1; i < 3; i++) {
-            Exchange exchange = answer(current, 404, null, null);
-            current = reader.read(exchange);
-            assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+            TaskStep step = answer(current, 404, null, null);
+            current = step.ticket();
+            assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
         }
         // a 200 in between resets the count
-        TaskTicket afterBlip = reader.read(answer(current, 200,
-                LumaApiStandIn.runningBody("task-1", "processing").toString(), null));
+        TaskTicket afterBlip = answer(current, 200,
+                LumaApiStandIn.runningBody("task-1", "processing").toString(), null).ticket();
         assertThat(afterBlip.notFound()).isZero();
 
         current = afterBlip;
-        Exchange last = null;
+        TaskStep last = null;
         for (int i = 0; i < 3; i++) {
             last = answer(current, 404, null, null);
-            current = reader.read(last);
+            current = last.ticket();
         }
-        assertThat(last.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
-        assertThat(last.getProperty(GenerationReader.FAILURE, Failure.class).reason()).isEqualTo("not_found");
+        assertThat(last.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(last.failure().reason()).isEqualTo("not_found");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"java.net.ConnectException", "java.util.concurrent.TimeoutException"})
+    void aPollWithoutAnAnswerIsAnErrorThatBacksOffAndKeepsTheTask(String error) throws Exception {
+        Exception cause = (Exception) Class.forName(error).getConstructor(String.class).newInstance("no answer");
+
+        TaskStep step = reader.unanswered(ticket, cause);
+
+        assertThat(step.outcome()).hasToString("error");
+        assertThat(step.ticket().errors()).isEqualTo(1);
+        assertThat(step.ticket().nextPollAt()).isEqualTo(NOW + INTERVAL);
+    }
+
+    @Test
+    void aMediaPhaseRePollWithoutAnAnswerPastTheMediaDeadlineEndsTheTask() {
+        TaskTicket completedLongAgo = ticket.polled("completed", LumaApiStandIn.seed()).mediaSince(NOW - 61_000);
+        GenerationReader strict = new GenerationReader(new PollSchedule(INTERVAL, 60_000, 60_000, clock), 3,
+                apiAccess, budget);
+
+        TaskStep step = strict.unanswered(completedLongAgo, new java.net.ConnectException("refused"));
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(step.failure().reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
+        assertThat(step.failure().detail()).contains("luma.media.deadline-ms");
     }
 
     @ParameterizedTest(name = "Retry-After {0} -> {1} ms")

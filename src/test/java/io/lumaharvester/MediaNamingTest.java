@@ -56,18 +56,39 @@ class MediaNamingTest {
 
     @Test
     void keyIsPrefixTaskIdRoleAndExtension() {
-        assertThat(new MediaNaming("luma/").key("e70fdf3c-ce95", "video", "https://cdn/x"))
+        assertThat(new MediaNaming("luma/", null).key("e70fdf3c-ce95", "video", "https://cdn/x"))
                 .isEqualTo("luma/e70fdf3c-ce95/video.mp4");
-        assertThat(new MediaNaming("").key("abc", "last_frame", "https://cdn/f.jpg"))
+        assertThat(new MediaNaming("", MediaNaming.DEFAULT_PATTERN).key("abc", "last_frame", "https://cdn/f.jpg"))
                 .isEqualTo("abc/last_frame.jpg");
     }
 
     @Test
     void noUnvalidatedTextReachesAKey() {
-        MediaNaming naming = new MediaNaming("luma/");
+        MediaNaming naming = new MediaNaming("luma/", null);
         assertThatThrownBy(() -> naming.key("../etc", "video", "https://cdn/x"))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> naming.key("abc", "../video", "https://cdn/x"))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aKeyPatternLaysTheKeyOutAndTheDefaultIsTheLayoutUsedSoFar() {
+        assertThat(new MediaNaming("luma/", "{role}/{task_id}.{extension}").key("abc", "video", "https://cdn/v.mov"))
+                .isEqualTo("luma/video/abc.mov");
+        assertThat(new MediaNaming("", "by-task/{task_id}/{role}").key("abc", "thumbnail", "https://cdn/t"))
+                .isEqualTo("by-task/abc/thumbnail");
+        assertThat(MediaNaming.DEFAULT_PATTERN).isEqualTo("{task_id}/{role}.{extension}");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            {task_id}.{extension}         | must contain {task_id} and {role}
+            {role}.{extension}            | must contain {task_id} and {role}
+            {task_id}/{role}.{ext}        | names [ext]
+            /{task_id}/{role}.{extension} | must not start with /
+            """)
+    void aKeyPatternThatWouldMakeFilesShareAKeyIsRefused(String pattern, String problem) {
+        assertThat(MediaNaming.patternProblem(pattern)).contains(problem);
+        assertThatThrownBy(() -> new MediaNaming("", pattern)).hasMessageContaining("s3.key-pattern");
     }
 }

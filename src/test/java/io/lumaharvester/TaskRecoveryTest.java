@@ -11,9 +11,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelExecutionException;
-import org.apache.camel.Exchange;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.support.DefaultExchange;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -29,15 +26,6 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 class TaskRecoveryTest {
 
     private final TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, Clock.systemUTC()), 5, 3);
-
-    private static Exchange afterError(Exception error, TaskTicket ticket) {
-        Exchange exchange = new DefaultExchange(new DefaultCamelContext());
-        exchange.setProperty(Exchange.EXCEPTION_CAUGHT, error);
-        if (ticket != null) {
-            exchange.setProperty(GenerationReader.TICKET, ticket);
-        }
-        return exchange;
-    }
 
     private static TaskTicket harvesting() {
         return TaskTicket.accepted("t-1", null, 0, 60_000, 0).polled("completed",
@@ -60,12 +48,12 @@ class TaskRecoveryTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("errors")
     void kafkaErrorsAreLeftToRedeliveryAndNeverCostAMediaAttempt(String name, Exception error, boolean handled) {
-        assertThat(recovery.retriesTask(afterError(error, harvesting()))).isEqualTo(handled);
+        assertThat(recovery.retriesTask(harvesting(), error)).isEqualTo(handled);
     }
 
     @Test
     void anErrorWithNoTaskInHandIsNotHandled() {
-        assertThat(recovery.retriesTask(afterError(new IOException("reset"), null))).isFalse();
+        assertThat(recovery.retriesTask(null, new IOException("reset"))).isFalse();
     }
 
     @Test
@@ -74,17 +62,16 @@ class TaskRecoveryTest {
         StorageRejectedException refused = new StorageRejectedException(
                 "S3 refused the video media: AccessDenied (403)", null);
         for (int refusal = 1; refusal < 3; refusal++) {
-            Exchange exchange = afterError(refused, ticket);
-            ticket = recovery.afterError(exchange);
-            assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+            TaskStep step = recovery.afterError(ticket, refused);
+            ticket = step.ticket();
+            assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
             assertThat(ticket.storageRejections()).isEqualTo(refusal);
             assertThat(ticket.mediaAttempts()).isZero();
             ticket = ticket.polled("completed", harvesting().generation());
         }
-        Exchange third = afterError(refused, ticket);
-        recovery.afterError(third);
-        assertThat(third.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
-        assertThat(third.getProperty(GenerationReader.FAILURE, Failure.class))
+        TaskStep third = recovery.afterError(ticket, refused);
+        assertThat(third.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(third.failure())
                 .isEqualTo(new Failure(Failure.STORAGE_REJECTED, "S3 refused the video media: AccessDenied (403)"));
     }
 
@@ -136,18 +123,17 @@ class TaskRecoveryTest {
         StorageFailedException s3Down = new StorageFailedException("S3 failed storing the video media (503)", null);
         TaskTicket ticket = harvesting().mediaSince(clock.millis());
         for (int i = 0; i < 5; i++) {
-            Exchange exchange = afterError(s3Down, ticket);
-            ticket = recovery.afterError(exchange);
-            assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("running");
+            TaskStep step = recovery.afterError(ticket, s3Down);
+            ticket = step.ticket();
+            assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
             assertThat(ticket.completedAt()).isEqualTo(1_000_000);
             ticket = ticket.polled("completed", harvesting().generation());
             clock.advance(MEDIA_DEADLINE / 5 - 1);
         }
         clock.advance(5);
-        Exchange exchange = afterError(s3Down, ticket);
-        recovery.afterError(exchange);
-        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
-        Failure failure = exchange.getProperty(GenerationReader.FAILURE, Failure.class);
+        TaskStep last = recovery.afterError(ticket, s3Down);
+        assertThat(last.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        Failure failure = last.failure();
         assertThat(failure.reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
         assertThat(failure.detail()).contains("media deadline passed", "luma.media.deadline-ms", "S3 failed");
     }
@@ -158,12 +144,10 @@ class TaskRecoveryTest {
         TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
         TaskTicket ticket = harvesting().mediaSince(clock.millis());
         clock.advance(MEDIA_DEADLINE);
-        Exchange exchange = afterError(new MediaUnavailableException("HTTP 503 for the video media"), ticket);
-        TaskTicket last = recovery.afterError(exchange);
-        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
-        assertThat(exchange.getProperty(GenerationReader.FAILURE, Failure.class).reason())
-                .isEqualTo(Failure.MEDIA_UNAVAILABLE);
-        assertThat(last.mediaAttempts()).as("one attempt of 5 used: the deadline ended it").isEqualTo(1);
+        TaskStep step = recovery.afterError(ticket, new MediaUnavailableException("HTTP 503 for the video media"));
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(step.failure().reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
+        assertThat(step.ticket().mediaAttempts()).as("one attempt of 5 used: the deadline ended it").isEqualTo(1);
     }
 
     @Test
@@ -175,7 +159,7 @@ class TaskRecoveryTest {
         TaskTicket old = json.readValue("{\"task_id\":\"t-1\",\"metadata\":null,\"state\":\"completed\","
                 + "\"generation\":{\"state\":\"completed\"},\"step\":3,\"from_the_future\":1}", TaskTicket.class);
         assertThat(old.completedAt()).isZero();
-        TaskTicket next = recovery.afterError(afterError(new StorageFailedException("S3 failed", null), old));
+        TaskTicket next = recovery.afterError(old, new StorageFailedException("S3 failed", null)).ticket();
         assertThat(next.completedAt()).isEqualTo(2_000_000);
         assertThat(json.readTree(json.writeValueAsString(next)).get("completed_at").asLong()).isEqualTo(2_000_000);
     }
@@ -189,18 +173,15 @@ class TaskRecoveryTest {
         // the copy failed: the task polls again for fresh URLs, its media clock running
         TaskTicket ticket = harvesting().mediaSince(clock.millis()).mediaFailed();
         for (int status : new int[] {503, 410, 302, 200}) {
-            Exchange before = pollAnswered(ticket, status);
-            reader.read(before);
-            assertThat(before.getMessage().getHeader(GenerationReader.OUTCOME)).as("HTTP %d", status)
-                    .isIn("running", "completed");
+            TaskStep before = pollAnswered(reader, ticket, status);
+            assertThat(before.outcome()).as("HTTP %d", status)
+                    .isIn(TaskStep.Outcome.RUNNING, TaskStep.Outcome.COMPLETED);
         }
         clock.advance(MEDIA_DEADLINE);
         for (int status : new int[] {503, 410, 302, 200}) {
-            Exchange after = pollAnswered(ticket, status);
-            reader.read(after);
-            assertThat(after.getMessage().getHeader(GenerationReader.OUTCOME)).as("HTTP %d", status)
-                    .isEqualTo("failed");
-            assertThat(after.getProperty(GenerationReader.FAILURE, Failure.class).detail())
+            TaskStep after = pollAnswered(reader, ticket, status);
+            assertThat(after.outcome()).as("HTTP %d", status).isEqualTo(TaskStep.Outcome.FAILED);
+            assertThat(after.failure().detail())
                     .contains("luma.media.deadline-ms", "HTTP " + status);
         }
     }
@@ -212,19 +193,14 @@ class TaskRecoveryTest {
         GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
                 new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry()));
         TaskTicket running = TaskTicket.accepted("t-1", null, clock.millis(), 600_000, 0);
-        Exchange first = pollAnswered(running, 200);
-        TaskTicket harvest = reader.read(first);
+        TaskTicket harvest = pollAnswered(reader, running, 200).ticket();
         assertThat(harvest.completedAt()).isEqualTo(1_000_000);
         clock.advance(10_000);
-        TaskTicket again = reader.read(pollAnswered(harvest.mediaFailed(), 200));
+        TaskTicket again = pollAnswered(reader, harvest.mediaFailed(), 200).ticket();
         assertThat(again.completedAt()).isEqualTo(1_000_000);
     }
 
-    private static Exchange pollAnswered(TaskTicket ticket, int status) {
-        Exchange exchange = new DefaultExchange(new DefaultCamelContext());
-        exchange.setProperty(GenerationReader.TICKET, ticket);
-        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-        exchange.getMessage().setBody(status == 200 ? "{\"state\":\"completed\"}" : "");
-        return exchange;
+    private static TaskStep pollAnswered(GenerationReader reader, TaskTicket ticket, int status) {
+        return reader.read(ticket, status, null, status == 200 ? "{\"state\":\"completed\"}" : "");
     }
 }

@@ -8,17 +8,12 @@ import java.util.UUID;
 
 import io.lumaharvester.dev.StandIns;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.apache.camel.Exchange;
-import org.apache.camel.component.kafka.KafkaConstants;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.Test;
 
 /** The task states on a compacted topic, across a restart (a new instance reads them back). */
 class TaskStatesTest {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final DefaultCamelContext camel = new DefaultCamelContext();
 
     @Test
     void aReplayedIntakeRecordAfterARestartContinuesItsRunAndAFailedTaskIsRerunAfterARestart() throws Exception {
@@ -28,28 +23,23 @@ class TaskStatesTest {
         String taskId = "t-" + UUID.randomUUID();
 
         TaskStates before = started(standIns, topic);
-        Exchange first = intakeRecord(taskId, 1, 42);
-        before.decide(first);
-        assertThat(first.getProperty(TaskStates.DECISION)).isEqualTo("new");
-        assertThat(first.getMessage().getBody(TaskTicket.class).run()).isEqualTo("1-42");
+        TaskStates.Admission first = before.decide(intakeRecord(taskId), 1, 42L);
+        assertThat(first.decision().tag()).isEqualTo("new");
+        assertThat(first.ticket().run()).isEqualTo("1-42");
         before.stop(); // the crash: the intake record was not committed
 
         TaskStates after = started(standIns, topic);
         try {
-            Exchange replayed = intakeRecord(taskId, 1, 42);
-            after.decide(replayed);
-            assertThat(replayed.getProperty(TaskStates.DECISION)).isEqualTo("replayed");
-            assertThat(replayed.getMessage().getBody(TaskTicket.class).run()).isEqualTo("1-42");
+            TaskStates.Admission replayed = after.decide(intakeRecord(taskId), 1, 42L);
+            assertThat(replayed.decision().tag()).isEqualTo("replayed");
+            assertThat(replayed.ticket().run()).isEqualTo("1-42");
 
-            Exchange again = intakeRecord(taskId, 0, 7);
-            after.decide(again);
-            assertThat(again.getProperty(TaskStates.DECISION)).isEqualTo("in_flight");
-            assertThat(again.getProperty(TaskStates.RUNS)).isEqualTo(false);
+            TaskStates.Admission again = after.decide(intakeRecord(taskId), 0, 7L);
+            assertThat(again.decision().tag()).isEqualTo("in_flight");
+            assertThat(again.runs()).isEqualTo(false);
 
-            Exchange publish = new DefaultExchange(camel);
-            publish.setProperty("lumaEvent", new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
-                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"));
-            after.ended(publish);
+            after.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
+                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"), Map.of());
         } finally {
             after.stop();
         }
@@ -57,21 +47,17 @@ class TaskStatesTest {
         TaskStates restarted = started(standIns, topic);
         try {
             assertThat(restarted.state(taskId).running()).isFalse();
-            Exchange rerun = intakeRecord(taskId, 0, 8);
-            restarted.decide(rerun);
-            assertThat(rerun.getProperty(TaskStates.DECISION)).isEqualTo("rerun");
-            assertThat(rerun.getProperty(TaskStates.RUNS)).isEqualTo(true);
-            Exchange replayedAfterEnd = intakeRecord(taskId, 1, 42);
-            restarted.decide(replayedAfterEnd);
-            assertThat(replayedAfterEnd.getProperty(TaskStates.DECISION)).isEqualTo("in_flight");
-            assertThat(rerun.getMessage().getBody(TaskTicket.class).run()).isEqualTo("0-8");
+            TaskStates.Admission rerun = restarted.decide(intakeRecord(taskId), 0, 8L);
+            assertThat(rerun.decision().tag()).isEqualTo("rerun");
+            assertThat(rerun.runs()).isEqualTo(true);
+            TaskStates.Admission replayedAfterEnd = restarted.decide(intakeRecord(taskId), 1, 42L);
+            assertThat(replayedAfterEnd.decision().tag()).isEqualTo("in_flight");
+            assertThat(rerun.ticket().run()).isEqualTo("0-8");
             // the due: consumer skips a ticket whose step is not above the task's highest: the new run starts above
-            assertThat(rerun.getMessage().getBody(TaskTicket.class).step()).isGreaterThan(1_000_000);
+            assertThat(rerun.ticket().step()).isGreaterThan(1_000_000);
             // a replayed step of the failed run publishes nothing new and leaves the new run running
-            Exchange stale = new DefaultExchange(camel);
-            stale.setProperty("lumaEvent", new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
-                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"));
-            restarted.ended(stale);
+            restarted.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
+                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"), Map.of());
             assertThat(restarted.state(taskId).running()).isTrue();
             assertThat(restarted.state(taskId).run()).isEqualTo("0-8");
             assertThat(registry.counter("luma.tasks.duplicate", "decision", "rerun").count()).isEqualTo(1);
@@ -89,11 +75,7 @@ class TaskStatesTest {
         return states;
     }
 
-    private Exchange intakeRecord(String taskId, int partition, long offset) {
-        Exchange exchange = new DefaultExchange(camel);
-        exchange.getMessage().setBody(TaskTicket.accepted(taskId, null, 0, 1000, 0));
-        exchange.getMessage().setHeader(KafkaConstants.PARTITION, partition);
-        exchange.getMessage().setHeader(KafkaConstants.OFFSET, offset);
-        return exchange;
+    private static TaskTicket intakeRecord(String taskId) {
+        return TaskTicket.accepted(taskId, null, 0, 1000, 0);
     }
 }
