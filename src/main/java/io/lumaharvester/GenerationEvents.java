@@ -16,7 +16,7 @@ import org.apache.camel.component.kafka.KafkaConstants;
  */
 public class GenerationEvents {
 
-    /** The run of the task the event ends (README, Re-submission). */
+    /** The run of the task the event ends (docs/how-it-works.md, Re-submission). */
     public static final String RUN_HEADER = "ce_lumarun";
 
     private final String source;
