@@ -171,8 +171,8 @@ public class EventTopicIdempotentRepository extends ServiceSupport implements Id
             }
             if (System.nanoTime() > deadline) {
                 consumer.close();
-                throw new IllegalStateException("the topic " + topic + " has no partitions: create it (see README, "
-                        + "Operations)");
+                throw new IllegalStateException("the topic " + topic + " has no partitions: create it (see "
+                        + "docs/kafka.md, Topics)");
             }
             Thread.sleep(200);
         }

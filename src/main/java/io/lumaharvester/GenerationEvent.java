@@ -9,8 +9,15 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+<<<<<<< HEAD
 /** The one event a task ends with, on {@code luma.events}. Its JSON Schema is
  * {@code src/main/resources/schema/generation-event.schema.json}. */
+=======
+/**
+ * The one event a task ends with, on {@code luma.events}. Its JSON Schema is
+ * {@code schema/generation-event.schema.json}.
+ */
+>>>>>>> wt13docs
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record GenerationEvent(
         @JsonProperty("task_id") String taskId,
@@ -35,8 +42,8 @@ public record GenerationEvent(
     }
 
     /**
-     * What the event is recognised by, in ce_id and in the publish route's dedup key: the task id and its run (README,
-     * Re-submission), or the task id alone for a ticket from before runs.
+     * What the event is recognised by, in ce_id and in the publish route's dedup key: the task id and its run
+     * (docs/how-it-works.md, Re-submission), or the task id alone for a ticket from before runs.
      */
     @JsonIgnore
     public String dedupKey() {

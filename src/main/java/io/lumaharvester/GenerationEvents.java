@@ -11,8 +11,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 public class GenerationEvents {
 
     /**
-     * The run of the task the event ends (docs/failures.md, Re-submission): a CloudEvents extension attribute, set in
-     * routes/publish.camel.yaml, that the event repository reads back.
+     * The run of the task the event ends (docs/how-it-works.md, Re-submission): a CloudEvents extension attribute, set
+     * in routes/publish.camel.yaml, that the event repository reads back.
      */
     public static final String RUN_HEADER = "ce_lumarun";
 

@@ -257,8 +257,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     /**
      * Every task's state (running with its run, or ended with its event) on the compacted luma.topics.accepted: what
-     * intake decides a re-submitted task id means (README, Re-submission). It starts (reads the topic back) on
-     * first use, so after {@link KafkaStartup} has checked the topics, which a service of the context is not.
+     * intake decides a re-submitted task id means (docs/how-it-works.md, Re-submission). It starts (reads the topic
+     * back) on first use, so after {@link KafkaStartup} has checked the topics, which a service of the context is not.
      */
     @BindToRegistry(value = "taskStates", destroyMethod = "stop")
     public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients,

@@ -79,7 +79,7 @@ public class KafkaAccessCheck extends AbstractHealthCheck implements AutoCloseab
         }
         if (failure instanceof AuthorizationException) {
             return "Kafka at " + clients.brokers() + " does not authorize the harvester (" + what
-                    + "); grant its principal the ACLs listed in the README (Topics)";
+                    + "); grant its principal the ACLs listed in docs/kafka.md (Permissions)";
         }
         if (failure instanceof org.apache.kafka.common.errors.TimeoutException
                 || failure instanceof java.util.concurrent.TimeoutException) {

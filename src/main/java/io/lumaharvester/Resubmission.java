@@ -1,9 +1,9 @@
 package io.lumaharvester;
 
 /**
- * What intake does with a task id, given what {@code luma.tasks.accepted} says about it (README, Re-submission).
- * A run is named after the intake record that started it ({@code partition-offset} on the task topic), so the same
- * record read again after a crash is the same run.
+ * What intake does with a task id, given what {@code luma.tasks.accepted} says about it (docs/how-it-works.md,
+ * Re-submission). A run is named after the intake record that started it ({@code partition-offset} on the task topic),
+ * so the same record read again after a crash is the same run.
  */
 public enum Resubmission {
     /** Never seen (or forgotten): a new run. */

@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Every task's state, kept on the compacted topic {@code luma.tasks.accepted} (key: task id, value: {@link TaskState})
  * and in memory: read whole at start-up, then followed, so the states written by other instances are known too.
- * Intake asks {@link #decide} what a task record means (README, Re-submission) and records a new run as running;
- * publishing records the end. One record per id survives compaction, so the topic holds one small record per task
- * (plus the event of a completed one) instead of every submission.
+ * Intake asks {@link #decide} what a task record means (docs/how-it-works.md, Re-submission) and records a new run as
+ * running; publishing records the end. One record per id survives compaction, so the topic holds one small record per
+ * task (plus the event of a completed one) instead of every submission.
  */
 public class TaskStates extends ServiceSupport {
 
@@ -206,7 +206,8 @@ public class TaskStates extends ServiceSupport {
                 .map(p -> new TopicPartition(topic, p.partition())).toList();
         if (partitions.isEmpty()) {
             consumer.close();
-            throw new IllegalStateException("the topic " + topic + " has no partitions: create it (README, Operations)");
+            throw new IllegalStateException("the topic " + topic + " has no partitions: create it (docs/kafka.md, "
+                    + "Topics)");
         }
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);

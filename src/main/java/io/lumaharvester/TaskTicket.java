@@ -17,8 +17,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * and committing) is recognised and skipped. {@code completed_at} is when the provider first said {@code completed}:
  * the media phase's own deadline counts from it ({@link PollSchedule#mediaDeadlinePassed}); 0 on a ticket written
  * before it existed, whose clock then starts when it is read. {@code run} names the intake record that started the
- * task's current run (README, Re-submission). Fields this version does not know are ignored, so versions can be rolled
- * either way.
+ * task's current run (docs/how-it-works.md, Re-submission). Fields this version does not know are ignored, so versions
+ * can be rolled either way.
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -102,8 +102,9 @@ public record TaskTicket(
     }
 
     /**
-     * The first ticket of a run (README, Re-submission), named after its intake record. A new run after a failure
-     * starts its steps above every step of the runs before it, or the due: consumer would skip its tickets as stale.
+     * The first ticket of a run (docs/how-it-works.md, Re-submission), named after its intake record. A new run after a
+     * failure starts its steps above every step of the runs before it, or the due: consumer would skip its tickets as
+     * stale.
      */
     public TaskTicket withRun(String newRun, long firstStep) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,

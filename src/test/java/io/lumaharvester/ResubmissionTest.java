@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
-/** A task id sent again (README, Re-submission), end to end. */
+/** A task id sent again (docs/how-it-works.md, Re-submission), end to end. */
 class ResubmissionTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(40);

@@ -27,20 +27,22 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's route tweaks work as printed: each YAML block marked {@code <!-- tweak: FILE after STEP-ID -->} is
- * inserted after that step in a copy of {@code routes/}, and a completed and a failed task run through the copies.
+ * The route tweaks of docs/tweaking.md work as printed: each YAML block marked
+ * {@code <!-- tweak: FILE after STEP-ID -->} is inserted after that step in a copy of {@code routes/}, and a completed
+ * and a failed task run through the copies.
  */
 class RouteTweaksTest {
 
     private static final Pattern TWEAK = Pattern.compile(
             "<!-- tweak: (\\S+) after (\\S+) -->\\s*```yaml\\n(.*?)```", Pattern.DOTALL);
+    private static final Path TWEAKS = Path.of("docs", "tweaking.md");
     private static final String FAILED_TOPIC = "luma.events.failed";
 
     @Test
-    void theReadmesRouteTweaksChangeKeysEventHeadersAndTheFailedTopic() throws Exception {
+    void theDocumentedRouteTweaksChangeKeysEventHeadersAndTheFailedTopic() throws Exception {
         Path routes = Files.createDirectories(Path.of("target", "route-tweaks"));
-        List<String> applied = applyReadmeTweaks(routes);
-        assertThat(applied).as("tweaks found in the README").hasSize(3);
+        List<String> applied = applyDocumentedTweaks(routes);
+        assertThat(applied).as("tweaks found in " + TWEAKS).hasSize(3);
 
         StandIns standIns = StandIns.shared();
         EmbeddedKafka.createTopics(standIns.kafka.bootstrapServers(), Map.of(FAILED_TOPIC, 1));
@@ -78,15 +80,15 @@ class RouteTweaksTest {
         }
     }
 
-    /** Copies routes/ into {@code dir} with the README's tweaks applied; returns "file after step" per tweak. */
-    private static List<String> applyReadmeTweaks(Path dir) throws Exception {
+    /** Copies routes/ into {@code dir} with the documented tweaks applied; returns "file after step" per tweak. */
+    private static List<String> applyDocumentedTweaks(Path dir) throws Exception {
         try (var files = Files.list(Path.of("routes"))) {
             for (Path file : files.toList()) {
                 Files.copy(file, dir.resolve(file.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
         }
         List<String> applied = new ArrayList<>();
-        Matcher tweak = TWEAK.matcher(Files.readString(Path.of("README.md")));
+        Matcher tweak = TWEAK.matcher(Files.readString(TWEAKS));
         while (tweak.find()) {
             Path file = dir.resolve(tweak.group(1));
             Files.writeString(file, insertAfterStep(Files.readString(file), tweak.group(2), tweak.group(3)));

@@ -29,7 +29,7 @@ import org.apache.kafka.common.resource.ResourceType;
  */
 final class SecuredKafka implements AutoCloseable {
 
-    /** A SCRAM user with the ACLs the README lists, Create included. */
+    /** A SCRAM user with the ACLs docs/kafka.md lists, Create included. */
     static final String HARVESTER = "harvester";
     /** A SCRAM user with the same ACLs except Create. */
     static final String READER = "reader";
@@ -91,7 +91,7 @@ final class SecuredKafka implements AutoCloseable {
         return new SecuredKafka(broker, certificates, dir.resolve("broker").resolve("broker.log"));
     }
 
-    /** What the README (Kafka security) tells operators to grant. */
+    /** What docs/kafka.md (Permissions) tells operators to grant. */
     private static List<AclBinding> harvesterAcls(String principal, String prefix, boolean mayCreate) {
         List<AclOperation> onTopics = new ArrayList<>(List.of(AclOperation.DESCRIBE, AclOperation.READ,
                 AclOperation.WRITE, AclOperation.DESCRIBE_CONFIGS));
