@@ -9,15 +9,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-<<<<<<< HEAD
-/** The one event a task ends with, on {@code luma.events}. Its JSON Schema is
- * {@code src/main/resources/schema/generation-event.schema.json}. */
-=======
 /**
  * The one event a task ends with, on {@code luma.events}. Its JSON Schema is
  * {@code schema/generation-event.schema.json}.
  */
->>>>>>> wt13docs
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record GenerationEvent(
         @JsonProperty("task_id") String taskId,
