@@ -1,0 +1,154 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+/**
+ * The contract between the routes and the beans, as docs/tweaking.md states it: every step has an id (a team can
+ * insert after any of them), the exchange properties the routes use are the ones {@link TaskExchange} names, and
+ * every step id the tweak guide names exists.
+ */
+class RouteContractTest {
+
+    private static final Path ROUTES = Path.of("routes");
+    private static final Path GUIDE = Path.of("docs/tweaking.md");
+
+    /** Keys whose list items are steps (processors, choices' branches, catches). */
+    private static final Set<String> STEP_LISTS = Set.of("steps", "when", "doCatch");
+
+    @Test
+    void everyStepOfEveryRouteHasAnId() throws IOException {
+        List<String> missing = new ArrayList<>();
+        for (Path file : routeFiles()) {
+            walk(load(file), file.getFileName() + ":", missing, new ArrayList<>());
+        }
+        assertThat(missing).as("steps without an id").isEmpty();
+    }
+
+    @Test
+    void theRoutesUseOnlyTheExchangePropertiesTaskExchangeNames() throws IOException {
+        Set<String> named = Arrays.stream(TaskExchange.class.getDeclaredFields())
+                .filter(f -> Modifier.isStatic(f.getModifiers()) && f.getType() == String.class)
+                .map(RouteContractTest::value).collect(Collectors.toSet());
+        Set<String> used = new TreeSet<>();
+        Pattern reference = Pattern.compile("exchangeProperty\\.(\\w+)|setProperty:\\s+id: [\\w-]+\\s+name: (\\w+)");
+        for (Path file : routeFiles()) {
+            Matcher m = reference.matcher(Files.readString(file));
+            while (m.find()) {
+                used.add(m.group(1) != null ? m.group(1) : m.group(2));
+            }
+        }
+        assertThat(used).isNotEmpty();
+        assertThat(named).containsAll(used);
+        String guide = Files.readString(GUIDE);
+        assertThat(named).allSatisfy(name -> assertThat(guide).contains("`" + name + "`"));
+    }
+
+    @Test
+    void everyStepIdTheTweakGuideNamesExists() throws IOException {
+        Set<String> ids = new TreeSet<>();
+        for (Path file : routeFiles()) {
+            Matcher m = Pattern.compile("\\bid: \"?([\\w{}-]+)\"?").matcher(Files.readString(file));
+            while (m.find()) {
+                ids.add(m.group(1));
+            }
+        }
+        // the rows of the guide's "after step id" table and its tweak markers
+        Set<String> named = new TreeSet<>();
+        for (String line : Files.readAllLines(GUIDE)) {
+            Matcher row = Pattern.compile("^\\| (`[\\w-]+`(?:, `[\\w-]+`)*) \\|").matcher(line);
+            if (row.find()) {
+                Matcher id = Pattern.compile("`([\\w-]+)`").matcher(row.group(1));
+                while (id.find()) {
+                    named.add(id.group(1));
+                }
+            }
+            Matcher tweak = Pattern.compile("<!-- tweak: \\S+ after (\\S+) -->").matcher(line);
+            if (tweak.find()) {
+                named.add(tweak.group(1));
+            }
+        }
+        named.removeIf(name -> name.startsWith("luma"));
+        assertThat(named).hasSizeGreaterThan(10);
+        assertThat(ids).containsAll(named);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void walk(Object node, String where, List<String> missing, List<String> path) {
+        if (node instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                String key = String.valueOf(entry.getKey());
+                if (STEP_LISTS.contains(key) && entry.getValue() instanceof List<?> items) {
+                    for (Object item : items) {
+                        Map<String, Object> step = (Map<String, Object>) item;
+                        // a step is {kind: {...}}; a branch or catch is the map itself
+                        boolean single = step.size() == 1 && step.values().iterator().next() instanceof Map;
+                        Map<String, Object> body = single && !key.equals("when") && !key.equals("doCatch")
+                                ? (Map<String, Object>) step.values().iterator().next() : step;
+                        String kind = single && !key.equals("when") && !key.equals("doCatch")
+                                ? step.keySet().iterator().next() : key;
+                        if (!body.containsKey("id")) {
+                            missing.add(where + String.join("/", path) + "/" + kind);
+                        }
+                        List<String> deeper = new ArrayList<>(path);
+                        deeper.add(kind + "(" + body.getOrDefault("id", "?") + ")");
+                        walk(body, where, missing, deeper);
+                    }
+                } else if (key.equals("otherwise") && entry.getValue() instanceof Map<?, ?> otherwise) {
+                    if (!otherwise.containsKey("id")) {
+                        missing.add(where + String.join("/", path) + "/otherwise");
+                    }
+                    walk(otherwise, where, missing, path);
+                } else if (key.equals("from") && entry.getValue() instanceof Map<?, ?> from) {
+                    if (!from.containsKey("id")) {
+                        missing.add(where + String.join("/", path) + "/from(" + from.get("uri") + ")");
+                    }
+                    walk(from, where, missing, path);
+                } else {
+                    walk(entry.getValue(), where, missing, path);
+                }
+            }
+        } else if (node instanceof List<?> list) {
+            for (Object item : list) {
+                walk(item, where, missing, path);
+            }
+        }
+    }
+
+    private static Object load(Path file) throws IOException {
+        return new Load(LoadSettings.builder().build()).loadFromString(Files.readString(file));
+    }
+
+    private static List<Path> routeFiles() throws IOException {
+        try (Stream<Path> files = Files.list(ROUTES)) {
+            return files.filter(f -> f.toString().endsWith(".camel.yaml")).sorted().toList();
+        }
+    }
+
+    private static String value(Field field) {
+        try {
+            return (String) field.get(null);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
