@@ -1,5 +1,32 @@
 package io.lumaharvester;
 
+import io.lumaharvester.harvest.HarvestPlan;
+import io.lumaharvester.harvest.MediaAddresses;
+import io.lumaharvester.harvest.MediaCopy;
+import io.lumaharvester.harvest.MediaNaming;
+import io.lumaharvester.harvest.MediaPolicy;
+import io.lumaharvester.harvest.MediaRedirects;
+import io.lumaharvester.harvest.MediaSplitter;
+import io.lumaharvester.harvest.S3Uploads;
+import io.lumaharvester.harvest.SpoolSpace;
+import io.lumaharvester.intake.TaskAdmission;
+import io.lumaharvester.intake.TaskIntake;
+import io.lumaharvester.intake.TaskStates;
+import io.lumaharvester.kafka.KafkaClients;
+import io.lumaharvester.kafka.KafkaStartup;
+import io.lumaharvester.kafka.KafkaTopics;
+import io.lumaharvester.ops.KafkaAccessCheck;
+import io.lumaharvester.ops.StorageAccessCheck;
+import io.lumaharvester.ops.TaskMetrics;
+import io.lumaharvester.poll.ApiBudget;
+import io.lumaharvester.poll.GenerationReader;
+import io.lumaharvester.poll.LumaApiBinding;
+import io.lumaharvester.poll.PollSchedule;
+import io.lumaharvester.publish.EventTopicIdempotentRepository;
+import io.lumaharvester.publish.GenerationEvents;
+import io.lumaharvester.task.DeadLetters;
+import io.lumaharvester.task.TaskRecovery;
+import io.lumaharvester.ops.LumaApiAccessCheck;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -342,7 +369,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     @BindToRegistry("harvestPlan")
     public HarvestPlan harvestPlan(@BeanInject("mediaPolicy") MediaPolicy policy) {
-        return new HarvestPlan(new ArtifactSplitter(), policy);
+        return new HarvestPlan(new MediaSplitter(), policy);
     }
 
     @BindToRegistry("mediaNaming")
@@ -352,11 +379,11 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     }
 
     @BindToRegistry("mediaTransfer")
-    public MediaTransfer mediaTransfer(CamelContext context, @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
+    public MediaCopy mediaTransfer(CamelContext context, @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
             @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.media.max-spool-bytes") long maxSpoolBytes,
             @PropertyInject("luma.events.include-prompt") boolean includePrompt,
             @PropertyInject("luma.media.max-transfer-ms") long maxTransferMs) {
-        return new MediaTransfer(policy, bucket, s3, new SpoolSpace(maxSpoolBytes),
+        return new MediaCopy(policy, bucket, s3, new SpoolSpace(maxSpoolBytes),
                 includePrompt, maxTransferMs, transferWatchdog(context));
     }
 

@@ -1,5 +1,7 @@
 package io.lumaharvester;
 
+import io.lumaharvester.harvest.S3Uploads;
+import io.lumaharvester.harvest.MediaNaming;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;

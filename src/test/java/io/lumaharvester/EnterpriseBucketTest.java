@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.harvest.S3Uploads;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -32,7 +32,7 @@ import org.awaitility.Awaitility;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** Reads what the harvester produced, where it produced it: events on Kafka, objects in S3. */
-final class Events {
+public final class Events {
 
     static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonSchema SCHEMA;
@@ -99,7 +99,7 @@ final class Events {
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
-    static void assertValidEvent(JsonNode event) {
+    public static void assertValidEvent(JsonNode event) {
         Set<ValidationMessage> errors = SCHEMA.validate(event);
         assertThat(errors).as("schema violations of %s", event).isEmpty();
     }

@@ -6,15 +6,15 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** A clock a test moves by hand. */
-final class HandClock extends Clock {
+public final class HandClock extends Clock {
 
     private volatile long millis;
 
-    HandClock(long millis) {
+    public HandClock(long millis) {
         this.millis = millis;
     }
 
-    void advance(long ms) {
+    public void advance(long ms) {
         millis += ms;
     }
 

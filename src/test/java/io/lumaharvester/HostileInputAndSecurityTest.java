@@ -1,5 +1,7 @@
 package io.lumaharvester;
 
+import io.lumaharvester.harvest.S3Metadata;
+import io.lumaharvester.intake.TaskIntakeTest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URLDecoder;

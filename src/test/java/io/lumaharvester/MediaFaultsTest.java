@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.harvest.MediaCopy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -103,7 +104,7 @@ class MediaFaultsTest {
                     .uploads();
             assertThat(uploads).as("multipart uploads left open").isEmpty();
             assertThat(harvester.app().context().getRegistry().lookupByNameAndType("mediaTransfer",
-                    MediaTransfer.class).spoolSpace().used()).as("spool space still held").isZero();
+                    MediaCopy.class).spoolSpace().used()).as("spool space still held").isZero();
             if (status.equals("completed")) {
                 assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))
                         .isEqualTo(media.byRole().get("video").sha256());

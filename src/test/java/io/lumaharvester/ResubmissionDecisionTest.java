@@ -1,5 +1,8 @@
 package io.lumaharvester;
 
+import io.lumaharvester.intake.Resubmission;
+import io.lumaharvester.intake.TaskState;
+import io.lumaharvester.publish.GenerationEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;

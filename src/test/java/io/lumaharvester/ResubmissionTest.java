@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.publish.GenerationEvents;
 import static io.lumaharvester.Events.header;
 import static io.lumaharvester.Events.value;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.task.TaskExchange;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

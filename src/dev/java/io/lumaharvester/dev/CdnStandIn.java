@@ -1,5 +1,6 @@
 package io.lumaharvester.dev;
 
+import io.lumaharvester.harvest.MediaFile;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

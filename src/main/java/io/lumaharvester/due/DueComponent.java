@@ -1,8 +1,8 @@
 package io.lumaharvester.due;
 
+import io.lumaharvester.kafka.KafkaClients;
 import java.util.Map;
 
-import io.lumaharvester.KafkaClients;
 import org.apache.camel.Endpoint;
 import org.apache.camel.support.DefaultComponent;
 

@@ -1,5 +1,6 @@
 package io.lumaharvester.due;
 
+import io.lumaharvester.kafka.KafkaClients;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.lumaharvester.KafkaClients;
 import io.lumaharvester.dev.StandIns;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;

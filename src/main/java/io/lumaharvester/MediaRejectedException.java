@@ -1,9 +1,0 @@
-package io.lumaharvester;
-
-/** The CDN pointed somewhere the media policy does not allow (a redirect to another host); nothing is fetched. */
-public class MediaRejectedException extends Exception {
-
-    public MediaRejectedException(String message) {
-        super(message);
-    }
-}

@@ -1,0 +1,235 @@
+package io.lumaharvester.harvest;
+
+import io.lumaharvester.task.TaskTicket;
+import io.lumaharvester.task.TaskExchange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Header;
+import org.apache.camel.InvalidPayloadException;
+import org.apache.camel.Message;
+import org.apache.camel.component.aws2.s3.AWS2S3Constants;
+import org.apache.camel.support.SynchronizationAdapter;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The two ends of one media copy, CDN to S3. {@link #download} prepares the GET, {@link #upload} checks the answer
+ * and wraps its body so that the bytes are counted and hashed while the S3 producer streams them, {@link #stored}
+ * checks the count and describes the object. A body of unknown length is spooled to a temporary file first: the S3
+ * producer would otherwise copy it into memory. A copy has a wall-clock limit (luma.media.max-transfer-ms): the read
+ * time-out only catches a CDN that goes silent, not one that trickles; past the limit a watchdog drops the download's
+ * connection and the copy fails as a media attempt. A failed copy drops the connection too, instead of reading the
+ * rest of the body.
+ */
+public class MediaCopy {
+
+    private static final String ASSET = TaskExchange.MEDIA;
+    private static final String HASHING = "lumaHashing";
+    private static final String STARTED = "lumaTransferStarted";
+    private static final String WATCHDOG = "lumaTransferWatchdog";
+
+    private final MediaPolicy policy;
+    private final String bucket;
+    private final S3Client s3;
+    private final SpoolSpace spoolSpace;
+    private final boolean includePrompt;
+    private final long maxTransferMs;
+    private final ScheduledExecutorService watchdog;
+
+    public MediaCopy(MediaPolicy policy, String bucket, S3Client s3, SpoolSpace spoolSpace,
+            boolean includePrompt, long maxTransferMs, ScheduledExecutorService watchdog) {
+        this.maxTransferMs = maxTransferMs;
+        this.watchdog = watchdog;
+        this.policy = policy;
+        this.bucket = bucket;
+        this.s3 = s3;
+        this.spoolSpace = spoolSpace;
+        this.includePrompt = includePrompt;
+    }
+
+    /** Disk held by bodies of unknown length now (a metric; zero once no such copy is in flight). */
+    public SpoolSpace spoolSpace() {
+        return spoolSpace;
+    }
+
+    public void download(Exchange exchange) {
+        MediaFile asset = exchange.getMessage().getBody(MediaFile.class);
+        exchange.setProperty(ASSET, asset);
+        // the limit covers the whole copy, connecting and waiting for the first byte included
+        exchange.setProperty(STARTED, System.nanoTime());
+        Message message = exchange.getMessage();
+        message.setHeader(Exchange.HTTP_URI, asset.sourceUrl());
+        message.setBody(null);
+    }
+
+    public void upload(Exchange exchange)
+            throws MediaUnavailableException, MediaRejectedException, IOException, InvalidPayloadException {
+        MediaFile asset = exchange.getProperty(ASSET, MediaFile.class);
+        Message message = exchange.getMessage();
+        Integer status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        String location = message.getHeader("Location", String.class);
+        if (status != null && status >= 300 && status < 400 && location != null && !policy.allows(location)) {
+            throw new MediaRejectedException("the " + asset.keyRole() + " media redirects to a location that is not "
+                    + "allowed: " + policy.refusal(location));
+        }
+        if (status == null || status != 200) {
+            // an error page can be large too: not read to its end
+            HashingInputStream.abort(message.getBody(InputStream.class));
+            throw new MediaUnavailableException(
+                    "HTTP " + status + " for the " + asset.keyRole() + " media from " + hostOf(asset.sourceUrl()));
+        }
+        String contentType = MediaNaming.storedContentType(asset.keyRole(),
+                message.getHeader(Exchange.CONTENT_TYPE, String.class));
+        Long length = message.getHeader(Exchange.CONTENT_LENGTH, Long.class);
+        TaskTicket ticket = exchange.getProperty(TaskExchange.TICKET, TaskTicket.class);
+        HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class),
+                length == null ? -1 : length);
+        exchange.setProperty(HASHING, hashing);
+        watch(exchange, asset, hashing);
+        if (length == null || length < 0) {
+            Path spool = Files.createTempFile("luma-media-", ".part");
+            exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+                @Override
+                public void onDone(Exchange done) {
+                    spoolSpace.release(spool.toFile().length());
+                    spool.toFile().delete();
+                }
+            });
+            try (hashing) {
+                spoolSpace.fill(hashing, spool);
+            } catch (SpoolSpace.SpoolFullException e) {
+                // counted as a media attempt: a file larger than the cap never fits, one that met a full spool may
+                throw new MediaUnavailableException("the " + asset.keyRole() + " media came without a length and "
+                        + e.getMessage(), e);
+            }
+            length = hashing.count();
+            message.setBody(spool.toFile());
+        } else {
+            message.setBody(hashing);
+        }
+        message.setHeader(AWS2S3Constants.CONTENT_TYPE, contentType);
+        message.setHeader(AWS2S3Constants.CONTENT_LENGTH, length);
+        message.setHeader(AWS2S3Constants.METADATA, S3Metadata.of(ticket, asset, includePrompt));
+    }
+
+    /**
+     * Before a multipart upload of a key: an earlier attempt at it that S3 failed mid-way (the abort could not reach S3
+     * either) or that a kill cut off is still open, holding its parts. The key is the task's own, so those are aborted.
+     */
+    public void abortEarlierUploads(@Header(AWS2S3Constants.KEY) String key) {
+        s3.listMultipartUploads(b -> b.bucket(bucket).prefix(key)).uploads().stream()
+                .filter(upload -> upload.key().equals(key))
+                .forEach(upload -> s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(upload.uploadId())));
+    }
+
+    /**
+     * Names a failed copy for the task's recovery (the split's result for this file, see {@link CopyFailure}): on the
+     * storage side, when the download had answered and its stream
+     * was intact when the upload failed, either refused for good ({@link StorageRejectedException}: a 4xx such as
+     * AccessDenied, a full or read-only spool disk; see {@link StorageErrors}) or for now
+     * ({@link StorageFailedException}: connection refused, 5xx, throttling, or the SDK unable to replay a stream it had
+     * started to send); or on the CDN's ({@link MediaUnavailableException}). A refused redirect stays a
+     * {@link MediaRejectedException}.
+     */
+    public CopyFailure failed(Exchange exchange) {
+        MediaFile asset = exchange.getProperty(ASSET, MediaFile.class);
+        unwatch(exchange);
+        HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
+        // camel-http would drain the rest of the body when the exchange completes, to reuse the connection
+        if (hashing != null) {
+            hashing.abort();
+        } else if (exchange.getMessage().getBody() instanceof InputStream body) {
+            HashingInputStream.abort(body);
+        }
+        return new CopyFailure(asset, classified(exchange, asset));
+    }
+
+    /** Expires the copy's stream when luma.media.max-transfer-ms has passed since the download started. */
+    private void watch(Exchange exchange, MediaFile asset, HashingInputStream hashing) {
+        Long started = exchange.getProperty(STARTED, Long.class);
+        long elapsedMs = started == null ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        String why = "the " + asset.keyRole() + " media took longer than " + maxTransferMs
+                + " ms (luma.media.max-transfer-ms) to copy and was cancelled";
+        Future<?> task = watchdog.schedule(() -> hashing.expire(why), Math.max(0, maxTransferMs - elapsedMs),
+                TimeUnit.MILLISECONDS);
+        // the handle is kept as a Runnable, not the Future: a tracer that prints exchange properties (KameletMain's
+        // backlog tracer) turns a Future into text by waiting for it, which held every copy until the watchdog fired
+        Runnable cancel = () -> task.cancel(false);
+        exchange.setProperty(WATCHDOG, cancel);
+        // also when the copy ends some other way; a watchdog left queued would hold the stream
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                task.cancel(false);
+            }
+        });
+    }
+
+    private static void unwatch(Exchange exchange) {
+        Runnable cancel = exchange.getProperty(WATCHDOG, Runnable.class);
+        if (cancel != null) {
+            cancel.run();
+        }
+    }
+
+    private static Exception classified(Exchange exchange, MediaFile asset) {
+        Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        String role = asset == null ? "" : asset.keyRole() + " ";
+        if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException) {
+            return cause;
+        }
+        HashingInputStream watched = exchange.getProperty(HASHING, HashingInputStream.class);
+        if (watched != null && watched.expired() != null && watched.sourceFailed()) {
+            // whatever the reader made of the dropped connection (the S3 SDK wraps it), the CDN was too slow; a
+            // watchdog that fired after S3 had failed the copy changes nothing (no read failed)
+            return new MediaUnavailableException(watched.expired(), cause);
+        }
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof MediaAddresses.PrivateAddressException refused) {
+                return new MediaRejectedException("the " + role + "media is refused: " + refused.getMessage());
+            }
+        }
+        HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
+        String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        if (hashing != null && !hashing.sourceFailed()) {
+            StorageErrors.Refusal refusal = StorageErrors.refusal(cause);
+            if (refusal != null) {
+                return new StorageRejectedException(refusal.refuser() + " refused the " + role + "media: "
+                        + refusal.why(), cause);
+            }
+            return new StorageFailedException("S3 failed storing the " + role + "media (" + why + ")", cause);
+        }
+        return new MediaUnavailableException("the " + role + "media could not be downloaded (" + why + ")", cause);
+    }
+
+    public StoredMedia stored(Exchange exchange) throws MediaUnavailableException {
+        unwatch(exchange);
+        MediaFile asset = exchange.getProperty(ASSET, MediaFile.class);
+        HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
+        Message message = exchange.getMessage();
+        long expected = message.getHeader(AWS2S3Constants.CONTENT_LENGTH, Long.class);
+        if (hashing.count() != expected) {
+            throw new MediaUnavailableException("the " + asset.keyRole() + " media ended after " + hashing.count()
+                    + " of " + expected + " bytes");
+        }
+        String key = message.getHeader(AWS2S3Constants.KEY, String.class);
+        return new StoredMedia(asset.roles(), asset.sourceUrl(), bucket, key, "s3://" + bucket + "/" + key,
+                message.getHeader(AWS2S3Constants.CONTENT_TYPE, String.class), expected, hashing.sha256Hex(),
+                asset.width(), asset.height(), asset.duration());
+    }
+
+    private static String hostOf(String url) {
+        try {
+            return URI.create(url).getHost();
+        } catch (IllegalArgumentException e) {
+            return "an unreadable URL";
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package io.lumaharvester.harvest;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+import org.apache.camel.component.aws2.s3.AWS2S3Configuration;
+import software.amazon.awssdk.services.s3.DelegatingS3Client;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Request;
+import software.amazon.awssdk.services.s3.model.StorageClass;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+/**
+ * What every upload asks of S3 besides the bytes, from the s3.sse, s3.kms-key-id, s3.storage-class, s3.tags and
+ * s3.checksum-algorithm settings (checked at start-up). Encryption and storage class are the aws2-s3 component's own
+ * options ({@link #applyTo}); tags and checksums, which the 4.18 producer cannot set, are added by the S3 client
+ * ({@link #wrap}), to the single PUT and to the multipart upload alike.
+ */
+public final class S3Uploads {
+
+    private static final List<String> SSE = List.of("none", "AES256", "aws:kms");
+    private static final List<String> CHECKSUMS = List.of("SHA256", "NONE");
+
+    private final String sse;
+    private final String kmsKeyId;
+    private final String tags;
+    private final boolean sha256;
+
+    private S3Uploads(String sse, String kmsKeyId, String tags, boolean sha256) {
+        this.sse = sse;
+        this.kmsKeyId = kmsKeyId;
+        this.tags = tags;
+        this.sha256 = sha256;
+    }
+
+    /** Fails with one line naming the setting, its value and what is allowed. */
+    public static S3Uploads from(String sse, String kmsKeyId, String storageClass, String tags,
+            String checksumAlgorithm) {
+        sse = sse.strip();
+        kmsKeyId = kmsKeyId.strip();
+        storageClass = storageClass.strip();
+        tags = tags.strip();
+        checksumAlgorithm = checksumAlgorithm.strip();
+        if (!SSE.contains(sse)) {
+            throw invalid("s3.sse", sse, "none, AES256 or aws:kms");
+        }
+        // the component's single PUT asks for SSE-KMS only with a key id (its multipart upload asks without one),
+        // so a key id is required: a bucket's default AWS-managed key is alias/aws/s3
+        if ("aws:kms".equals(sse) && kmsKeyId.isEmpty()) {
+            throw invalid("s3.kms-key-id", kmsKeyId, "a KMS key id, key ARN or alias (alias/aws/s3 for the AWS-managed "
+                    + "key) when s3.sse=aws:kms");
+        }
+        if (!kmsKeyId.isEmpty() && !"aws:kms".equals(sse)) {
+            throw invalid("s3.kms-key-id", kmsKeyId, "empty unless s3.sse=aws:kms (s3.sse is " + sse + ")");
+        }
+        if (!storageClass.isEmpty() && StorageClass.fromValue(storageClass) == StorageClass.UNKNOWN_TO_SDK_VERSION) {
+            throw invalid("s3.storage-class", storageClass, "empty (the bucket's default) or one of "
+                    + StorageClass.knownValues());
+        }
+        if (!tags.isEmpty() && !tags.matches("[^=&]+=[^&]*(&[^=&]+=[^&]*)*")) {
+            throw invalid("s3.tags", tags, "empty or key=value pairs joined by & (team=media&retention=90d)");
+        }
+        if (!CHECKSUMS.contains(checksumAlgorithm)) {
+            throw invalid("s3.checksum-algorithm", checksumAlgorithm, "SHA256 or NONE");
+        }
+        return new S3Uploads(sse, kmsKeyId, tags, "SHA256".equals(checksumAlgorithm));
+    }
+
+    private static IllegalStateException invalid(String setting, String value, String allowed) {
+        return new IllegalStateException(setting + "=" + value + " is not allowed: it must be " + allowed);
+    }
+
+    /** False for s3.checksum-algorithm=NONE: then the SDK sends no checksum of its own either. */
+    public boolean checksums() {
+        return sha256;
+    }
+
+    /** Server-side encryption as the component's own options, for its single PUT and its multipart upload. */
+    public void applyTo(AWS2S3Configuration configuration) {
+        configuration.setUseSSES3("AES256".equals(sse));
+        configuration.setUseAwsKMS("aws:kms".equals(sse));
+        configuration.setAwsKMSKeyId(kmsKeyId.isEmpty() ? null : kmsKeyId);
+    }
+
+    /**
+     * The client the harvester uploads with: the request is changed before the SDK sees it (an SDK interceptor comes too
+     * late for the checksum algorithm, which the SDK resolves from the request as it was given).
+     */
+    public S3Client wrap(S3Client s3) {
+        return new DelegatingS3Client(s3) {
+            // each part's SHA-256 by upload id: an upload created with a checksum algorithm completes only when the
+            // complete request names every part's checksum (the 4.18 producer names only the ETags)
+            private final Map<String, Map<Integer, String>> partChecksums = new ConcurrentHashMap<>();
+
+            @Override
+            @SuppressWarnings("unchecked")
+            protected <T extends S3Request, R> R invokeOperation(T request, Function<T, R> operation) {
+                return operation.apply((T) withUploadSettings(request, partChecksums));
+            }
+
+            /**
+             * A part is read and hashed before it is sent (one more copy of it in memory: parts are held anyway, for
+             * the SDK's retries), and its SHA-256 goes in a header: the complete request needs the value, and a
+             * trailer's value is known only to the store, which need not echo it (S3Proxy 4.1 does not).
+             */
+            @Override
+            public UploadPartResponse uploadPart(UploadPartRequest request, RequestBody body) {
+                if (!sha256 || request.checksumSHA256() != null) {
+                    return super.uploadPart(request, body);
+                }
+                byte[] bytes;
+                try (InputStream in = body.contentStreamProvider().newStream()) {
+                    bytes = in.readNBytes(Math.toIntExact(body.optionalContentLength().orElseThrow()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                String checksum = sha256Base64(bytes);
+                UploadPartResponse response = super.uploadPart(request.toBuilder().checksumSHA256(checksum).build(),
+                        RequestBody.fromContentProvider(() -> new ByteArrayInputStream(bytes), bytes.length,
+                                body.contentType()));
+                partChecksums.computeIfAbsent(request.uploadId(), id -> new ConcurrentHashMap<>())
+                        .put(request.partNumber(), checksum);
+                return response;
+            }
+        };
+    }
+
+    private static String sha256Base64(byte[] bytes) {
+        try {
+            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private S3Request withUploadSettings(S3Request request, Map<String, Map<Integer, String>> partChecksums) {
+        if (request instanceof PutObjectRequest put) {
+            PutObjectRequest.Builder builder = put.toBuilder();
+            if (!tags.isEmpty() && put.tagging() == null) {
+                builder.tagging(tags);
+            }
+            if (sha256 && put.checksumAlgorithm() == null) {
+                builder.checksumAlgorithm(ChecksumAlgorithm.SHA256);
+            }
+            return builder.build();
+        }
+        if (request instanceof CreateMultipartUploadRequest create) {
+            CreateMultipartUploadRequest.Builder builder = create.toBuilder();
+            if (!tags.isEmpty() && create.tagging() == null) {
+                builder.tagging(tags);
+            }
+            if (sha256 && create.checksumAlgorithm() == null) {
+                builder.checksumAlgorithm(ChecksumAlgorithm.SHA256);
+            }
+            return builder.build();
+        }
+        if (request instanceof CompleteMultipartUploadRequest complete) {
+            Map<Integer, String> checksums = partChecksums.remove(complete.uploadId());
+            if (checksums != null && complete.multipartUpload() != null) {
+                List<CompletedPart> parts = complete.multipartUpload().parts().stream()
+                        .map(p -> p.checksumSHA256() != null ? p
+                                : p.toBuilder().checksumSHA256(checksums.get(p.partNumber())).build())
+                        .toList();
+                return complete.toBuilder().multipartUpload(m -> m.parts(parts)).build();
+            }
+        }
+        if (request instanceof AbortMultipartUploadRequest abort) {
+            partChecksums.remove(abort.uploadId());
+        }
+        return request;
+    }
+}

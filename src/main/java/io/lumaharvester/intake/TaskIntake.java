@@ -1,0 +1,107 @@
+package io.lumaharvester.intake;
+
+import io.lumaharvester.task.TaskTicket;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Turns a record of the task topic into a {@link TaskTicket}, or rejects it with a reason. A record is either a
+ * bare task id or {@code {"task_id": "...", "metadata": {...}}}.
+ */
+public class TaskIntake {
+
+    public static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+    private static final int MAX_NESTING_DEPTH = 64;
+
+    private final long deadlineMs;
+    private final long firstDelayMs;
+    private final int maxRecordBytes;
+    private final Clock clock;
+    private final ObjectMapper json;
+
+    /** A task's deadline counts from its admission here; its first poll waits {@code firstDelayMs}. */
+    public TaskIntake(long deadlineMs, long firstDelayMs, int maxRecordBytes, Clock clock) {
+        this.deadlineMs = deadlineMs;
+        this.firstDelayMs = firstDelayMs;
+        this.maxRecordBytes = maxRecordBytes;
+        this.clock = clock;
+        this.json = JsonMapper.builder(JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
+                .build()).build();
+    }
+
+    public TaskTicket accept(byte[] value) throws RejectedTaskException {
+        if (value == null || value.length == 0) {
+            throw new RejectedTaskException("empty", "the record has no value");
+        }
+        if (value.length > maxRecordBytes) {
+            throw new RejectedTaskException("too_large",
+                    "the record has " + value.length + " bytes; at most " + maxRecordBytes + " are accepted");
+        }
+        String text = decodeUtf8(value).strip();
+        if (text.isEmpty()) {
+            throw new RejectedTaskException("empty", "the record holds only white space");
+        }
+        if (text.charAt(0) == '{') {
+            return fromJson(text);
+        }
+        if (text.charAt(0) == '[' || text.charAt(0) == '"') {
+            throw new RejectedTaskException("not_an_object", "a JSON task must be an object with a task_id");
+        }
+        return TaskTicket.accepted(validId(text), json.createObjectNode(), clock.millis(), deadlineMs, firstDelayMs);
+    }
+
+    private TaskTicket fromJson(String text) throws RejectedTaskException {
+        JsonNode root;
+        try {
+            root = json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new RejectedTaskException("malformed_json", "the record is not valid JSON: " + e.getOriginalMessage());
+        }
+        JsonNode id = root.get("task_id");
+        if (id == null || id.isNull()) {
+            throw new RejectedTaskException("missing_task_id", "the JSON object has no task_id");
+        }
+        if (!id.isTextual()) {
+            throw new RejectedTaskException("invalid_task_id", "task_id must be a string, not " + id.getNodeType());
+        }
+        JsonNode metadata = root.get("metadata");
+        if (metadata != null && !metadata.isNull() && !metadata.isObject()) {
+            throw new RejectedTaskException("invalid_metadata", "metadata must be a JSON object");
+        }
+        ObjectNode meta = metadata instanceof ObjectNode object ? object : json.createObjectNode();
+        return TaskTicket.accepted(validId(id.textValue()), meta, clock.millis(), deadlineMs, firstDelayMs);
+    }
+
+    private static String validId(String candidate) throws RejectedTaskException {
+        if (!TASK_ID.matcher(candidate).matches()) {
+            throw new RejectedTaskException("invalid_task_id",
+                    "a task id is 1-128 letters, digits, '-' or '_' (got " + candidate.length() + " characters)");
+        }
+        return candidate;
+    }
+
+    private static String decodeUtf8(byte[] value) throws RejectedTaskException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(value))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new RejectedTaskException("invalid_utf8", "the record is not valid UTF-8");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.lumaharvester.poll;
+
+import io.lumaharvester.LogSafe;
+import io.lumaharvester.task.Failure;
+import io.lumaharvester.ops.LumaApiAccessCheck;
+import io.lumaharvester.task.TaskExchange;
+import io.lumaharvester.task.TaskStep;
+import io.lumaharvester.task.TaskTicket;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Body;
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads one answer of {@code GET /luma/generations/{task_id}} ({@link #read}), or its absence ({@link #unanswered}),
+ * and decides what happens to the task next: a {@link TaskStep} that is {@code running}, {@code error} (poll again
+ * later), {@code completed} or {@code failed}, with the task's next ticket.
+ */
+public class GenerationReader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationReader.class);
+
+    private final PollSchedule schedule;
+    private final int notFoundConfirmations;
+    private final LumaApiAccessCheck apiAccess;
+    private final ApiBudget budget;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public GenerationReader(PollSchedule schedule, int notFoundConfirmations, LumaApiAccessCheck apiAccess,
+            ApiBudget budget) {
+        this.schedule = schedule;
+        this.notFoundConfirmations = notFoundConfirmations;
+        this.apiAccess = apiAccess;
+        this.budget = budget;
+    }
+
+    public TaskStep read(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
+            @Header(Exchange.HTTP_RESPONSE_CODE) Integer status, @Header("Retry-After") String retryAfter,
+            @Body String answer) {
+        int code = status == null ? 0 : status;
+        if (code == 401 || code == 403) {
+            apiAccess.refused(code);
+        } else if (code != 0) {
+            apiAccess.answered();
+        }
+        ticket = schedule.mediaClock(ticket);
+        if (schedule.mediaDeadlinePassed(ticket)) {
+            // a re-poll for fresh media URLs: whatever it answers (410, 5xx, a redirect, even completed), the task's
+            // media phase is over
+            LOG.warn("task {}: media deadline passed (luma.media.deadline-ms); the task fails, the API answered {}",
+                    ticket.taskId(), code);
+            return TaskStep.failed(ticket.pollFailed(false), schedule.mediaDeadlineFailure(ticket,
+                    "the API answered HTTP " + code + " to the re-poll for fresh media URLs"));
+        }
+        if (code == 200) {
+            return readGeneration(ticket, answer);
+        }
+        if (code == 404) {
+            TaskTicket next = ticket.pollFailed(true);
+            if (next.notFound() >= notFoundConfirmations) {
+                return TaskStep.failed(next, new Failure(Failure.NOT_FOUND,
+                        "the API answered 404 to " + next.notFound() + " polls in a row"));
+            }
+            LOG.info("task {}: API answered 404 ({} of {} before not_found)", ticket.taskId(), next.notFound(),
+                    notFoundConfirmations);
+            return TaskStep.running(schedule.backOff(next));
+        }
+        TaskTicket next = ticket.pollFailed(false);
+        if (code == 429) {
+            budget.throttled();
+        }
+        if (code == 429 || code == 503) {
+            long retryAfterMs = retryAfterMillis(retryAfter);
+            if (retryAfterMs > 0) {
+                LOG.warn("task {}: API answered {}; next poll in {} ms as Retry-After asks", ticket.taskId(), code,
+                        retryAfterMs);
+                return TaskStep.running(schedule.notBefore(next, retryAfterMs));
+            }
+        }
+        if (code == 401 || code == 403) {
+            // polling again soon cannot fix a refused token: wait the longest back-off, keep the task
+            LOG.error("task {}: API refused the token (HTTP {}); check luma.api.token. Next poll in the longest "
+                    + "back-off; the task is kept", ticket.taskId(), code);
+            return TaskStep.running(schedule.backOffHard(next));
+        }
+        LOG.warn("task {}: API answered HTTP {}; backing off", ticket.taskId(), code);
+        return TaskStep.running(schedule.backOff(next));
+    }
+
+    private TaskStep readGeneration(TaskTicket ticket, String body) {
+        JsonNode generation;
+        try {
+            generation = body == null ? null : json.readTree(body);
+        } catch (JsonProcessingException e) {
+            generation = null;
+        }
+        JsonNode state = generation == null ? null : generation.get("state");
+        if (state == null || !state.isTextual()) {
+            LOG.warn("task {}: API answered 200 without a JSON state; backing off", ticket.taskId());
+            return TaskStep.running(schedule.backOff(ticket.pollFailed(false)));
+        }
+        String value = state.textValue();
+        if ("completed".equals(value)) {
+            // the media deadline counts from the first completed answer; a re-poll keeps it
+            return TaskStep.completed(schedule.mediaClock(ticket.polled(value, generation)));
+        }
+        if ("failed".equals(value)) {
+            JsonNode reason = generation.get("failure_reason");
+            String detail = reason == null || reason.isNull() ? null : reason.isTextual() ? reason.textValue()
+                    : reason.toString();
+            return TaskStep.failed(ticket.polled(value, null), new Failure(Failure.PROVIDER_FAILED, detail));
+        }
+        // pending, processing, queued, dreaming and any state not known yet: still running
+        TaskTicket next = ticket.polled(value, null);
+        if (schedule.pastDeadline(ticket)) {
+            // lateness never fails a task: only a task the provider still runs after its deadline times out
+            return TaskStep.failed(next, new Failure(Failure.TIMEOUT, "still " + value + " after "
+                    + (ticket.deadlineAt() - ticket.acceptedAt()) + " ms"));
+        }
+        return TaskStep.running(schedule.nextPoll(next));
+    }
+
+    /**
+     * The poll got no answer: a time-out, a refused connection, an answer larger than luma.api.max-response-bytes.
+     * The task polls again after a back-off; in the media phase, past its deadline, it fails.
+     */
+    public TaskStep unanswered(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception error) {
+        String why = error == null ? "unknown error" : error.getClass().getSimpleName() + ": " + error.getMessage();
+        ticket = schedule.mediaClock(ticket);
+        if (schedule.mediaDeadlinePassed(ticket)) {
+            LOG.warn("task {}: media deadline passed (luma.media.deadline-ms), giving up: {}", ticket.taskId(),
+                    LogSafe.text(why));
+            return TaskStep.failed(ticket.pollFailed(false), schedule.mediaDeadlineFailure(ticket, why));
+        }
+        // an exception's message can quote the provider's URL or answer
+        LOG.warn("task {}: poll failed ({}); retrying after a back-off", ticket.taskId(), LogSafe.text(why));
+        return new TaskStep(TaskStep.Outcome.ERROR, schedule.backOff(ticket.pollFailed(false)), null);
+    }
+
+    /** Retry-After in seconds or as an HTTP date; 0 when absent or unreadable. */
+    long retryAfterMillis(String retryAfter) {
+        if (retryAfter == null || retryAfter.isBlank()) {
+            return 0;
+        }
+        String value = retryAfter.strip();
+        try {
+            return Math.max(0, Long.parseLong(value) * 1000);
+        } catch (NumberFormatException notSeconds) {
+            try {
+                ZonedDateTime when = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME);
+                return Math.max(0, schedule.millisUntil(when.toInstant().toEpochMilli()));
+            } catch (DateTimeParseException notDate) {
+                return 0;
+            }
+        }
+    }
+}

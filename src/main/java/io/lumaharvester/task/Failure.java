@@ -1,0 +1,14 @@
+package io.lumaharvester.task;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** Why a task ended without its media: {@code reason} is a stable code, {@code detail} is for people. */
+public record Failure(@JsonProperty("reason") String reason, @JsonProperty("detail") String detail) {
+
+    public static final String PROVIDER_FAILED = "provider_failed";
+    public static final String TIMEOUT = "timeout";
+    public static final String NOT_FOUND = "not_found";
+    public static final String MEDIA_REJECTED = "media_rejected";
+    public static final String MEDIA_UNAVAILABLE = "media_unavailable";
+    public static final String STORAGE_REJECTED = "storage_rejected";
+}

@@ -1,0 +1,21 @@
+package io.lumaharvester.task;
+
+/**
+ * The exchange properties that cross from one step of a route to the next, in one place. Everything else a bean
+ * needs comes in as its parameters and goes out as its result. The tweak guide (docs/tweaking.md) lists what exists
+ * after each step id.
+ */
+public final class TaskExchange {
+
+    /** The task's ticket as read at the start of a poll or harvest step ({@link TaskTicket}). */
+    public static final String TICKET = "lumaTicket";
+    /** The task id, also in the MDC of every log line (camel.mdc.custom-properties). */
+    public static final String TASK_ID = "lumaTaskId";
+    /** The task's event, once built ({@link GenerationEvent}). */
+    public static final String EVENT = "lumaEvent";
+    /** The media file a copy is working on ({@link MediaFile}). */
+    public static final String MEDIA = "lumaMedia";
+
+    private TaskExchange() {
+    }
+}

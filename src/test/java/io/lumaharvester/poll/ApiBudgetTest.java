@@ -1,0 +1,97 @@
+package io.lumaharvester.poll;
+
+import io.lumaharvester.HandClock;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+class ApiBudgetTest {
+
+    private final HandClock clock = new HandClock(1_000_000);
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    /**
+     * Acquires as often as allowed over {@code seconds} (up to 10 a millisecond, the demand), releasing each at once;
+     * returns how many went.
+     */
+    private int sendFor(ApiBudget budget, int seconds) {
+        int sent = 0;
+        for (int ms = 0; ms < seconds * 1000; ms++) {
+            clock.advance(1);
+            for (int i = 0; i < 10 && budget.tryAcquire(); i++) {
+                sent++;
+                budget.release();
+            }
+        }
+        return sent;
+    }
+
+    @Test
+    void noMoreThanMaxInFlightRequestsAtOnce() {
+        ApiBudget budget = new ApiBudget(3, 0, 5_000, clock, registry);
+        assertThat(budget.tryAcquire()).isTrue();
+        assertThat(budget.tryAcquire()).isTrue();
+        assertThat(budget.tryAcquire()).isTrue();
+        assertThat(budget.tryAcquire()).isFalse();
+        budget.release();
+        assertThat(budget.tryAcquire()).isTrue();
+        assertThat(budget.currentRate()).as("no rate limit").isNaN();
+    }
+
+    @Test
+    void theRequestRateStaysWithinTheBudget() {
+        ApiBudget budget = new ApiBudget(1000, 100, 5_000, clock, registry);
+        int sent = sendFor(budget, 10);
+        assertThat(sent).isBetween(995, 1_006);
+    }
+
+    @Test
+    void eachInstanceTakesItsShareOfTheBudgetByPartitions() {
+        ApiBudget budget = new ApiBudget(1000, 100, 5_000, clock, registry);
+        budget.assigned(3, 12);
+        assertThat(sendFor(budget, 10)).isBetween(245, 256);
+        budget.assigned(6, 12);
+        assertThat(sendFor(budget, 10)).isBetween(495, 506);
+    }
+
+    @Test
+    void a429HalvesTheRateAtOnceAndItGrowsBackGradually() {
+        ApiBudget budget = new ApiBudget(1000, 100, 5_000, clock, registry);
+        sendFor(budget, 1);
+        budget.throttled();
+        budget.throttled();
+        assertThat(budget.currentRate()).as("halved once, not per 429").isEqualTo(50.0);
+        int firstSecond = sendFor(budget, 1);
+        assertThat(firstSecond).isBetween(50, 60);
+        sendFor(budget, 5);
+        assertThat(budget.currentRate()).isGreaterThan(70).isLessThan(100);
+        sendFor(budget, 20);
+        assertThat(budget.currentRate()).isEqualTo(100.0);
+    }
+
+    @Test
+    void withoutABudgetA429LimitsTheRateToHalfOfWhatWasSentUntilItRecovers() {
+        ApiBudget budget = new ApiBudget(1000, 0, 5_000, clock, registry);
+        // 200 requests a second
+        for (int ms = 0; ms < 2_000; ms += 5) {
+            clock.advance(5);
+            assertThat(budget.tryAcquire()).isTrue();
+            budget.release();
+        }
+        budget.throttled();
+        assertThat(budget.currentRate()).isBetween(99.0, 101.0);
+        sendFor(budget, 60);
+        assertThat(budget.currentRate()).as("back to no limit").isNaN();
+    }
+
+    @Test
+    void lateDispatchesAreMeasured() {
+        ApiBudget budget = new ApiBudget(10, 0, 5_000, clock, registry);
+        budget.dispatched(0);
+        budget.dispatched(2_000);
+        assertThat(registry.get("luma.poll.lateness").timer().count()).isEqualTo(2);
+        assertThat(registry.get("luma.poll.lateness").timer().max(java.util.concurrent.TimeUnit.MILLISECONDS))
+                .isEqualTo(2_000);
+    }
+}

@@ -1,0 +1,168 @@
+package io.lumaharvester.poll;
+
+import io.lumaharvester.ops.LumaApiAccessCheck;
+import io.lumaharvester.task.Failure;
+import io.lumaharvester.task.TaskStep;
+import io.lumaharvester.task.TaskTicket;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+
+import io.lumaharvester.dev.LumaApiStandIn;
+import org.apache.camel.health.HealthCheck;
+import org.junit.jupiter.api.Test;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class GenerationReaderTest {
+
+    private static final long NOW = 1_000_000;
+    private static final long INTERVAL = 5_000;
+    private final Clock clock = Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC);
+    private final PollSchedule schedule = new PollSchedule(INTERVAL, 60_000, clock);
+    private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
+    private final ApiBudget budget = new ApiBudget(10, 0, INTERVAL, clock, new SimpleMeterRegistry());
+    private final GenerationReader reader = new GenerationReader(schedule, 3, apiAccess, budget);
+    private final TaskTicket ticket = TaskTicket.accepted("task-1", null, NOW, 1_800_000, 0);
+
+    private TaskStep answer(TaskTicket current, int status, String body, String retryAfter) {
+        return reader.read(current, status, retryAfter, body);
+    }
+
+    @ParameterizedTest(name = "state {0} is still running")
+    @CsvSource({"pending", "processing", "queued", "dreaming", "some_new_state"})
+    void everyStateButCompletedOrFailedIsStillRunning(String state) {
+        TaskStep step = answer(ticket, 200, LumaApiStandIn.runningBody("task-1", state).toString(), null);
+        TaskTicket next = step.ticket();
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+        assertThat(next.state()).isEqualTo(state);
+        assertThat(next.polls()).isEqualTo(1);
+        assertThat(next.nextPollAt()).isEqualTo(NOW + INTERVAL);
+    }
+
+    @Test
+    void theSeedSampleIsCompletedAndCarriesTheGeneration() {
+        TaskStep step = answer(ticket, 200, LumaApiStandIn.seed().toString(), null);
+        TaskTicket next = step.ticket();
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.COMPLETED);
+        assertThat(next.generation().get("id").asText()).isEqualTo("e70fdf3c-ce95-4dd1-a967-220ce957aff5");
+    }
+
+    @Test
+    void aFailedStateEndsTheTaskWithTheProvidersReason() {
+        TaskStep step = answer(ticket, 200, LumaApiStandIn.failedBody("task-1", "nsfw").toString(), null);
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(step.failure())
+                .isEqualTo(new Failure("provider_failed", "nsfw"));
+    }
+
+    @ParameterizedTest(name = "HTTP {0} with {1} backs off")
+    @CsvSource(delimiter = '|', nullValues = "null", textBlock = """
+            200 | <html>maintenance</html>
+            200 | {"state": 
+            200 | {"id":"task-1"}
+            200 | {"state":7}
+            500 | null
+            502 | null
+            503 | null
+            """)
+    void anUnusableAnswerBacksOffAndKeepsTheTask(int status, String body) {
+        TaskStep step = answer(ticket, status, body, null);
+        TaskTicket next = step.ticket();
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+        assertThat(next.errors()).isEqualTo(1);
+        assertThat(next.nextPollAt()).isEqualTo(NOW + INTERVAL);
+        assertThat(answer(next, status, body, null).ticket().nextPollAt()).isEqualTo(NOW + 2 * INTERVAL);
+    }
+
+    @ParameterizedTest(name = "HTTP {0}")
+    @CsvSource({"401", "403"})
+    void aRefusedTokenBacksOffAsFarAsAllowedAtOnceAndKeepsTheTask(int status) {
+        TaskStep step = answer(ticket, status, "{\"error\":\"invalid token\"}", null);
+        TaskTicket next = step.ticket();
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+        assertThat(next.nextPollAt()).isEqualTo(NOW + 60_000);
+        assertThat(apiAccess.call().getState()).isEqualTo(HealthCheck.State.DOWN);
+        assertThat(apiAccess.call().getMessage()).hasValueSatisfying(m -> assertThat(m).contains("luma.api.token"));
+
+        answer(next, 500, null, null);
+        assertThat(apiAccess.call().getState()).isEqualTo(HealthCheck.State.UP);
+    }
+
+    @Test
+    void tooManyRequestsWaitsAsLongAsRetryAfterSays() {
+        TaskStep step = answer(ticket, 429, null, "42");
+        TaskTicket next = step.ticket();
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+        assertThat(next.nextPollAt()).isEqualTo(NOW + 42_000);
+    }
+
+    @Test
+    void notFoundNeedsSeveral404sInARow() {
+        TaskTicket current = ticket;
+        for (int i = 1; i < 3; i++) {
+            TaskStep step = answer(current, 404, null, null);
+            current = step.ticket();
+            assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+        }
+        // a 200 in between resets the count
+        TaskTicket afterBlip = answer(current, 200,
+                LumaApiStandIn.runningBody("task-1", "processing").toString(), null).ticket();
+        assertThat(afterBlip.notFound()).isZero();
+
+        current = afterBlip;
+        TaskStep last = null;
+        for (int i = 0; i < 3; i++) {
+            last = answer(current, 404, null, null);
+            current = last.ticket();
+        }
+        assertThat(last.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(last.failure().reason()).isEqualTo("not_found");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"java.net.ConnectException", "java.util.concurrent.TimeoutException"})
+    void aPollWithoutAnAnswerIsAnErrorThatBacksOffAndKeepsTheTask(String error) throws Exception {
+        Exception cause = (Exception) Class.forName(error).getConstructor(String.class).newInstance("no answer");
+
+        TaskStep step = reader.unanswered(ticket, cause);
+
+        assertThat(step.outcome()).hasToString("error");
+        assertThat(step.ticket().errors()).isEqualTo(1);
+        assertThat(step.ticket().nextPollAt()).isEqualTo(NOW + INTERVAL);
+    }
+
+    @Test
+    void aMediaPhaseRePollWithoutAnAnswerPastTheMediaDeadlineEndsTheTask() {
+        TaskTicket completedLongAgo = ticket.polled("completed", LumaApiStandIn.seed()).mediaSince(NOW - 61_000);
+        GenerationReader strict = new GenerationReader(new PollSchedule(INTERVAL, 60_000, 60_000, clock), 3,
+                apiAccess, budget);
+
+        TaskStep step = strict.unanswered(completedLongAgo, new java.net.ConnectException("refused"));
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(step.failure().reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
+        assertThat(step.failure().detail()).contains("luma.media.deadline-ms");
+    }
+
+    @ParameterizedTest(name = "Retry-After {0} -> {1} ms")
+    @CsvSource(delimiter = '|', nullValues = "null", textBlock = """
+            120   | 120000
+            0     | 0
+            -5    | 0
+            soon  | 0
+            null  | 0
+            """)
+    void retryAfterIsReadInSeconds(String header, long millis) {
+        assertThat(reader.retryAfterMillis(header)).isEqualTo(millis);
+    }
+}
