@@ -28,7 +28,12 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 /** What a task's error does to it: Kafka's errors are not the task's, storage refusals are counted on their own. */
 class TaskRecoveryTest {
 
-    private final TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, Clock.systemUTC()), 5, 3);
+    private final TaskRecovery recovery = recovery(new PollSchedule(1000, 8000, Clock.systemUTC()));
+
+    /** 5 media attempts, 3 storage rejections; Kafka's default request size, the shipped answer and record limits. */
+    private static TaskRecovery recovery(PollSchedule schedule) {
+        return new TaskRecovery(schedule, 5, 3, 1_048_576, 262_144, 65_536);
+    }
 
     private static Exchange afterError(Exception error, TaskTicket ticket) {
         Exchange exchange = new DefaultExchange(new DefaultCamelContext());
@@ -61,6 +66,50 @@ class TaskRecoveryTest {
     @MethodSource("errors")
     void kafkaErrorsAreLeftToRedeliveryAndNeverCostAMediaAttempt(String name, Exception error, boolean handled) {
         assertThat(recovery.retriesTask(afterError(error, harvesting()))).isEqualTo(handled);
+    }
+
+    /**
+     * A ticket Kafka refuses as too large would be refused on every try: the task ends at once, with the ticket that
+     * was refused (its poll and the provider's state count) and a detail naming the record, its size and the limits.
+     */
+    @Test
+    void aNextTicketKafkaRefusesAsTooLargeEndsTheTaskNamingItsSizeTheLimitsAndTheSettings() {
+        TaskTicket polled = TaskTicket.accepted("t-1", null, 0, 60_000, 0);
+        TaskTicket next = polled.polled("completed", JsonNodeFactory.instance.objectNode().put("state", "completed")
+                .put("padding", "x".repeat(2_000)));
+        Exchange exchange = afterError(new CamelExecutionException("send", null, new RecordTooLargeException(
+                "The request included a message larger than the max message size the server will accept.")), polled);
+        exchange.setProperty(TaskRecovery.NEXT_TICKET, next);
+        exchange.setProperty(Exchange.FAILURE_ENDPOINT, "kafka://luma.tasks.harvest");
+
+        TaskTicket last = recovery.afterError(exchange);
+
+        assertThat(exchange.getMessage().getHeader(GenerationReader.OUTCOME)).isEqualTo("failed");
+        Failure failure = exchange.getProperty(GenerationReader.FAILURE, Failure.class);
+        assertThat(failure.reason()).isEqualTo(Failure.RECORD_TOO_LARGE);
+        assertThat(failure.detail()).startsWith("Kafka refused the task's next ticket on luma.tasks.harvest (")
+                .containsPattern("\\(2[0-9]{3} bytes\\) as too large \\(RecordTooLargeException: The request included")
+                .contains("kafka.client.max.request.size (1048576)", "the topic's max.message.bytes",
+                        "luma.api.max-response-bytes=262144", "luma.tasks.max-record-bytes=65536");
+        assertThat(last).isSameAs(next);
+        assertThat(last.mediaAttempts()).as("no media attempt used").isZero();
+    }
+
+    @Test
+    void anEventKafkaRefusesAsTooLargeEndsTheTaskNamingTheTopic() {
+        Exchange exchange = afterError(new RecordTooLargeException("The message is 2000123 bytes when serialized "
+                + "which is larger than 1048576, which is the value of the max.request.size configuration."),
+                harvesting());
+        exchange.setProperty(Exchange.FAILURE_ENDPOINT, "kafka://luma.events?lingerMs=2");
+
+        TaskTicket last = recovery.afterError(exchange);
+
+        Failure failure = exchange.getProperty(GenerationReader.FAILURE, Failure.class);
+        assertThat(failure.reason()).isEqualTo(Failure.RECORD_TOO_LARGE);
+        assertThat(failure.detail()).startsWith("Kafka refused the task's record on luma.events as too large "
+                + "(RecordTooLargeException: The message is 2000123 bytes");
+        assertThat(last.taskId()).isEqualTo("t-1");
+        assertThat(last.mediaAttempts()).isZero();
     }
 
     @Test
@@ -132,7 +181,7 @@ class TaskRecoveryTest {
     @Test
     void storageFailingForNowIsRetriedUntilTheMediaDeadlineThenTheTaskFailsMediaUnavailable() {
         HandClock clock = new HandClock(1_000_000);
-        TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
+        TaskRecovery recovery = recovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock));
         StorageFailedException s3Down = new StorageFailedException("S3 failed storing the video media (503)", null);
         TaskTicket ticket = harvesting().mediaSince(clock.millis());
         for (int i = 0; i < 5; i++) {
@@ -155,7 +204,7 @@ class TaskRecoveryTest {
     @Test
     void aMediaFailurePastTheDeadlineEndsTheTaskInsteadOfPollingForFreshUrls() {
         HandClock clock = new HandClock(1_000_000);
-        TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
+        TaskRecovery recovery = recovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock));
         TaskTicket ticket = harvesting().mediaSince(clock.millis());
         clock.advance(MEDIA_DEADLINE);
         Exchange exchange = afterError(new MediaUnavailableException("HTTP 503 for the video media"), ticket);
@@ -169,7 +218,7 @@ class TaskRecoveryTest {
     @Test
     void aTicketWrittenBeforeCompletedAtExistedStartsItsMediaClockWhenRead() throws Exception {
         HandClock clock = new HandClock(2_000_000);
-        TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
+        TaskRecovery recovery = recovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock));
         ObjectMapper json = new ObjectMapper();
         // an older version's harvest ticket: no completed_at; an unknown field is ignored
         TaskTicket old = json.readValue("{\"task_id\":\"t-1\",\"metadata\":null,\"state\":\"completed\","
