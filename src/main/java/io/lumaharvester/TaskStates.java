@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * An ended state is kept for {@code luma.tasks.state-retention-ms} after its record was written, then forgotten: in
  * memory (by the injected clock), when read back at start-up, and on Kafka ({@link #topicConfigs}), so that neither
  * the heap nor the topic grows with every task id ever sent. An id sent again after that is a new task. A running
- * state is never forgotten here: the retention is longer than any run (SettingsCheck).
+ * state is never forgotten here; on Kafka it outlives its run, since SettingsCheck keeps the retention longer than a
+ * run's two deadlines.
  */
 public class TaskStates extends ServiceSupport {
 
