@@ -25,22 +25,32 @@ class TaskStatesTest {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final DefaultCamelContext camel = new DefaultCamelContext();
+    private final StandIns standIns;
+
+    TaskStatesTest() throws Exception {
+        standIns = StandIns.shared();
+    }
+
+    /** A states topic of this test's own, and its events topic. */
+    private String freshTopic() throws Exception {
+        String topic = "states-" + UUID.randomUUID();
+        standIns.kafka.createTopics(List.of(topic, topic + ".events"), 2);
+        return topic;
+    }
 
     @Test
     void aReplayedIntakeRecordAfterARestartContinuesItsRunAndAFailedTaskIsRerunAfterARestart() throws Exception {
-        StandIns standIns = StandIns.shared();
-        String topic = "states-" + UUID.randomUUID();
-        standIns.kafka.createTopics(List.of(topic, topic + ".events"), 2);
+        String topic = freshTopic();
         String taskId = "t-" + UUID.randomUUID();
 
-        TaskStates before = started(standIns, topic);
+        TaskStates before = started(topic);
         Exchange first = intakeRecord(taskId, 1, 42);
         before.decide(first);
         assertThat(first.getProperty(TaskStates.DECISION)).isEqualTo("new");
         assertThat(first.getMessage().getBody(TaskTicket.class).run()).isEqualTo("1-42");
         before.stop(); // the crash: the intake record was not committed
 
-        TaskStates after = started(standIns, topic);
+        TaskStates after = started(topic);
         try {
             Exchange replayed = intakeRecord(taskId, 1, 42);
             after.decide(replayed);
@@ -60,7 +70,7 @@ class TaskStatesTest {
             after.stop();
         }
 
-        TaskStates restarted = started(standIns, topic);
+        TaskStates restarted = started(topic);
         try {
             assertThat(restarted.state(taskId).running()).isFalse();
             Exchange rerun = intakeRecord(taskId, 0, 8);
@@ -88,11 +98,11 @@ class TaskStatesTest {
         }
     }
 
-    private TaskStates started(StandIns standIns, String topic) {
-        return started(standIns, topic, Clock.systemUTC());
+    private TaskStates started(String topic) {
+        return started(topic, Clock.systemUTC());
     }
 
-    private TaskStates started(StandIns standIns, String topic, Clock clock) {
+    private TaskStates started(String topic, Clock clock) {
         TaskStates states = new TaskStates(topic, topic + ".events",
                 new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()), registry, clock, RETENTION_MS);
         states.start();
@@ -121,12 +131,10 @@ class TaskStatesTest {
      */
     @Test
     void anEndedStateIsKeptUntilTheRetentionAndAnIdSentAfterItIsANewTask() throws Exception {
-        StandIns standIns = StandIns.shared();
-        String topic = "states-" + UUID.randomUUID();
-        standIns.kafka.createTopics(List.of(topic, topic + ".events"), 2);
+        String topic = freshTopic();
         HandClock clock = new HandClock(System.currentTimeMillis());
         String taskId = "t-" + UUID.randomUUID();
-        TaskStates states = started(standIns, topic, clock);
+        TaskStates states = started(topic, clock);
         try {
             Exchange first = intakeRecord(taskId, 0, 1);
             states.decide(first);
@@ -153,21 +161,19 @@ class TaskStatesTest {
     /** A running state is never forgotten: a task that runs past the retention is still in flight. */
     @Test
     void aRunningStateIsNeverForgottenHoweverOld() throws Exception {
-        StandIns standIns = StandIns.shared();
-        String topic = "states-" + UUID.randomUUID();
-        standIns.kafka.createTopics(List.of(topic, topic + ".events"), 2);
+        String topic = freshTopic();
         HandClock clock = new HandClock(System.currentTimeMillis());
         String taskId = "t-" + UUID.randomUUID();
-        TaskStates before = started(standIns, topic, clock);
-        assertThat(decided(before, taskId, 1, 5)).isEqualTo("new");
-        clock.advance(100 * RETENTION_MS);
+        TaskStates before = started(topic, clock);
         try {
+            assertThat(decided(before, taskId, 1, 5)).isEqualTo("new");
+            clock.advance(100 * RETENTION_MS);
             assertThat(before.state(taskId).running()).isTrue();
             assertThat(decided(before, taskId, 1, 6)).isEqualTo("in_flight");
         } finally {
             before.stop();
         }
-        TaskStates after = started(standIns, topic, clock);
+        TaskStates after = started(topic, clock);
         try {
             assertThat(after.state(taskId).running()).as("read back after a restart").isTrue();
             assertThat(decided(after, taskId, 1, 7)).isEqualTo("in_flight");
@@ -182,11 +188,9 @@ class TaskStatesTest {
      */
     @Test
     void endedStatesOlderThanTheRetentionLeaveMemoryAndAreNotReadBackAfterARestart() throws Exception {
-        StandIns standIns = StandIns.shared();
-        String topic = "states-" + UUID.randomUUID();
-        standIns.kafka.createTopics(List.of(topic, topic + ".events"), 2);
+        String topic = freshTopic();
         HandClock clock = new HandClock(System.currentTimeMillis());
-        TaskStates states = started(standIns, topic, clock);
+        TaskStates states = started(topic, clock);
         try {
             for (int i = 0; i < 5; i++) {
                 String taskId = "ended-" + i + "-" + UUID.randomUUID();
@@ -202,7 +206,7 @@ class TaskStatesTest {
         } finally {
             states.stop();
         }
-        TaskStates restarted = started(standIns, topic, clock);
+        TaskStates restarted = started(topic, clock);
         try {
             assertThat(restarted.held()).as("only the running state is read back").isEqualTo(1);
         } finally {
