@@ -95,7 +95,7 @@ class SecuredKafkaIT {
         try (Admin admin = EmbeddedKafka.admin(kafka.broker.bootstrapServers())) {
             ConfigResource accepted = new ConfigResource(ConfigResource.Type.TOPIC, settings.get("luma.topics.accepted"));
             var configs = admin.describeConfigs(List.of(accepted)).all().get().get(accepted);
-            // luma.tasks.state-retention-ms as shipped; created with them under ACLs that grant Create, not AlterConfigs
+            // luma.tasks.state-retention-ms as shipped, set at creation: the ACLs grant Create, not AlterConfigs
             TaskStates.topicConfigs(604_800_000).forEach((name, value) ->
                     assertThat(configs.get(name).value()).as(name).isEqualTo(value));
         }
