@@ -270,29 +270,33 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
             @PropertyInject("luma.topics.create") boolean create,
             @PropertyInject("luma.topics.partitions") int partitions,
             @PropertyInject("luma.topics.replication-factor") int replicationFactor,
-            @PropertyInject("luma.kafka.startup-retry-ms") long retryMs) {
+            @PropertyInject("luma.kafka.startup-retry-ms") long retryMs,
+            @PropertyInject("luma.tasks.state-retention-ms") long stateRetentionMs) {
         KafkaTopics topics = new KafkaTopics(List.of(
                 KafkaTopics.Topic.shared("luma.topics.tasks", tasks),
                 KafkaTopics.Topic.shared("luma.topics.events", events),
                 KafkaTopics.Topic.shared("luma.topics.dlq", dlq).with("max.message.bytes", dlqMaxRecordBytes),
                 KafkaTopics.Topic.internal("luma.topics.polling", polling),
                 KafkaTopics.Topic.internal("luma.topics.harvest", harvest),
-                KafkaTopics.Topic.internal("luma.topics.accepted", accepted).with("cleanup.policy", "compact")),
+                KafkaTopics.Topic.internal("luma.topics.accepted", accepted)
+                        .with(TaskStates.topicConfigs(stateRetentionMs), "luma.tasks.state-retention-ms")),
                 create, partitions, replicationFactor, clients.brokers());
         return new KafkaStartup(access, topics, clients, retryMs);
     }
 
     /**
      * Every task's state (running with its run, or ended with its event) on the compacted luma.topics.accepted: what
-     * intake decides a re-submitted task id means (docs/how-it-works.md, Re-submission). It starts (reads the topic
-     * back) on first use, so after {@link KafkaStartup} has checked the topics, which a service of the context is not.
+     * intake decides a re-submitted task id means (docs/how-it-works.md, Re-submission); an ended state is forgotten after
+     * luma.tasks.state-retention-ms. It starts (reads the topic back) on first use, so after {@link KafkaStartup} has
+     * checked the topics, which a service of the context is not.
      */
     @BindToRegistry(value = "taskStates", destroyMethod = "stop")
     public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients,
             @PropertyInject("luma.topics.accepted") String topic,
-            @PropertyInject("luma.topics.events") String eventsTopic) {
+            @PropertyInject("luma.topics.events") String eventsTopic,
+            @PropertyInject("luma.tasks.state-retention-ms") long retentionMs) {
         if (taskStates == null) {
-            taskStates = new TaskStates(topic, eventsTopic, clients, meterRegistry(context));
+            taskStates = new TaskStates(topic, eventsTopic, clients, meterRegistry(context), clock, retentionMs);
         }
         return taskStates;
     }
@@ -357,8 +361,12 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("taskRecovery")
     public TaskRecovery taskRecovery(@BeanInject("pollSchedule") PollSchedule schedule,
             @PropertyInject("luma.media.max-attempts") int maxMediaAttempts,
-            @PropertyInject("luma.media.max-storage-rejections") int maxStorageRejections) {
-        return new TaskRecovery(schedule, maxMediaAttempts, maxStorageRejections);
+            @PropertyInject("luma.media.max-storage-rejections") int maxStorageRejections,
+            @BeanInject("kafkaClients") KafkaClients clients,
+            @PropertyInject("luma.api.max-response-bytes") long maxResponseBytes,
+            @PropertyInject("luma.tasks.max-record-bytes") int maxTaskRecordBytes) {
+        return new TaskRecovery(schedule, maxMediaAttempts, maxStorageRejections, clients.maxRequestSize(),
+                maxResponseBytes, maxTaskRecordBytes);
     }
 
     @BindToRegistry("mediaPolicy")

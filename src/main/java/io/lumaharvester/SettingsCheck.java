@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.kafka.KafkaClients;
 import io.lumaharvester.harvest.S3Uploads;
 import io.lumaharvester.harvest.MediaNaming;
 import java.net.URI;
@@ -21,6 +22,11 @@ public final class SettingsCheck {
     /** S3 takes parts of 5 MiB at the least (but the last) and 5 GiB at the most. */
     private static final long MIN_PART = 5L * 1024 * 1024;
     private static final long MAX_PART = 5L * 1024 * 1024 * 1024;
+    /**
+     * Room in a Kafka record for what a ticket holds besides the generation and the metadata (ids, times, counters,
+     * the key and headers): a few hundred bytes, with a wide margin.
+     */
+    static final int TICKET_FIELDS_BYTES = 16 * 1024;
 
     private record Rule(String setting, Predicate<String> allowed, String what) {
     }
@@ -34,6 +40,7 @@ public final class SettingsCheck {
                     "a number, 0 (no limit) or above"),
             new Rule("luma.api.allow-insecure", SettingsCheck::bool, "true or false"),
             positiveLong("luma.tasks.deadline-ms"),
+            positiveLong("luma.tasks.state-retention-ms"),
             positiveInt("luma.tasks.max-in-flight"),
             positiveInt("luma.tasks.max-record-bytes"),
             positiveInt("luma.intake.max-in-flight"),
@@ -98,6 +105,8 @@ public final class SettingsCheck {
         }
         apiAccess(settings).ifPresent(problems::add);
         dlqLargeEnough(settings).ifPresent(problems::add);
+        stateOutlivesRuns(settings).ifPresent(problems::add);
+        generationFitsOneRecord(settings).ifPresent(problems::add);
         s3Uploads(settings).ifPresent(problems::add);
         return problems;
     }
@@ -147,6 +156,49 @@ public final class SettingsCheck {
                     "at least luma.tasks.max-record-bytes (" + tasks + "): a dead letter keeps the record's bytes"));
         }
         return Optional.empty();
+    }
+
+    /**
+     * A running task's state must not expire while the task runs: its record is written once, at its admission, and
+     * a run lasts up to its deadline and then, once the provider said completed, its media deadline.
+     */
+    private static Optional<String> stateOutlivesRuns(Function<String, String> settings) {
+        String retention = settings.apply("luma.tasks.state-retention-ms");
+        String deadline = settings.apply("luma.tasks.deadline-ms");
+        String mediaDeadline = settings.apply("luma.media.deadline-ms");
+        if (parses(retention, Long::parseLong, n -> n > 0) && parses(deadline, Long::parseLong, n -> n > 0)
+                && parses(mediaDeadline, Long::parseLong, n -> n > 0)) {
+            long longestRun = Long.parseLong(deadline.strip()) + Long.parseLong(mediaDeadline.strip());
+            if (Long.parseLong(retention.strip()) <= longestRun) {
+                return Optional.of(notAllowed("luma.tasks.state-retention-ms", retention, "longer than "
+                        + "luma.tasks.deadline-ms + luma.media.deadline-ms (" + longestRun + "): a running task's "
+                        + "state must not expire"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * A completed generation travels in the task's next ticket, with the task's metadata, as one Kafka record: the
+     * largest answer read and the largest task record must fit the producers' largest request together.
+     */
+    private static Optional<String> generationFitsOneRecord(Function<String, String> settings) {
+        String answer = settings.apply("luma.api.max-response-bytes");
+        String taskRecord = settings.apply("luma.tasks.max-record-bytes");
+        if (!parses(answer, Long::parseLong, n -> n > 0) || !parses(taskRecord, Integer::parseInt, n -> n > 0)) {
+            return Optional.empty();
+        }
+        String configured = settings.apply(KafkaClients.PREFIX + "max.request.size");
+        long request = KafkaClients.maxRequestSize(configured);
+        long most = request - Integer.parseInt(taskRecord.strip()) - TICKET_FIELDS_BYTES;
+        if (Long.parseLong(answer.strip()) <= most) {
+            return Optional.empty();
+        }
+        return Optional.of(notAllowed("luma.api.max-response-bytes", answer, "at most " + most + ": "
+                + "kafka.client.max.request.size (" + request + (configured == null ? ", Kafka's default" : "")
+                + ") less luma.tasks.max-record-bytes (" + taskRecord.strip() + ") and " + TICKET_FIELDS_BYTES
+                + " for the ticket's other fields; a completed generation travels in one Kafka record with the "
+                + "task's metadata"));
     }
 
     /** s3.sse, s3.kms-key-id, s3.storage-class, s3.tags and s3.checksum-algorithm, as the S3 client reads them. */

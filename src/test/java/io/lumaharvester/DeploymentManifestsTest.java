@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.intake.TaskStates;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -98,7 +99,8 @@ class DeploymentManifestsTest {
                     .isEqualTo(Integer.parseInt(settings.getProperty("luma.topics.partitions")));
             Map<String, Object> config = at(topic, "spec", "config");
             switch (setting) {
-                case "luma.topics.accepted" -> assertThat(config).containsEntry("cleanup.policy", "compact");
+                case "luma.topics.accepted" -> assertThat(config).isEqualTo(TaskStates.topicConfigs(
+                        Long.parseLong(settings.getProperty("luma.tasks.state-retention-ms"))));
                 case "luma.topics.dlq" -> assertThat(config)
                         .containsEntry("max.message.bytes", settings.getProperty("luma.dlq.max-record-bytes"));
                 default -> assertThat(config).isNull();

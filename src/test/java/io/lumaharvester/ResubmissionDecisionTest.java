@@ -51,7 +51,7 @@ class ResubmissionDecisionTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"provider_failed", "timeout", "not_found", "media_rejected", "media_unavailable",
-            "storage_rejected"})
+            "storage_rejected", "record_too_large"})
     void anIdSentAgainAfterAnyFailureStartsANewRun(String reason) {
         // the recorded end keeps the status only: every failure reason is decided alike
         TaskState failed = TaskState.ended("0-7", GenerationEvent.FAILED, null, null);

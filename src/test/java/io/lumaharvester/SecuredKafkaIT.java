@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.intake.TaskStates;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
@@ -94,8 +95,10 @@ class SecuredKafkaIT {
         }
         try (Admin admin = EmbeddedKafka.admin(kafka.broker.bootstrapServers())) {
             ConfigResource accepted = new ConfigResource(ConfigResource.Type.TOPIC, settings.get("luma.topics.accepted"));
-            assertThat(admin.describeConfigs(List.of(accepted)).all().get().get(accepted).get("cleanup.policy").value())
-                    .isEqualTo("compact");
+            var configs = admin.describeConfigs(List.of(accepted)).all().get().get(accepted);
+            // luma.tasks.state-retention-ms as shipped, set at creation: the ACLs grant Create, not AlterConfigs
+            TaskStates.topicConfigs(604_800_000).forEach((name, value) ->
+                    assertThat(configs.get(name).value()).as(name).isEqualTo(value));
         }
     }
 

@@ -99,6 +99,22 @@ class SettingsCheckTest {
                 Arguments.of("luma.dlq.max-record-bytes", "1000",
                         "luma.dlq.max-record-bytes=1000 is not allowed: it must be at least luma.tasks.max-record-bytes "
                                 + "(65536): a dead letter keeps the record's bytes"),
+                Arguments.of("luma.tasks.state-retention-ms", "0",
+                        "luma.tasks.state-retention-ms=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.tasks.state-retention-ms", "5400000",
+                        "luma.tasks.state-retention-ms=5400000 is not allowed: it must be longer than "
+                                + "luma.tasks.deadline-ms + luma.media.deadline-ms (5400000): a running task's state "
+                                + "must not expire"),
+                Arguments.of("luma.api.max-response-bytes", "1000000",
+                        "luma.api.max-response-bytes=1000000 is not allowed: it must be at most 966656: "
+                                + "kafka.client.max.request.size (1048576, Kafka's default) less "
+                                + "luma.tasks.max-record-bytes (65536) and 16384 for the ticket's other fields; a "
+                                + "completed generation travels in one Kafka record with the task's metadata"),
+                Arguments.of("kafka.client.max.request.size", "300000",
+                        "luma.api.max-response-bytes=262144 is not allowed: it must be at most 218080: "
+                                + "kafka.client.max.request.size (300000) less luma.tasks.max-record-bytes (65536) "
+                                + "and 16384 for the ticket's other fields; a completed generation travels in one "
+                                + "Kafka record with the task's metadata"),
                 Arguments.of("luma.api.token", null,
                         "luma.api.token is not set: export LUMA_API_TOKEN=<your API token> (the harvester cannot poll "
                                 + "the Luma API without it)"),
@@ -122,6 +138,12 @@ class SettingsCheckTest {
         Map<String, String> change = new HashMap<>();
         change.put(setting, value);
         assertThat(problems(change)).containsExactly(line);
+    }
+
+    @Test
+    void aLargerAnswerIsAllowedWhenTheProducersTakeLargerRequests() throws Exception {
+        assertThat(problems(Map.of("luma.api.max-response-bytes", "4000000",
+                "kafka.client.max.request.size", "4194304"))).isEmpty();
     }
 
     @Test

@@ -81,23 +81,33 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public static void createTopics(String bootstrapServers, Map<String, Integer> partitionsByTopic)
             throws InterruptedException, ExecutionException {
+        createTopics(bootstrapServers, partitionsByTopic.entrySet().stream()
+                .map(e -> new NewTopic(e.getKey(), e.getValue(), (short) 1)).toList());
+    }
+
+    /** One topic made by hand with these configs (as an operator would), once the broker lists it. */
+    public void createTopic(String name, int partitions, Map<String, String> configs)
+            throws InterruptedException, ExecutionException {
+        createTopics(bootstrapServers(), List.of(new NewTopic(name, partitions, (short) 1).configs(configs)));
+    }
+
+    private static void createTopics(String bootstrapServers, Collection<NewTopic> wanted)
+            throws InterruptedException, ExecutionException {
+        Set<String> names = wanted.stream().map(NewTopic::name).collect(java.util.stream.Collectors.toSet());
         try (Admin admin = admin(bootstrapServers)) {
             Set<String> existing = admin.listTopics().names().get();
-            Collection<NewTopic> topics = partitionsByTopic.entrySet().stream()
-                    .filter(e -> !existing.contains(e.getKey()))
-                    .map(e -> new NewTopic(e.getKey(), e.getValue(), (short) 1))
-                    .toList();
+            Collection<NewTopic> topics = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
             try {
                 admin.createTopics(topics).all().get();
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException("could not create topics " + partitionsByTopic.keySet(), e);
+                    throw new IllegalStateException("could not create topics " + names, e);
                 }
             }
             long deadline = System.nanoTime() + 30_000_000_000L;
-            while (!admin.listTopics().names().get().containsAll(partitionsByTopic.keySet())) {
+            while (!admin.listTopics().names().get().containsAll(names)) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("topics " + partitionsByTopic.keySet() + " not listed after 30 s");
+                    throw new IllegalStateException("topics " + names + " not listed after 30 s");
                 }
                 Thread.sleep(50);
             }

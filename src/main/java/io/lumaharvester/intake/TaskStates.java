@@ -6,6 +6,7 @@ import io.lumaharvester.kafka.KafkaClients;
 import io.lumaharvester.kafka.TopicFollower;
 import io.lumaharvester.task.TaskTicket;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,8 +42,14 @@ import org.slf4j.LoggerFactory;
  * Every task's state, kept on the compacted topic {@code luma.tasks.accepted} (key: task id, value: {@link TaskState})
  * and in memory: read whole at start-up, then followed, so the states written by other instances are known too.
  * Intake asks {@link #decide} what a task record means (docs/how-it-works.md, Re-submission) and records a new run as
- * running; publishing records the end. One record per id survives compaction, so the topic holds one small record per
- * task (plus the event of a completed one) instead of every submission.
+ * running; publishing records the end. One record per id survives compaction, so the topic holds one small record per task
+ * (plus the event of a completed one) instead of every submission.
+ * <p>
+ * An ended state is kept for {@code luma.tasks.state-retention-ms} after its record was written, then forgotten: in
+ * memory (by the injected clock), when read back at start-up, and on Kafka ({@link #topicConfigs}), so that neither
+ * the heap nor the topic grows with every task id ever sent. An id sent again after that is a new task. A running
+ * state is never forgotten here; on Kafka it outlives its run, since SettingsCheck keeps the retention longer than a
+ * run's two deadlines.
  */
 public class TaskStates extends ServiceSupport {
 
@@ -50,35 +57,72 @@ public class TaskStates extends ServiceSupport {
     private static final Logger LOG = LoggerFactory.getLogger(TaskStates.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long WRITE_TIMEOUT_S = 30;
+    /** The exchange property holding the ended state that intake publishes again ({@link #republish}). */
+    /** How often (by the clock) the whole map is swept for expired states; a lookup never sees one anyway. */
+    private static final long SWEEP_EVERY_MS = 60_000;
+
+    /** A state and the time of its record (the record's timestamp), from which its retention counts. */
+    private record Kept(TaskState state, long at) {
+    }
 
     private final String topic;
     private final String eventsTopic;
     private final KafkaClients clients;
     private final MeterRegistry registry;
-    private final Map<String, TaskState> states = new ConcurrentHashMap<>();
+    private final Clock clock;
+    private final long retentionMs;
+    private final Map<String, Kept> states = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
+    private volatile long sweptAt;
 
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
     private TopicFollower<String, byte[]> follower;
 
-    public TaskStates(String topic, String eventsTopic, KafkaClients clients, MeterRegistry registry) {
+    /** {@code retentionMs}: how long an ended state is kept after its record was written. */
+    public TaskStates(String topic, String eventsTopic, KafkaClients clients, MeterRegistry registry, Clock clock,
+            long retentionMs) {
         this.topic = topic;
         this.eventsTopic = eventsTopic;
         this.clients = clients;
         this.registry = registry;
+        this.clock = clock;
+        this.retentionMs = retentionMs;
+        this.sweptAt = clock.millis();
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new Object();
         }
     }
 
-    /** The task's recorded state, or null. */
-    public TaskState state(String taskId) {
-        return states.get(taskId);
+    /**
+     * The configs of the states topic: compacted to one record per task id, and whole segments deleted once their
+     * records are older than the retention. Kafka deletes a segment only when its newest record has expired, so each
+     * segment spans a seventh of the retention (a day for 7 days) rather than Kafka's default of 7 days.
+     */
+    public static Map<String, String> topicConfigs(long retentionMs) {
+        Map<String, String> configs = new LinkedHashMap<>();
+        configs.put("cleanup.policy", "compact,delete");
+        configs.put("retention.ms", String.valueOf(retentionMs));
+        configs.put("segment.ms", String.valueOf(Math.max(1, retentionMs / 7)));
+        return configs;
     }
 
-    /** What intake does with a task record: its decision, and the ticket (carrying its run when the task runs). */
-    public record Admission(Resubmission decision, TaskTicket ticket) {
+    /** The task's recorded state, or null (never recorded, or ended longer ago than the retention). */
+    public TaskState state(String taskId) {
+        Kept kept = states.get(taskId);
+        return kept == null || expired(kept, clock.millis()) ? null : kept.state();
+    }
+
+    /** How many states are held in memory. */
+    int held() {
+        return states.size();
+    }
+
+    /**
+     * What intake does with a task record: its decision, the ticket (carrying its run when the task runs), and the
+     * task's state the decision was made on (null for a new task).
+     */
+    public record Admission(Resubmission decision, TaskTicket ticket, TaskState recorded) {
 
         /** A new run, or the replayed record of a run that goes on: the task's poll loop starts. */
         public boolean runs() {
@@ -99,13 +143,12 @@ public class TaskStates extends ServiceSupport {
         long firstStep = 0;
         // intake handles records side by side: two records of one id must not both find it new
         synchronized (locks[Math.floorMod(ticket.taskId().hashCode(), locks.length)]) {
-            recorded = states.get(ticket.taskId());
+            recorded = state(ticket.taskId());
             decision = Resubmission.decide(recorded, run);
-            if (decision == Resubmission.NEW) {
-                firstStep = 0;
-            } else if (decision == Resubmission.RERUN) {
-                // above every step of the runs before (a run takes far fewer than 1000 steps a millisecond)
-                firstStep = System.currentTimeMillis() * 1000;
+            if (decision == Resubmission.NEW || decision == Resubmission.RERUN) {
+                // above every step of the runs before, also of a run whose state was forgotten, which the due:
+                // consumer may still remember (a run takes far fewer than 1000 steps a millisecond)
+                firstStep = clock.millis() * 1000;
             } else if (decision == Resubmission.REPLAYED) {
                 firstStep = recorded.firstStep();
             }
@@ -133,14 +176,15 @@ public class TaskStates extends ServiceSupport {
                     .register(registry)
                     .increment();
         }
-        return new Admission(decision, decision.runs() ? ticket.withRun(run, firstStep) : ticket);
+        return new Admission(decision, decision.runs() ? ticket.withRun(run, firstStep) : ticket, recorded);
     }
 
     /** Intake, for a completed task sent again: its stored event goes out again, unchanged (same ce_id). */
     public void republish(@Body Admission admission) throws Exception {
         started();
         String taskId = admission.ticket().taskId();
-        TaskState recorded = states.get(taskId);
+        // the state as decided on: it may have expired since
+        TaskState recorded = admission.recorded();
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(eventsTopic, taskId,
                 JSON.writeValueAsBytes(recorded.event()));
         recorded.headers().forEach((name, value) -> record.headers().add(name, value.getBytes(StandardCharsets.UTF_8)));
@@ -157,7 +201,7 @@ public class TaskStates extends ServiceSupport {
         if (event == null || event.run() == null) {
             return; // a ticket from before runs existed
         }
-        TaskState now = states.get(event.taskId());
+        TaskState now = state(event.taskId());
         if (now != null && (!event.run().equals(now.run()) || !now.running())) {
             // recorded already, or a replayed step of an earlier run: the newer run's state stays
             return;
@@ -188,10 +232,29 @@ public class TaskStates extends ServiceSupport {
         return partition == null || offset == null ? "local-" + System.nanoTime() : partition + "-" + offset;
     }
 
+    /** The record's timestamp is the clock's: the retention counts from it, here and on Kafka. */
     private void write(String taskId, TaskState state) throws Exception {
-        producer.send(new ProducerRecord<>(topic, taskId, JSON.writeValueAsBytes(state)))
+        long at = clock.millis();
+        producer.send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state)))
                 .get(WRITE_TIMEOUT_S, TimeUnit.SECONDS);
-        states.put(taskId, state);
+        states.put(taskId, new Kept(state, at));
+    }
+
+    private boolean expired(Kept kept, long now) {
+        return !kept.state().running() && now - kept.at() > retentionMs;
+    }
+
+    /** Forgets the expired states, at most once per {@link #SWEEP_EVERY_MS}: what bounds the memory held. */
+    private void sweep() {
+        long now = clock.millis();
+        if (now - sweptAt < SWEEP_EVERY_MS) {
+            return;
+        }
+        sweptAt = now;
+        // removes an entry only if it is still the one tested: a state written meanwhile stays
+        int before = states.size();
+        states.entrySet().removeIf(entry -> expired(entry.getValue(), now));
+        LOG.debug("forgot {} task states ended more than {} ms ago", before - states.size(), retentionMs);
     }
 
     @Override
@@ -232,12 +295,19 @@ public class TaskStates extends ServiceSupport {
                 continue;
             }
             try {
-                states.put(record.key(), JSON.readValue(record.value(), TaskState.class));
+                Kept kept = new Kept(JSON.readValue(record.value(), TaskState.class), record.timestamp());
+                if (expired(kept, clock.millis())) {
+                    // read back at start-up, or written by an instance whose clock is late: already forgotten
+                    states.remove(record.key());
+                } else {
+                    states.put(record.key(), kept);
+                }
             } catch (java.io.IOException e) {
                 // a record of the old idempotent repository (its value is the id) or of a newer version: no state
                 states.remove(record.key());
             }
         }
+        sweep();
     }
 
     @Override

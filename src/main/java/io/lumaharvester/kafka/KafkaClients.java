@@ -69,6 +69,26 @@ public final class KafkaClients {
         return brokers;
     }
 
+    /**
+     * The largest request the routes' producers send, so the largest record they write: kafka.client.max.request.size,
+     * else Kafka's default. A value Kafka cannot read is reported by Kafka when a producer is built.
+     */
+    public int maxRequestSize() {
+        return maxRequestSize(passThrough.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+    }
+
+    /** {@code configured}: the kafka.client.max.request.size setting, or null. */
+    public static int maxRequestSize(String configured) {
+        if (configured != null) {
+            try {
+                return Integer.parseInt(configured.strip());
+            } catch (NumberFormatException unreadable) {
+                // Kafka says so when it builds a producer
+            }
+        }
+        return (Integer) ProducerConfig.configDef().defaultValues().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+    }
+
 
     /** Settings for one more client; each call gives a fresh copy, since Kafka's clients and Camel's add to it. */
     public Properties client() {

@@ -25,21 +25,38 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 public final class KafkaTopics {
 
-    /** One topic: the setting that names it, whether the harvester owns it, and the configs it needs. */
-    public record Topic(String setting, String name, boolean internal, Map<String, String> configs) {
+    /**
+     * One topic: the setting that names it, whether the harvester owns it, the configs it needs, and the setting each
+     * config comes from (a warning names it; the topic's own setting when none is given).
+     */
+    public record Topic(String setting, String name, boolean internal, Map<String, String> configs,
+            Map<String, String> configSettings) {
 
         public static Topic shared(String setting, String name) {
-            return new Topic(setting, name, false, Map.of());
+            return new Topic(setting, name, false, Map.of(), Map.of());
         }
 
         public static Topic internal(String setting, String name) {
-            return new Topic(setting, name, true, Map.of());
+            return new Topic(setting, name, true, Map.of(), Map.of());
         }
 
         public Topic with(String config, String value) {
-            Map<String, String> more = new LinkedHashMap<>(configs);
-            more.put(config, value);
-            return new Topic(setting, name, internal, more);
+            return with(Map.of(config, value), setting);
+        }
+
+        /** {@code configs} as {@code fromSetting} asks for them. */
+        public Topic with(Map<String, String> more, String fromSetting) {
+            Map<String, String> allConfigs = new LinkedHashMap<>(configs);
+            Map<String, String> allSettings = new LinkedHashMap<>(configSettings);
+            more.forEach((config, value) -> {
+                allConfigs.put(config, value);
+                allSettings.put(config, fromSetting);
+            });
+            return new Topic(setting, name, internal, allConfigs, allSettings);
+        }
+
+        String settingOf(String config) {
+            return configSettings.getOrDefault(config, setting);
         }
     }
 
@@ -140,7 +157,10 @@ public final class KafkaTopics {
         return newTopic.configs(topic.configs());
     }
 
-    /** A topic made by hand without the configs the harvester needs (compaction of the accepted ids) still works. */
+    /**
+     * A topic made by hand without the configs the harvester needs (compaction and retention of the task states)
+     * still works.
+     */
     private static List<String> configWarnings(Admin admin, List<Topic> kept) {
         List<Topic> configured = kept.stream().filter(t -> !t.configs().isEmpty()).toList();
         if (configured.isEmpty()) {
@@ -165,20 +185,24 @@ public final class KafkaTopics {
                 String actual = entry == null ? null : entry.value();
                 if (!satisfies(name, wanted, actual)) {
                     warnings.add("topic " + topic.name() + " has " + name + "=" + actual + "; the harvester expects "
-                            + wanted + " (" + topic.setting() + ")");
+                            + wanted + " (" + topic.settingOf(name) + ")");
                 }
             });
         }
         return warnings;
     }
 
-    /** A compaction policy may come with deletion; a size limit may be larger than needed; anything else is equal. */
+    /** Every wanted cleanup policy, in any order; a size limit may be larger than needed; anything else is equal. */
     private static boolean satisfies(String config, String wanted, String actual) {
         return switch (config) {
-            case "cleanup.policy" -> actual != null && actual.contains(wanted);
+            case "cleanup.policy" -> actual != null && policies(actual).containsAll(policies(wanted));
             case "max.message.bytes" -> actual == null || Long.parseLong(actual) >= Long.parseLong(wanted);
             default -> wanted.equals(actual);
         };
+    }
+
+    private static Set<String> policies(String cleanupPolicy) {
+        return java.util.Arrays.stream(cleanupPolicy.split(",")).map(String::strip).collect(Collectors.toSet());
     }
 
     private MissingTopicsException missing(List<Topic> topics, String why, String alternative) {

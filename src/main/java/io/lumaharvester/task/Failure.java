@@ -11,4 +11,6 @@ public record Failure(@JsonProperty("reason") String reason, @JsonProperty("deta
     public static final String MEDIA_REJECTED = "media_rejected";
     public static final String MEDIA_UNAVAILABLE = "media_unavailable";
     public static final String STORAGE_REJECTED = "storage_rejected";
+    /** Kafka refused a record of the task (its next ticket, which carries the completed generation) as too large. */
+    public static final String RECORD_TOO_LARGE = "record_too_large";
 }

@@ -9,6 +9,8 @@ public final class TaskExchange {
 
     /** The task's ticket as read at the start of a poll or harvest step ({@link TaskTicket}). */
     public static final String TICKET = "lumaTicket";
+    /** The ticket being written for the task's next step (route template write-ticket), should Kafka refuse it. */
+    public static final String NEXT_TICKET = "lumaNextTicket";
     /** The task id, also in the MDC of every log line (camel.mdc.custom-properties). */
     public static final String TASK_ID = "lumaTaskId";
     /** The task's event, once built ({@link GenerationEvent}). */

@@ -1,5 +1,6 @@
 package io.lumaharvester.task;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lumaharvester.LogSafe;
 import io.lumaharvester.harvest.MediaRejectedException;
 import io.lumaharvester.harvest.MediaUnavailableException;
@@ -20,20 +21,32 @@ import org.slf4j.LoggerFactory;
  * to the poll loop with a back-off, which also brings fresh media URLs, until its media attempts (the CDN's files
  * failed) or its storage rejections (S3 or the spool disk refused them) run out: a {@link TaskStep} that is
  * {@code running} or {@code failed}. Kafka failing is never the task's doing:
- * {@link #retriesTask} leaves such errors unhandled, so the due: consumer keeps the record and sends it again.
+ * {@link #retriesTask} leaves such errors unhandled, so the due: consumer keeps the record and sends it again. A record
+ * Kafka refuses as too large would be refused again on every try: the task fails {@code record_too_large} at once.
  */
 public class TaskRecovery {
 
     private static final Logger LOG = LoggerFactory.getLogger(TaskRecovery.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final PollSchedule schedule;
     private final int maxMediaAttempts;
     private final int maxStorageRejections;
+    private final String recordLimits;
 
-    public TaskRecovery(PollSchedule schedule, int maxMediaAttempts, int maxStorageRejections) {
+    /**
+     * {@code maxRequestSize}, {@code maxResponseBytes} and {@code maxTaskRecordBytes}: kafka.client.max.request.size,
+     * luma.api.max-response-bytes and luma.tasks.max-record-bytes, which a too-large record's failure names.
+     */
+    public TaskRecovery(PollSchedule schedule, int maxMediaAttempts, int maxStorageRejections, int maxRequestSize,
+            long maxResponseBytes, int maxTaskRecordBytes) {
         this.schedule = schedule;
         this.maxMediaAttempts = maxMediaAttempts;
         this.maxStorageRejections = maxStorageRejections;
+        this.recordLimits = "Kafka takes a record up to kafka.client.max.request.size (" + maxRequestSize
+                + ") and the topic's max.message.bytes; it carries the completed generation (up to "
+                + "luma.api.max-response-bytes=" + maxResponseBytes + ") and the task's metadata (up to "
+                + "luma.tasks.max-record-bytes=" + maxTaskRecordBytes + ")";
     }
 
     /**
@@ -61,13 +74,23 @@ public class TaskRecovery {
         return false;
     }
 
+    /**
+     * {@code written} is the ticket that was being written when the error came (the {@code write-ticket} routes keep
+     * it), {@code failedEndpoint} where the error came from: both name a record Kafka refused as too large.
+     */
     public TaskStep afterError(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
-            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught) {
+            @ExchangeProperty(TaskExchange.NEXT_TICKET) TaskTicket written,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught,
+            @ExchangeProperty(Exchange.FAILURE_ENDPOINT) String failedEndpoint) {
         Throwable cause = named(caught);
         String why = cause == null ? "unknown error" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         // an exception's message can quote the provider's URL or answer
         String whyForLog = LogSafe.text(why);
         boolean harvesting = ticket.generation() != null;
+        Throwable tooLarge = tooLarge(caught);
+        if (tooLarge != null) {
+            return recordTooLarge(ticket, written, failedEndpoint, tooLarge);
+        }
         if (cause instanceof MediaRejectedException) {
             LOG.warn("task {}: {}", ticket.taskId(), LogSafe.text(cause.getMessage()));
             return TaskStep.failed(ticket, new Failure(Failure.MEDIA_REJECTED, cause.getMessage()));
@@ -107,6 +130,48 @@ public class TaskRecovery {
         LOG.warn("task {}: {} failed ({}); retrying after a back-off", ticket.taskId(),
                 harvesting ? "media copy" : "poll", whyForLog);
         return TaskStep.running(schedule.backOff(next));
+    }
+
+    /**
+     * Kafka refused the task's next ticket (or its event) for its size: the same record would be refused on every try,
+     * so the task ends, with a detail naming the record, its size when known, the limits and the settings.
+     */
+    private TaskStep recordTooLarge(TaskTicket ticket, TaskTicket next, String failedEndpoint, Throwable tooLarge) {
+        String topic = topic(failedEndpoint);
+        String record = (next == null ? "record" : "next ticket") + (topic == null ? "" : " on " + topic)
+                + (next == null ? "" : " (" + size(next) + " bytes)");
+        String detail = "Kafka refused the task's " + record + " as too large ("
+                + tooLarge.getClass().getSimpleName() + ": " + tooLarge.getMessage() + "): " + recordLimits;
+        LOG.error("task {}: {}; the task fails", ticket.taskId(), LogSafe.text(detail));
+        // the ticket that was refused, when known: its poll count and the provider's state go into the event
+        return TaskStep.failed(next != null ? next : ticket, new Failure(Failure.RECORD_TOO_LARGE, detail));
+    }
+
+    private static Throwable tooLarge(Throwable caught) {
+        for (Throwable t = caught; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RecordTooLargeException || t instanceof RecordBatchTooLargeException) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** {@code kafka://luma.tasks.harvest?…}: the topic; null for any other endpoint. */
+    static String topic(String endpoint) {
+        if (endpoint == null || !endpoint.startsWith("kafka:")) {
+            return null;
+        }
+        String topic = endpoint.substring("kafka:".length()).replaceFirst("^//", "");
+        int query = topic.indexOf('?');
+        return query < 0 ? topic : topic.substring(0, query);
+    }
+
+    private static int size(TaskTicket ticket) {
+        try {
+            return JSON.writeValueAsBytes(ticket).length;
+        } catch (java.io.IOException e) {
+            return -1;
+        }
     }
 
     /** The harvester's own exception in the chain (a parallel copy wraps the file's in Camel's), else the top one. */

@@ -1,44 +1,61 @@
 package io.lumaharvester.intake;
 
+import io.lumaharvester.HandClock;
 import io.lumaharvester.kafka.KafkaClients;
 import io.lumaharvester.publish.GenerationEvent;
 import io.lumaharvester.task.Failure;
 import io.lumaharvester.task.TaskTicket;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import io.lumaharvester.dev.StandIns;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
-/** The task states on a compacted topic, across a restart (a new instance reads them back). */
+/**
+ * The task states on a compacted topic, across a restart (a new instance reads them back), and their retention: an
+ * ended state is forgotten once older than it, a running one never.
+ */
 class TaskStatesTest {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final StandIns standIns;
+
+    TaskStatesTest() throws Exception {
+        standIns = StandIns.shared();
+    }
+
+    /** A states topic of this test's own, and its events topic. */
+    private String freshTopic() throws Exception {
+        String topic = "states-" + UUID.randomUUID();
+        standIns.kafka.createTopics(List.of(topic, topic + ".events"), 2);
+        return topic;
+    }
 
     @Test
     void aReplayedIntakeRecordAfterARestartContinuesItsRunAndAFailedTaskIsRerunAfterARestart() throws Exception {
-        StandIns standIns = StandIns.shared();
-        String topic = "states-" + UUID.randomUUID();
-        standIns.kafka.createTopics(List.of(topic, topic + ".events"), 2);
+        String topic = freshTopic();
         String taskId = "t-" + UUID.randomUUID();
 
-        TaskStates before = started(standIns, topic);
-        TaskStates.Admission first = before.decide(intakeRecord(taskId), 1, 42L);
+        TaskStates before = started(topic);
+        TaskStates.Admission first = before.decide(ticket(taskId), 1, 42L);
         assertThat(first.decision().tag()).isEqualTo("new");
         assertThat(first.ticket().run()).isEqualTo("1-42");
         before.stop(); // the crash: the intake record was not committed
 
-        TaskStates after = started(standIns, topic);
+        TaskStates after = started(topic);
         try {
-            TaskStates.Admission replayed = after.decide(intakeRecord(taskId), 1, 42L);
+            TaskStates.Admission replayed = after.decide(ticket(taskId), 1, 42L);
             assertThat(replayed.decision().tag()).isEqualTo("replayed");
             assertThat(replayed.ticket().run()).isEqualTo("1-42");
 
-            TaskStates.Admission again = after.decide(intakeRecord(taskId), 0, 7L);
+            TaskStates.Admission again = after.decide(ticket(taskId), 0, 7L);
             assertThat(again.decision().tag()).isEqualTo("in_flight");
             assertThat(again.runs()).isEqualTo(false);
 
@@ -48,13 +65,13 @@ class TaskStatesTest {
             after.stop();
         }
 
-        TaskStates restarted = started(standIns, topic);
+        TaskStates restarted = started(topic);
         try {
             assertThat(restarted.state(taskId).running()).isFalse();
-            TaskStates.Admission rerun = restarted.decide(intakeRecord(taskId), 0, 8L);
+            TaskStates.Admission rerun = restarted.decide(ticket(taskId), 0, 8L);
             assertThat(rerun.decision().tag()).isEqualTo("rerun");
             assertThat(rerun.runs()).isEqualTo(true);
-            TaskStates.Admission replayedAfterEnd = restarted.decide(intakeRecord(taskId), 1, 42L);
+            TaskStates.Admission replayedAfterEnd = restarted.decide(ticket(taskId), 1, 42L);
             assertThat(replayedAfterEnd.decision().tag()).isEqualTo("in_flight");
             assertThat(rerun.ticket().run()).isEqualTo("0-8");
             // the due: consumer skips a ticket whose step is not above the task's highest: the new run starts above
@@ -72,14 +89,118 @@ class TaskStatesTest {
         }
     }
 
-    private TaskStates started(StandIns standIns, String topic) {
+    private TaskStates started(String topic) {
+        return started(topic, Clock.systemUTC());
+    }
+
+    private TaskStates started(String topic, Clock clock) {
         TaskStates states = new TaskStates(topic, topic + ".events",
-                new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()), registry);
+                new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()), registry, clock, RETENTION_MS);
         states.start();
         return states;
     }
 
-    private static TaskTicket intakeRecord(String taskId) {
+    private static final long RETENTION_MS = 10_000;
+
+    /** Publish's end of a completed task: its event and a header of it. */
+    private static void endCompleted(TaskStates states, String taskId, String run) throws Exception {
+        states.ended(new GenerationEvent(taskId, GenerationEvent.COMPLETED, "completed", null, 1,
+                "2026-11-25T10:00:00Z", null, null, List.of(), null, run), Map.of("ce_id", "id-" + taskId));
+    }
+
+    private static String decided(TaskStates states, String taskId, int partition, long offset) throws Exception {
+        return states.decide(ticket(taskId), partition, offset).decision().tag();
+    }
+
+    /**
+     * A completed task sent again within the retention gets its event again; once its state is older than the
+     * retention (by the clock), the id is a new task, whose steps start above the forgotten run's.
+     */
+    @Test
+    void anEndedStateIsKeptUntilTheRetentionAndAnIdSentAfterItIsANewTask() throws Exception {
+        String topic = freshTopic();
+        HandClock clock = new HandClock(System.currentTimeMillis());
+        String taskId = "t-" + UUID.randomUUID();
+        TaskStates states = started(topic, clock);
+        try {
+            TaskStates.Admission first = states.decide(ticket(taskId), 0, 1L);
+            long firstStep = first.ticket().step();
+            clock.advance(1_000);
+            endCompleted(states, taskId, "0-1");
+
+            clock.advance(RETENTION_MS);
+            assertThat(states.state(taskId)).as("kept for the retention").isNotNull();
+            assertThat(decided(states, taskId, 0, 2)).isEqualTo("republished");
+
+            clock.advance(1);
+            assertThat(states.state(taskId)).as("forgotten after it").isNull();
+            TaskStates.Admission again = states.decide(ticket(taskId), 0, 3L);
+            assertThat(again.decision().tag()).isEqualTo("new");
+            assertThat(again.ticket().run()).isEqualTo("0-3");
+            assertThat(again.ticket().step()).isGreaterThan(firstStep);
+        } finally {
+            states.stop();
+        }
+    }
+
+    /** A running state is never forgotten: a task that runs past the retention is still in flight. */
+    @Test
+    void aRunningStateIsNeverForgottenHoweverOld() throws Exception {
+        String topic = freshTopic();
+        HandClock clock = new HandClock(System.currentTimeMillis());
+        String taskId = "t-" + UUID.randomUUID();
+        TaskStates before = started(topic, clock);
+        try {
+            assertThat(decided(before, taskId, 1, 5)).isEqualTo("new");
+            clock.advance(100 * RETENTION_MS);
+            assertThat(before.state(taskId).running()).isTrue();
+            assertThat(decided(before, taskId, 1, 6)).isEqualTo("in_flight");
+        } finally {
+            before.stop();
+        }
+        TaskStates after = started(topic, clock);
+        try {
+            assertThat(after.state(taskId).running()).as("read back after a restart").isTrue();
+            assertThat(decided(after, taskId, 1, 7)).isEqualTo("in_flight");
+        } finally {
+            after.stop();
+        }
+    }
+
+    /**
+     * Memory does not grow with every id ever sent: the ended states are swept out once older than the retention,
+     * without being asked for, and a restart does not read them back; the running one stays.
+     */
+    @Test
+    void endedStatesOlderThanTheRetentionLeaveMemoryAndAreNotReadBackAfterARestart() throws Exception {
+        String topic = freshTopic();
+        HandClock clock = new HandClock(System.currentTimeMillis());
+        TaskStates states = started(topic, clock);
+        try {
+            for (int i = 0; i < 5; i++) {
+                String taskId = "ended-" + i + "-" + UUID.randomUUID();
+                states.decide(ticket(taskId), 0, (long) i);
+                endCompleted(states, taskId, "0-" + i);
+            }
+            states.decide(ticket("running-" + UUID.randomUUID()), 0, 99L);
+            assertThat(states.held()).isEqualTo(6);
+
+            // past the retention, and past the sweep's minute
+            clock.advance(RETENTION_MS + 60_000);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> states.held() == 1);
+        } finally {
+            states.stop();
+        }
+        TaskStates restarted = started(topic, clock);
+        try {
+            assertThat(restarted.held()).as("only the running state is read back").isEqualTo(1);
+        } finally {
+            restarted.stop();
+        }
+    }
+
+    /** A task record as intake reads it. */
+    private static TaskTicket ticket(String taskId) {
         return TaskTicket.accepted(taskId, null, 0, 1000, 0);
     }
 }

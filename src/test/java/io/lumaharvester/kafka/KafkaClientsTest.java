@@ -45,6 +45,14 @@ class KafkaClientsTest {
         assertThat(clients.toString()).doesNotContain("s3cret");
     }
 
+    /** What bounds every record the routes write: the setting, else Kafka's own default (1 MB). */
+    @Test
+    void theLargestRequestIsTheMaxRequestSizeSettingElseKafkasDefault() {
+        assertThat(new KafkaClients("b:9092", Map.of("max.request.size", "300000")).maxRequestSize())
+                .isEqualTo(300_000);
+        assertThat(new KafkaClients("b:9092", Map.of()).maxRequestSize()).isEqualTo(1_048_576);
+    }
+
     @Test
     void settingsMayUsePlaceholdersAndEachClientGetsItsOwnCopy() {
         KafkaClients clients = new KafkaClients("b:9092", KafkaClients.collect(properties(Map.of(

@@ -1,5 +1,6 @@
 package io.lumaharvester.kafka;
 
+import io.lumaharvester.intake.TaskStates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -42,9 +43,12 @@ class KafkaTopicsTest {
                 KafkaTopics.Topic.internal("luma.topics.polling", names.polling()),
                 KafkaTopics.Topic.internal("luma.topics.harvest", names.harvest()),
                 KafkaTopics.Topic.internal("luma.topics.accepted", names.accepted())
-                        .with("cleanup.policy", "compact")),
+                        .with(TaskStates.topicConfigs(RETENTION_MS), "luma.tasks.state-retention-ms")),
                 create, 3, -1, standIns.kafka.bootstrapServers());
     }
+
+    /** Three days: not the broker's default retention (7 days), so a hand-made topic differs. */
+    private static final long RETENTION_MS = 3 * 24 * 3600 * 1000L;
 
     private String config(Admin admin, String topic, String name) throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
@@ -52,7 +56,8 @@ class KafkaTopicsTest {
     }
 
     @Test
-    void missingInternalTopicsAreCreatedWithTheirPartitionsAndTheAcceptedIdsCompacted() throws Exception {
+    void missingInternalTopicsAreCreatedWithTheirPartitionsAndTheTaskStatesCompactedAndDeletedAfterTheRetention()
+            throws Exception {
         Names names = Names.fresh();
         standIns.kafka.createTopics(List.of(names.tasks(), names.events(), names.dlq()), 1);
         try (Admin admin = standIns.kafka.admin()) {
@@ -62,7 +67,10 @@ class KafkaTopicsTest {
             assertThat(report.warnings()).isEmpty();
             assertThat(admin.describeTopics(List.of(names.polling())).allTopicNames().get().get(names.polling())
                     .partitions()).hasSize(3);
-            assertThat(config(admin, names.accepted(), "cleanup.policy")).isEqualTo("compact");
+            assertThat(config(admin, names.accepted(), "cleanup.policy")).isEqualTo("compact,delete");
+            assertThat(config(admin, names.accepted(), "retention.ms")).isEqualTo("259200000");
+            // a seventh of the retention: Kafka deletes whole segments, once their newest record has expired
+            assertThat(config(admin, names.accepted(), "segment.ms")).isEqualTo("37028571");
             assertThat(config(admin, names.polling(), "cleanup.policy")).isEqualTo("delete");
         }
     }
@@ -107,9 +115,34 @@ class KafkaTopicsTest {
 
             assertThat(report.created()).isEmpty();
             assertThat(report.warnings()).containsExactlyInAnyOrder(
-                    "topic " + names.accepted() + " has cleanup.policy=delete; the harvester expects compact "
-                            + "(luma.topics.accepted)");
+                    "topic " + names.accepted() + " has cleanup.policy=delete; the harvester expects compact,delete "
+                            + "(luma.tasks.state-retention-ms)",
+                    "topic " + names.accepted() + " has retention.ms=604800000; the harvester expects 259200000 "
+                            + "(luma.tasks.state-retention-ms)",
+                    "topic " + names.accepted() + " has segment.ms=604800000; the harvester expects 37028571 "
+                            + "(luma.tasks.state-retention-ms)");
             assertThat(config(admin, names.accepted(), "cleanup.policy")).as("left as it was").isEqualTo("delete");
+        }
+    }
+
+    /** What earlier versions created: compacted, no retention. Policies are compared as a set, in any order. */
+    @Test
+    void aStatesTopicThatIsOnlyCompactedIsWarnedAboutAndOneWithBothPoliciesInAnyOrderIsNot() throws Exception {
+        Names names = Names.fresh();
+        Names reordered = Names.fresh();
+        standIns.kafka.createTopics(Map.of(names.tasks(), 1, names.events(), 1, names.dlq(), 1, names.polling(), 1,
+                names.harvest(), 1));
+        standIns.kafka.createTopics(Map.of(reordered.tasks(), 1, reordered.events(), 1, reordered.dlq(), 1,
+                reordered.polling(), 1, reordered.harvest(), 1));
+        standIns.kafka.createTopic(names.accepted(), 1, Map.of("cleanup.policy", "compact"));
+        Map<String, String> reorderedConfigs = new java.util.HashMap<>(TaskStates.topicConfigs(RETENTION_MS));
+        reorderedConfigs.put("cleanup.policy", "delete,compact");
+        standIns.kafka.createTopic(reordered.accepted(), 1, reorderedConfigs);
+        try (Admin admin = standIns.kafka.admin()) {
+            assertThat(topics(names, false).provision(admin).warnings()).contains(
+                    "topic " + names.accepted() + " has cleanup.policy=compact; the harvester expects compact,delete "
+                            + "(luma.tasks.state-retention-ms)");
+            assertThat(topics(reordered, false).provision(admin).warnings()).isEmpty();
         }
     }
 }

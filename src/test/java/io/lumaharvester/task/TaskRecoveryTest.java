@@ -34,7 +34,12 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 /** What a task's error does to it: Kafka's errors are not the task's, storage refusals are counted on their own. */
 class TaskRecoveryTest {
 
-    private final TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, Clock.systemUTC()), 5, 3);
+    private final TaskRecovery recovery = recovery(new PollSchedule(1000, 8000, Clock.systemUTC()));
+
+    /** 5 media attempts, 3 storage rejections; Kafka's default request size, the shipped answer and record limits. */
+    private static TaskRecovery recovery(PollSchedule schedule) {
+        return new TaskRecovery(schedule, 5, 3, 1_048_576, 262_144, 65_536);
+    }
 
     private static TaskTicket harvesting() {
         return TaskTicket.accepted("t-1", null, 0, 60_000, 0).polled("completed",
@@ -60,6 +65,46 @@ class TaskRecoveryTest {
         assertThat(recovery.retriesTask(harvesting(), error)).isEqualTo(handled);
     }
 
+    /**
+     * A ticket Kafka refuses as too large would be refused on every try: the task ends at once, with the ticket that
+     * was refused (its poll and the provider's state count) and a detail naming the record, its size and the limits.
+     */
+    @Test
+    void aNextTicketKafkaRefusesAsTooLargeEndsTheTaskNamingItsSizeTheLimitsAndTheSettings() {
+        TaskTicket polled = TaskTicket.accepted("t-1", null, 0, 60_000, 0);
+        TaskTicket next = polled.polled("completed", JsonNodeFactory.instance.objectNode().put("state", "completed")
+                .put("padding", "x".repeat(2_000)));
+        TaskStep step = recovery.afterError(polled, next, new CamelExecutionException("send", null,
+                new RecordTooLargeException("The request included a message larger than the max message size the "
+                        + "server will accept.")), "kafka://luma.tasks.harvest");
+        TaskTicket last = step.ticket();
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        Failure failure = step.failure();
+        assertThat(failure.reason()).isEqualTo(Failure.RECORD_TOO_LARGE);
+        assertThat(failure.detail()).startsWith("Kafka refused the task's next ticket on luma.tasks.harvest (")
+                .containsPattern("\\(2[0-9]{3} bytes\\) as too large \\(RecordTooLargeException: The request included")
+                .contains("kafka.client.max.request.size (1048576)", "the topic's max.message.bytes",
+                        "luma.api.max-response-bytes=262144", "luma.tasks.max-record-bytes=65536");
+        assertThat(last).isSameAs(next);
+        assertThat(last.mediaAttempts()).as("no media attempt used").isZero();
+    }
+
+    @Test
+    void anEventKafkaRefusesAsTooLargeEndsTheTaskNamingTheTopic() {
+        TaskStep step = recovery.afterError(harvesting(), null, new RecordTooLargeException("The message is 2000123 "
+                + "bytes when serialized which is larger than 1048576, which is the value of the max.request.size "
+                + "configuration."), "kafka://luma.events?lingerMs=2");
+        TaskTicket last = step.ticket();
+
+        Failure failure = step.failure();
+        assertThat(failure.reason()).isEqualTo(Failure.RECORD_TOO_LARGE);
+        assertThat(failure.detail()).startsWith("Kafka refused the task's record on luma.events as too large "
+                + "(RecordTooLargeException: The message is 2000123 bytes");
+        assertThat(last.taskId()).isEqualTo("t-1");
+        assertThat(last.mediaAttempts()).isZero();
+    }
+
     @Test
     void anErrorWithNoTaskInHandIsNotHandled() {
         assertThat(recovery.retriesTask(null, new IOException("reset"))).isFalse();
@@ -71,14 +116,14 @@ class TaskRecoveryTest {
         StorageRejectedException refused = new StorageRejectedException(
                 "S3 refused the video media: AccessDenied (403)", null);
         for (int refusal = 1; refusal < 3; refusal++) {
-            TaskStep step = recovery.afterError(ticket, refused);
+            TaskStep step = recovery.afterError(ticket, null, refused, null);
             ticket = step.ticket();
             assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
             assertThat(ticket.storageRejections()).isEqualTo(refusal);
             assertThat(ticket.mediaAttempts()).isZero();
             ticket = ticket.polled("completed", harvesting().generation());
         }
-        TaskStep third = recovery.afterError(ticket, refused);
+        TaskStep third = recovery.afterError(ticket, null, refused, null);
         assertThat(third.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
         assertThat(third.failure())
                 .isEqualTo(new Failure(Failure.STORAGE_REJECTED, "S3 refused the video media: AccessDenied (403)"));
@@ -128,11 +173,11 @@ class TaskRecoveryTest {
     @Test
     void storageFailingForNowIsRetriedUntilTheMediaDeadlineThenTheTaskFailsMediaUnavailable() {
         HandClock clock = new HandClock(1_000_000);
-        TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
+        TaskRecovery recovery = recovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock));
         StorageFailedException s3Down = new StorageFailedException("S3 failed storing the video media (503)", null);
         TaskTicket ticket = harvesting().mediaSince(clock.millis());
         for (int i = 0; i < 5; i++) {
-            TaskStep step = recovery.afterError(ticket, s3Down);
+            TaskStep step = recovery.afterError(ticket, null, s3Down, null);
             ticket = step.ticket();
             assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
             assertThat(ticket.completedAt()).isEqualTo(1_000_000);
@@ -140,7 +185,7 @@ class TaskRecoveryTest {
             clock.advance(MEDIA_DEADLINE / 5 - 1);
         }
         clock.advance(5);
-        TaskStep last = recovery.afterError(ticket, s3Down);
+        TaskStep last = recovery.afterError(ticket, null, s3Down, null);
         assertThat(last.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
         Failure failure = last.failure();
         assertThat(failure.reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
@@ -150,10 +195,11 @@ class TaskRecoveryTest {
     @Test
     void aMediaFailurePastTheDeadlineEndsTheTaskInsteadOfPollingForFreshUrls() {
         HandClock clock = new HandClock(1_000_000);
-        TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
+        TaskRecovery recovery = recovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock));
         TaskTicket ticket = harvesting().mediaSince(clock.millis());
         clock.advance(MEDIA_DEADLINE);
-        TaskStep step = recovery.afterError(ticket, new MediaUnavailableException("HTTP 503 for the video media"));
+        TaskStep step = recovery.afterError(ticket, null, new MediaUnavailableException("HTTP 503 for the video media"),
+                null);
         assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
         assertThat(step.failure().reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
         assertThat(step.ticket().mediaAttempts()).as("one attempt of 5 used: the deadline ended it").isEqualTo(1);
@@ -162,13 +208,13 @@ class TaskRecoveryTest {
     @Test
     void aTicketWrittenBeforeCompletedAtExistedStartsItsMediaClockWhenRead() throws Exception {
         HandClock clock = new HandClock(2_000_000);
-        TaskRecovery recovery = new TaskRecovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock), 5, 3);
+        TaskRecovery recovery = recovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock));
         ObjectMapper json = new ObjectMapper();
         // an older version's harvest ticket: no completed_at; an unknown field is ignored
         TaskTicket old = json.readValue("{\"task_id\":\"t-1\",\"metadata\":null,\"state\":\"completed\","
                 + "\"generation\":{\"state\":\"completed\"},\"step\":3,\"from_the_future\":1}", TaskTicket.class);
         assertThat(old.completedAt()).isZero();
-        TaskTicket next = recovery.afterError(old, new StorageFailedException("S3 failed", null)).ticket();
+        TaskTicket next = recovery.afterError(old, null, new StorageFailedException("S3 failed", null), null).ticket();
         assertThat(next.completedAt()).isEqualTo(2_000_000);
         assertThat(json.readTree(json.writeValueAsString(next)).get("completed_at").asLong()).isEqualTo(2_000_000);
     }
