@@ -94,7 +94,7 @@ class RecordTooLargeTest {
                 .as("nothing on the harvest topic").isEmpty();
         Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(() -> finished("record_too_large") == before + 1);
-        assertThat(logs.text()).contains("io.lumaharvester.TaskRecovery task " + taskId
+        assertThat(logs.text()).contains("io.lumaharvester.task.TaskRecovery task " + taskId
                         + ": Kafka refused the task's next ticket")
                 .contains("task " + taskId + ": failed (reason record_too_large: Kafka refused");
     }
