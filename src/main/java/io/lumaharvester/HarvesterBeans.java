@@ -349,10 +349,12 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public MediaTransfer mediaTransfer(CamelContext context, @PropertyInject("s3.key-prefix") String keyPrefix,
             @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
             @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.media.max-spool-bytes") long maxSpoolBytes,
+            @PropertyInject("luma.media.spool-dir:") String spoolDir,
             @PropertyInject("luma.events.include-prompt") boolean includePrompt,
             @PropertyInject("luma.media.max-transfer-ms") long maxTransferMs) {
-        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3, new SpoolSpace(maxSpoolBytes),
-                includePrompt, maxTransferMs, transferWatchdog(context));
+        return new MediaTransfer(new MediaNaming(keyPrefix), policy, bucket, s3,
+                new SpoolSpace(SpoolSpace.directory(spoolDir), maxSpoolBytes), includePrompt, maxTransferMs,
+                transferWatchdog(context));
     }
 
     /** One thread for every copy's wall-clock limit (it only aborts streams); shut down with the context. */

@@ -3,7 +3,10 @@ package io.lumaharvester;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.stream.Stream;
 
@@ -117,7 +120,22 @@ class TaskRecoveryTest {
                 Arguments.of(new IOException("No space left on device"),
                         "the local disk: IOException: No space left on device"),
                 Arguments.of(new FileSystemException("/tmp/x", null, "Read-only file system"),
-                        "the local disk: FileSystemException: /tmp/x: Read-only file system"));
+                        "the local disk: FileSystemException: /tmp/x: Read-only file system"),
+                // the spool directory itself: the directory and the setting are named
+                Arguments.of(new SpoolSpace.DiskException(Path.of("/srv/a-file/spool"),
+                        new FileSystemException("/srv/a-file/spool/luma-media-1.part", null, "Not a directory")),
+                        "the local disk: the spool directory /srv/a-file/spool (luma.media.spool-dir) cannot be "
+                                + "written: Not a directory (/srv/a-file/spool/luma-media-1.part)"),
+                Arguments.of(new SpoolSpace.DiskException(Path.of("/gone"),
+                        new NoSuchFileException("/gone/luma-media-1.part")),
+                        "the local disk: the spool directory /gone (luma.media.spool-dir) cannot be written: No such "
+                                + "file or directory (/gone/luma-media-1.part)"),
+                Arguments.of(new SpoolSpace.DiskException(Path.of("/sys/kernel"),
+                        new AccessDeniedException("/sys/kernel/luma-media-1.part")),
+                        "the local disk: the spool directory /sys/kernel (luma.media.spool-dir) cannot be written: "
+                                + "Permission denied (/sys/kernel/luma-media-1.part)"),
+                Arguments.of(new SpoolSpace.DiskException(Path.of("/tmp"), new IOException("Input/output error")),
+                        null));
     }
 
     @ParameterizedTest(name = "{0}")
