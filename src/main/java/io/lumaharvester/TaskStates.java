@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -137,7 +138,7 @@ public class TaskStates extends ServiceSupport {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(eventsTopic, taskId,
                 JSON.writeValueAsBytes(recorded.event()));
         recorded.headers().forEach((name, value) -> record.headers().add(name, value.getBytes(StandardCharsets.UTF_8)));
-        producer.send(record).get(WRITE_TIMEOUT_S, TimeUnit.SECONDS);
+        acknowledged(producer.send(record), WRITE_TIMEOUT_S);
     }
 
     /**
@@ -182,9 +183,23 @@ public class TaskStates extends ServiceSupport {
     }
 
     private void write(String taskId, TaskState state) throws Exception {
-        producer.send(new ProducerRecord<>(topic, taskId, JSON.writeValueAsBytes(state)))
-                .get(WRITE_TIMEOUT_S, TimeUnit.SECONDS);
+        acknowledged(producer.send(new ProducerRecord<>(topic, taskId, JSON.writeValueAsBytes(state))),
+                WRITE_TIMEOUT_S);
         states.put(taskId, state);
+    }
+
+    /**
+     * Waits for the broker's acknowledgement. Waiting too long is Kafka failing, as Kafka's own time-outs are: the
+     * JDK's TimeoutException would reach the task's error policy as the task's error, and cost a harvesting task a
+     * media attempt (TaskRecovery#retriesTask).
+     */
+    static <T> T acknowledged(Future<T> sent, long seconds) throws Exception {
+        try {
+            return sent.get(seconds, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new org.apache.kafka.common.errors.TimeoutException("no acknowledgement from Kafka within "
+                    + seconds + " s", e);
+        }
     }
 
     @Override

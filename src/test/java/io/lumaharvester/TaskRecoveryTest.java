@@ -1,6 +1,7 @@
 package io.lumaharvester;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchException;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -8,6 +9,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -64,6 +66,13 @@ class TaskRecoveryTest {
     @MethodSource("errors")
     void kafkaErrorsAreLeftToRedeliveryAndNeverCostAMediaAttempt(String name, Exception error, boolean handled) {
         assertThat(recovery.retriesTask(afterError(error, harvesting()))).isEqualTo(handled);
+    }
+
+    @Test
+    void aTaskStateWriteKafkaDoesNotAcknowledgeInTimeIsKafkaFailingAndCostsNoMediaAttempt() {
+        Exception timedOut = catchException(() -> TaskStates.acknowledged(new CompletableFuture<>(), 0));
+        assertThat(timedOut).hasMessageContaining("no acknowledgement from Kafka");
+        assertThat(recovery.retriesTask(afterError(timedOut, harvesting()))).isFalse();
     }
 
     @Test
