@@ -43,7 +43,8 @@ class SpoolDiskIT {
                 // name, tmpfs mounted on the spool directory (null: none), spool directory (relative: under the row's
                 // own directory, which holds a regular file a-file), the disk's error in the detail
                 Arguments.of("read-only file system (tmpfs mounted ro)", "ro", "spool", "Read-only file system"),
-                Arguments.of("full file system (1 MiB tmpfs, 3 MB body)", "size=1m", "spool", "No space left on device"),
+                Arguments.of("full file system (1 MiB tmpfs, 3 MB body)", "size=1m", "spool",
+                        "No space left on device"),
                 Arguments.of("no permission (sysfs takes no new file)", null, "/sys/kernel", "Permission denied"),
                 Arguments.of("spool directory under a regular file", null, "a-file/spool", "Not a directory"));
     }
@@ -78,7 +79,8 @@ class SpoolDiskIT {
         // the refused task's video comes without a Content-Length: it must be spooled
         String videoPath = refusedMedia.urlByRole().get("video").substring(standIns.cdn.baseUrl().length());
         CdnStandIn.MediaFile video = refusedMedia.byRole().get("video");
-        standIns.cdn.put(videoPath, new CdnStandIn.MediaFile(video.contentType(), video.size(), video.seed(), true, -1));
+        standIns.cdn.put(videoPath, new CdnStandIn.MediaFile(video.contentType(), video.size(), video.seed(), true,
+                -1));
         String events = settings.get("luma.topics.events");
 
         try (HarvesterProcess app = HarvesterProcess.start(launcher, HarvesterProcess.packagedJar(),

@@ -115,6 +115,7 @@ class SpoolFailuresTest {
 
         assertThat(error).isInstanceOf(StorageRejectedException.class)
                 .hasMessageStartingWith("the local disk refused the video media: the spool directory "
-                        + notADirectory.resolve("spool") + " (luma.media.spool-dir) cannot be written: Not a directory");
+                        + notADirectory.resolve("spool")
+                        + " (luma.media.spool-dir) cannot be written: Not a directory");
     }
 }
