@@ -389,9 +389,10 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("mediaTransfer")
     public MediaCopy mediaTransfer(CamelContext context, @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
             @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.media.max-spool-bytes") long maxSpoolBytes,
+            @PropertyInject("luma.media.spool-dir:") String spoolDir,
             @PropertyInject("luma.events.include-prompt") boolean includePrompt,
             @PropertyInject("luma.media.max-transfer-ms") long maxTransferMs) {
-        return new MediaCopy(policy, bucket, s3, new SpoolSpace(maxSpoolBytes),
+        return new MediaCopy(policy, bucket, s3, new SpoolSpace(SpoolSpace.directory(spoolDir), maxSpoolBytes),
                 includePrompt, maxTransferMs, transferWatchdog(context));
     }
 

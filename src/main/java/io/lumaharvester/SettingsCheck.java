@@ -57,6 +57,9 @@ public final class SettingsCheck {
             positiveInt("luma.media.read-timeout-ms"),
             positiveInt("luma.media.max-concurrent-transfers"),
             positiveLong("luma.media.max-spool-bytes"),
+            // a relative directory would follow whatever the working directory is
+            new Rule("luma.media.spool-dir", v -> v.isBlank() || absolutePath(v),
+                    "empty (the JVM's temp directory) or an absolute path"),
             positiveLong("luma.media.deadline-ms"),
             positiveLong("luma.media.max-transfer-ms"),
             notBlank("luma.topics.tasks", "a topic name"),
@@ -246,6 +249,14 @@ public final class SettingsCheck {
         try {
             return allowed.test(parse.apply(value.strip()));
         } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static boolean absolutePath(String value) {
+        try {
+            return java.nio.file.Path.of(value.strip()).isAbsolute();
+        } catch (java.nio.file.InvalidPathException e) {
             return false;
         }
     }

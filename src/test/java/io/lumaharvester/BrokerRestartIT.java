@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import io.lumaharvester.dev.ChildKafka;
@@ -21,25 +23,57 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
-/** The Kafka broker restarts mid-run: nothing is lost, and the harvester reconnects by itself. */
+/**
+ * The Kafka broker restarts mid-run: nothing is lost, and the harvester reconnects by itself. The outage outlasts the
+ * producers' delivery time-out, so harvest steps' writes really fail (the log says so), and the broker is back before
+ * the write that follows such a failure gives up. With one media attempt allowed, a failed write counted as a media
+ * attempt would then end its task {@code media_unavailable}; left to redelivery, every task completes.
+ */
 class BrokerRestartIT {
 
+    /** The routes' sends give up this long after the broker went away (default 2 minutes, which this outage is not). */
+    private static final long DELIVERY_TIMEOUT_MS = 15_000;
+    /** Videos of the slow tasks: still copying when the broker stops, so their harvest steps write into the outage. */
+    private static final long SLOW_FIRST_BYTE_MS = 6_000;
+
+    /** The harvest due: consumer's line for a record the route left unhandled (Kafka failing): sent again later. */
+    private static final Pattern HARVEST_WRITE_REDELIVERED = Pattern.compile(
+            "(?m)^io\\.lumaharvester\\.due\\.DueConsumer restart-broker\\.tasks\\.harvest record \\S+ failed "
+                    + "\\(org\\.apache\\.kafka\\.\\S+: .*\\); trying again in \\d+ ms");
+    /** The task error policy's line for a failed step counted as a media attempt. */
+    private static final Pattern MEDIA_ATTEMPT_USED = Pattern.compile(
+            "(?m)^io\\.lumaharvester\\.TaskRecovery task \\S+: media copy failed");
+
     @Test
-    void tasksInFlightWhileTheBrokerRestartsAllEndOnce() throws Exception {
+    void tasksInFlightWhileTheBrokerRestartsAllCompleteOnceAndAFailedHarvestWriteCostsNoMediaAttempt()
+            throws Exception {
         StandIns standIns = StandIns.shared();
-        try (ChildKafka broker = ChildKafka.start(Path.of("target", "it", "broker-" + UUID.randomUUID()))) {
+        try (ChildKafka broker = ChildKafka.start(Path.of("target", "it", "broker-" + UUID.randomUUID()));
+                LogCapture logs = new LogCapture()) {
             Map<String, String> props = standIns.properties("restart-broker", Map.of(
                     "kafka.brokers", broker.bootstrapServers(),
-                    "luma.poll.interval-ms", "300"));
+                    "luma.poll.interval-ms", "300",
+                    // a Kafka failure counted as a media attempt ends the task at once
+                    "luma.media.max-attempts", "1",
+                    "camel.component.kafka.request-timeout-ms", "5000",
+                    "camel.component.kafka.delivery-timeout-ms", String.valueOf(DELIVERY_TIMEOUT_MS),
+                    "camel.component.kafka.max-block-ms", String.valueOf(DELIVERY_TIMEOUT_MS)));
             EmbeddedKafka.createTopics(broker.bootstrapServers(), StandIns.topics("restart-broker").values()
                     .stream().collect(Collectors.toMap(t -> t, t -> 2)));
             String run = UUID.randomUUID().toString().substring(0, 8);
             Map<String, LumaApiStandIn.ServedMedia> served = new LinkedHashMap<>();
+            List<String> slowVideos = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
                 String taskId = "broker-" + run + "-" + i;
-                served.put(taskId, standIns.api.completesAfter(taskId,
+                LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId,
                         List.of("pending", "processing", "processing", "processing").subList(0, 1 + i % 4),
-                        50_000));
+                        50_000);
+                served.put(taskId, media);
+                if (i >= 10) {
+                    String video = media.urlByRole().get("video").substring(standIns.cdn.baseUrl().length());
+                    standIns.cdn.throttle(video, SLOW_FIRST_BYTE_MS, 0);
+                    slowVideos.add(video);
+                }
             }
             String events = props.get("luma.topics.events");
 
@@ -54,7 +88,14 @@ class BrokerRestartIT {
                 assertThat(Probes.readiness(port).statusCode()).isEqualTo(200);
                 broker.stop();
                 Probes.awaitNotReady(port, "kafka-access");
+                // a harvest step's write failed: left to redelivery, or (counted) a media attempt used up
+                Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> HARVEST_WRITE_REDELIVERED.matcher(logs.text()).find()
+                                || MEDIA_ATTEMPT_USED.matcher(logs.text()).find());
+                // at once, so that the broker is back before the write that follows the failure gives up
                 broker.restart();
+                // the copies sent again need not wait
+                slowVideos.forEach(video -> standIns.cdn.throttle(video, 0, 0));
                 Probes.awaitReady(port);
                 Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
                         .until(() -> byTask(broker, events).keySet().containsAll(served.keySet()));
@@ -62,8 +103,15 @@ class BrokerRestartIT {
             Map<String, List<ConsumerRecord<byte[], byte[]>>> byTask = byTask(broker, events);
             for (String taskId : served.keySet()) {
                 assertThat(byTask.get(taskId)).as(taskId).hasSize(1);
-                assertThat(Events.value(byTask.get(taskId).get(0)).get("status").asText()).isEqualTo("completed");
+                assertThat(Events.value(byTask.get(taskId).get(0)).get("status").asText()).as(taskId)
+                        .isEqualTo("completed");
             }
+            // the outage reached the harvest route's writes (otherwise this proves nothing about them), and none of
+            // those failures was counted against a media attempt
+            assertThat(HARVEST_WRITE_REDELIVERED.matcher(logs.text()).results().count())
+                    .as("harvest records whose Kafka write failed and were sent again").isPositive();
+            assertThat(MEDIA_ATTEMPT_USED.matcher(logs.text()).results().map(m -> m.group()).toList())
+                    .as("media attempts used up").isEmpty();
         }
     }
 

@@ -70,6 +70,9 @@ class SettingsCheckTest {
                         "luma.media.max-concurrent-transfers=0 is not allowed: it must be a whole number above 0"),
                 Arguments.of("luma.media.max-spool-bytes", "0",
                         "luma.media.max-spool-bytes=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.media.spool-dir", "tmp/spool",
+                        "luma.media.spool-dir=tmp/spool is not allowed: it must be empty (the JVM's temp directory) or "
+                                + "an absolute path"),
                 Arguments.of("luma.media.deadline-ms", "0",
                         "luma.media.deadline-ms=0 is not allowed: it must be a whole number above 0"),
                 Arguments.of("luma.media.max-transfer-ms", "-5",

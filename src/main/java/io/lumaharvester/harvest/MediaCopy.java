@@ -5,8 +5,6 @@ import io.lumaharvester.task.TaskExchange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -69,8 +67,8 @@ public class MediaCopy {
         message.setBody(null);
     }
 
-    public void upload(Exchange exchange)
-            throws MediaUnavailableException, MediaRejectedException, IOException, InvalidPayloadException {
+    public void upload(Exchange exchange) throws MediaUnavailableException, MediaRejectedException,
+            StorageRejectedException, StorageFailedException, IOException, InvalidPayloadException {
         MediaFile asset = exchange.getProperty(ASSET, MediaFile.class);
         Message message = exchange.getMessage();
         Integer status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
@@ -94,29 +92,41 @@ public class MediaCopy {
         exchange.setProperty(HASHING, hashing);
         watch(exchange, asset, hashing);
         if (length == null || length < 0) {
-            Path spool = Files.createTempFile("luma-media-", ".part");
-            exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
-                @Override
-                public void onDone(Exchange done) {
-                    spoolSpace.release(spool.toFile().length());
-                    spool.toFile().delete();
-                }
-            });
+            SpoolSpace.Spool spool = spool(exchange);
             try (hashing) {
-                spoolSpace.fill(hashing, spool);
+                spool.fill(hashing);
+            } catch (SpoolSpace.LargerThanSpoolException e) {
+                // never fits, whichever URL the next poll brings: a refusal, counted like S3's
+                throw new StorageRejectedException("the local disk refused the " + asset.keyRole() + " media: it came "
+                        + "without a length and " + e.getMessage(), e);
             } catch (SpoolSpace.SpoolFullException e) {
-                // counted as a media attempt: a file larger than the cap never fits, one that met a full spool may
-                throw new MediaUnavailableException("the " + asset.keyRole() + " media came without a length and "
-                        + e.getMessage(), e);
+                // other copies hold the cap now; they end, and this one fits then
+                throw new StorageFailedException("the local disk could not take the " + asset.keyRole()
+                        + " media: " + e.getMessage(), e);
             }
             length = hashing.count();
-            message.setBody(spool.toFile());
+            message.setBody(spool.file().toFile());
         } else {
             message.setBody(hashing);
         }
         message.setHeader(AWS2S3Constants.CONTENT_TYPE, contentType);
         message.setHeader(AWS2S3Constants.CONTENT_LENGTH, length);
         message.setHeader(AWS2S3Constants.METADATA, S3Metadata.of(ticket, asset, includePrompt));
+    }
+
+    /**
+     * A spool file for this copy's body, handed back when the exchange is done (stored or not). A disk that will not
+     * take it throws a {@link SpoolSpace.DiskException}, which {@link #classified} names.
+     */
+    private SpoolSpace.Spool spool(Exchange exchange) throws SpoolSpace.DiskException {
+        SpoolSpace.Spool spool = spoolSpace.open();
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                spool.close();
+            }
+        });
+        return spool;
     }
 
     /**
@@ -182,7 +192,8 @@ public class MediaCopy {
     private static Exception classified(Exchange exchange, MediaFile asset) {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         String role = asset == null ? "" : asset.keyRole() + " ";
-        if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException) {
+        if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException
+                || cause instanceof StorageRejectedException || cause instanceof StorageFailedException) {
             return cause;
         }
         HashingInputStream watched = exchange.getProperty(HASHING, HashingInputStream.class);
@@ -204,9 +215,19 @@ public class MediaCopy {
                 return new StorageRejectedException(refusal.refuser() + " refused the " + role + "media: "
                         + refusal.why(), cause);
             }
-            return new StorageFailedException("S3 failed storing the " + role + "media (" + why + ")", cause);
+            return new StorageFailedException((spoolFailed(cause) ? "the local disk failed spooling the "
+                    : "S3 failed storing the ") + role + "media (" + why + ")", cause);
         }
         return new MediaUnavailableException("the " + role + "media could not be downloaded (" + why + ")", cause);
+    }
+
+    private static boolean spoolFailed(Throwable error) {
+        for (Throwable t = error; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof SpoolSpace.DiskException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public StoredMedia stored(Exchange exchange) throws MediaUnavailableException {

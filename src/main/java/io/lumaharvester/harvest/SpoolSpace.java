@@ -3,65 +3,173 @@ package io.lumaharvester.harvest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The local disk that bodies of unknown length are spooled to, shared by every copy in flight and capped at
- * {@code luma.media.max-spool-bytes}: under Kubernetes the temp directory is an emptyDir with a size limit, and a
- * pod that writes past it is evicted with all its copies.
+ * The local disk that bodies of unknown length are spooled to ({@code luma.media.spool-dir}), shared by every copy in
+ * flight and capped at {@code luma.media.max-spool-bytes}: under Kubernetes the temp directory is an emptyDir with a
+ * size limit, and a pod that writes past it is evicted with all its copies. A failure says whose it is: the body is
+ * larger than the whole cap (it never fits), the cap is held by other copies now (it may fit later), or the disk
+ * itself would not take the file ({@link DiskException}).
  */
 public final class SpoolSpace {
 
-    /** A spool that would pass the cap. */
+    /** A body larger than the whole cap: it does not fit however empty the spool is. */
+    public static final class LargerThanSpoolException extends IOException {
+        LargerThanSpoolException(String message) {
+            super(message);
+        }
+    }
+
+    /** The cap is held by other copies now: the body may fit once they are done. */
     public static final class SpoolFullException extends IOException {
         SpoolFullException(String message) {
             super(message);
         }
     }
 
+    /**
+     * The spool directory would not take the file (full, read-only, missing, not a directory, no permission): the
+     * disk's own error, with the directory and the setting that names it.
+     */
+    public static final class DiskException extends IOException {
+        public DiskException(Path directory, IOException cause) {
+            super("the spool directory " + directory + " (luma.media.spool-dir) cannot be written: " + reason(cause),
+                    cause);
+        }
+
+        /** The operating system's words ({@code Read-only file system}), which Java leaves out of some exceptions. */
+        private static String reason(IOException e) {
+            if (e instanceof AccessDeniedException && e.getMessage() != null) {
+                return "Permission denied (" + e.getMessage() + ")";
+            }
+            if (e instanceof NoSuchFileException && e.getMessage() != null) {
+                return "No such file or directory (" + e.getMessage() + ")";
+            }
+            if (e instanceof FileSystemException fs && fs.getReason() != null) {
+                return fs.getReason() + " (" + fs.getFile() + ")";
+            }
+            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        }
+    }
+
+    /** One spooled body: its file and the bytes held for it, handed back (and the file deleted) by {@link #close}. */
+    public final class Spool implements AutoCloseable {
+        private final Path file;
+        private final AtomicLong held = new AtomicLong();
+
+        private Spool(Path file) {
+            this.file = file;
+        }
+
+        public Path file() {
+            return file;
+        }
+
+        /**
+         * Writes {@code in} to the file, holding each chunk against the cap before it is written. A failed read is the
+         * source's and passes unchanged; a failed write is a {@link DiskException}. The bytes held stay held until
+         * {@link #close}, whatever the file ended up holding (a full disk can take part of a chunk).
+         */
+        public long fill(InputStream in) throws IOException {
+            byte[] buffer = new byte[64 * 1024];
+            long written = 0;
+            OutputStream out = open();
+            try {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    hold(written, n);
+                    held.addAndGet(n);
+                    try {
+                        out.write(buffer, 0, n);
+                    } catch (IOException e) {
+                        throw new DiskException(directory, e);
+                    }
+                    written += n;
+                }
+            } catch (IOException | RuntimeException e) {
+                try {
+                    out.close();
+                } catch (IOException ignored) {
+                    // the first failure is the one that says what happened
+                }
+                throw e;
+            }
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw new DiskException(directory, e);
+            }
+            return written;
+        }
+
+        private OutputStream open() throws DiskException {
+            try {
+                return Files.newOutputStream(file);
+            } catch (IOException e) {
+                throw new DiskException(directory, e);
+            }
+        }
+
+        /** Hands the space back and deletes the file; once. */
+        @Override
+        public void close() {
+            used.addAndGet(-held.getAndSet(0));
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a disk that refused the file may refuse its removal too; nothing is held for it any more
+            }
+        }
+    }
+
+    private final Path directory;
     private final long capacity;
     private final AtomicLong used = new AtomicLong();
 
-    public SpoolSpace(long capacity) {
+    public SpoolSpace(Path directory, long capacity) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("luma.media.max-spool-bytes must be above 0, not " + capacity);
         }
+        this.directory = directory;
         this.capacity = capacity;
     }
 
-    /**
-     * Writes {@code in} to {@code file}, holding each chunk against the cap before it is written; what is held stays
-     * held until {@link #release} with the file's size. On any failure the chunk not written is handed back, so the
-     * file's size is always what is held for it.
-     */
-    public long fill(InputStream in, Path file) throws IOException {
-        byte[] buffer = new byte[64 * 1024];
-        long written = 0;
-        try (OutputStream out = Files.newOutputStream(file)) {
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                if (used.addAndGet(n) > capacity) {
-                    used.addAndGet(-n);
-                    throw new SpoolFullException("the spool is full: " + (written + n) + " bytes of this file and "
-                            + (used.get() - written) + " of others would pass luma.media.max-spool-bytes=" + capacity);
-                }
-                try {
-                    out.write(buffer, 0, n);
-                } catch (IOException e) {
-                    used.addAndGet(-n);
-                    throw e;
-                }
-                written += n;
-            }
-        }
-        return written;
+    /** {@code luma.media.spool-dir}; empty means the JVM's temp directory ({@code java.io.tmpdir}). */
+    public static Path directory(String setting) {
+        return Path.of(setting == null || setting.isBlank() ? System.getProperty("java.io.tmpdir") : setting.strip());
     }
 
-    /** Hands back the space of a spool file, before it is deleted. */
-    public void release(long bytes) {
-        used.addAndGet(-bytes);
+    public Path directory() {
+        return directory;
+    }
+
+    /** A new empty file in the spool directory, holding nothing yet. */
+    public Spool open() throws DiskException {
+        try {
+            return new Spool(Files.createTempFile(directory, "luma-media-", ".part"));
+        } catch (IOException e) {
+            throw new DiskException(directory, e);
+        }
+    }
+
+    /** Holds {@code n} more bytes for a file that has {@code written}, or says why not. */
+    private void hold(long written, int n) throws IOException {
+        if (written + n > capacity) {
+            throw new LargerThanSpoolException("is larger than the whole spool: more than " + capacity
+                    + " bytes (luma.media.max-spool-bytes=" + capacity + ")");
+        }
+        long now = used.addAndGet(n);
+        if (now > capacity) {
+            used.addAndGet(-n);
+            throw new SpoolFullException("the spool is full for now: " + (written + n) + " bytes of this file and "
+                    + (now - n - written) + " held by other copies would pass luma.media.max-spool-bytes=" + capacity);
+        }
     }
 
     public long used() {

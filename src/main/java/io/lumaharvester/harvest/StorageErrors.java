@@ -10,9 +10,9 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 
 /**
  * Sorts a failed upload into temporary (S3 5xx, throttling, connection errors, time-outs: back off and try again,
- * however long it takes) and permanent (S3 refused the request itself, or the spool disk is full or read-only: trying
- * again only helps if someone changes something, so the tries are counted). A plain function of the error; the error
- * may be wrapped by Camel, so the whole chain of causes is read.
+ * however long it takes) and permanent (S3 refused the request itself, or the spool disk is full, read-only, missing
+ * or not writable: trying again only helps if someone changes something, so the tries are counted). A plain function
+ * of the error; the error may be wrapped by Camel, so the whole chain of causes is read.
  */
 public final class StorageErrors {
 
@@ -34,6 +34,9 @@ public final class StorageErrors {
     private static final Set<String> FULL_OR_READ_ONLY = Set.of("no space left on device", "disk quota exceeded",
             "read-only file system");
 
+    /** The spool directory itself is wrong (a path under a file, a directory removed): a setting or mount to fix. */
+    private static final Set<String> NO_SPOOL_DIRECTORY = Set.of("not a directory", "no such file or directory");
+
     private StorageErrors() {
     }
 
@@ -42,6 +45,11 @@ public final class StorageErrors {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof AwsServiceException aws) {
                 return permanent(aws) ? new Refusal("S3", code(aws) + " (" + aws.statusCode() + ")") : null;
+            }
+            if (t instanceof SpoolSpace.DiskException spool) {
+                // the message names the directory, the setting and the disk's own error
+                return diskRefused(spool.getCause()) || spoolDirectoryMissing(spool.getCause())
+                        ? new Refusal("the local disk", spool.getMessage()) : null;
             }
             if (diskRefused(t)) {
                 return new Refusal("the local disk", t.getClass().getSimpleName() + ": " + t.getMessage());
@@ -63,6 +71,15 @@ public final class StorageErrors {
         String code = aws.awsErrorDetails() == null ? null : aws.awsErrorDetails().errorCode();
         // a HEAD answer has no body to name its code
         return code == null || code.isBlank() ? aws.getClass().getSimpleName() : code;
+    }
+
+    private static boolean spoolDirectoryMissing(Throwable t) {
+        if (t instanceof java.nio.file.NoSuchFileException) {
+            return true;
+        }
+        String lower = t instanceof FileSystemException fs && fs.getReason() != null
+                ? fs.getReason().toLowerCase(Locale.ROOT) : "";
+        return NO_SPOOL_DIRECTORY.stream().anyMatch(lower::contains);
     }
 
     private static boolean diskRefused(Throwable t) {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -188,7 +189,7 @@ public class TaskStates extends ServiceSupport {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(eventsTopic, taskId,
                 JSON.writeValueAsBytes(recorded.event()));
         recorded.headers().forEach((name, value) -> record.headers().add(name, value.getBytes(StandardCharsets.UTF_8)));
-        producer.send(record).get(WRITE_TIMEOUT_S, TimeUnit.SECONDS);
+        acknowledged(producer.send(record), WRITE_TIMEOUT_S);
     }
 
     /**
@@ -235,8 +236,8 @@ public class TaskStates extends ServiceSupport {
     /** The record's timestamp is the clock's: the retention counts from it, here and on Kafka. */
     private void write(String taskId, TaskState state) throws Exception {
         long at = clock.millis();
-        producer.send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state)))
-                .get(WRITE_TIMEOUT_S, TimeUnit.SECONDS);
+        acknowledged(producer.send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state))),
+                WRITE_TIMEOUT_S);
         states.put(taskId, new Kept(state, at));
     }
 
@@ -255,6 +256,20 @@ public class TaskStates extends ServiceSupport {
         int before = states.size();
         states.entrySet().removeIf(entry -> expired(entry.getValue(), now));
         LOG.debug("forgot {} task states ended more than {} ms ago", before - states.size(), retentionMs);
+    }
+
+    /**
+     * Waits for the broker's acknowledgement. Waiting too long is Kafka failing, as Kafka's own time-outs are: the
+     * JDK's TimeoutException would reach the task's error policy as the task's error, and cost a harvesting task a
+     * media attempt (TaskRecovery#retriesTask).
+     */
+    public static <T> T acknowledged(Future<T> sent, long seconds) throws Exception {
+        try {
+            return sent.get(seconds, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new org.apache.kafka.common.errors.TimeoutException("no acknowledgement from Kafka within "
+                    + seconds + " s", e);
+        }
     }
 
     @Override

@@ -105,8 +105,9 @@ public class TaskRecovery {
                     schedule.mediaDeadlineFailure(ticket, why));
         }
         if (harvesting && cause instanceof StorageFailedException) {
-            LOG.error("task {}: S3 failed ({}); retrying after a back-off, the task is kept", ticket.taskId(),
-                    whyForLog);
+            // the cause says whose: S3, or the spool disk with its cap held by other copies
+            LOG.error("task {}: storage failed for now ({}); retrying after a back-off, the task is kept",
+                    ticket.taskId(), whyForLog);
             return TaskStep.running(schedule.backOff(ticket.storageFailed()));
         }
         if (harvesting && cause instanceof StorageRejectedException) {

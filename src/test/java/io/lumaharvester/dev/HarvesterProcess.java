@@ -31,7 +31,16 @@ public final class HarvesterProcess implements AutoCloseable {
 
     public static HarvesterProcess start(Path jar, List<String> jvmOptions, Map<String, String> settings,
             Map<String, String> extraEnv, Path log) throws IOException {
-        List<String> command = new ArrayList<>();
+        return start(List.of(), jar, jvmOptions, settings, extraEnv, log);
+    }
+
+    /**
+     * As above, the java command run by {@code launcher}, which must exec it (so that the process is the JVM): for
+     * example {@code unshare --mount ... sh -c 'mount ... && exec "$@"' ...}, a file system of the harvester's own.
+     */
+    public static HarvesterProcess start(List<String> launcher, Path jar, List<String> jvmOptions,
+            Map<String, String> settings, Map<String, String> extraEnv, Path log) throws IOException {
+        List<String> command = new ArrayList<>(launcher);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.add("-jar");

@@ -17,34 +17,72 @@ class SpoolSpaceTest {
     Path dir;
 
     @Test
-    void aFileWithinTheCapIsWrittenWholeAndHeldUntilReleased() throws IOException {
-        SpoolSpace space = new SpoolSpace(1_000_000);
+    void aFileWithinTheCapIsWrittenWholeAndHeldUntilClosed() throws IOException {
+        SpoolSpace space = new SpoolSpace(dir, 1_000_000);
         byte[] body = new byte[300_000];
-        Path file = dir.resolve("a.part");
-        assertThat(space.fill(new ByteArrayInputStream(body), file)).isEqualTo(body.length);
-        assertThat(Files.readAllBytes(file)).isEqualTo(body);
+        SpoolSpace.Spool spool = space.open();
+        assertThat(spool.file().getParent()).isEqualTo(dir);
+        assertThat(spool.fill(new ByteArrayInputStream(body))).isEqualTo(body.length);
+        assertThat(Files.readAllBytes(spool.file())).isEqualTo(body);
         assertThat(space.used()).isEqualTo(body.length);
-        space.release(Files.size(file));
+        spool.close();
+        assertThat(space.used()).isZero();
+        assertThat(spool.file()).doesNotExist();
+    }
+
+    @Test
+    void aBodyLargerThanTheWholeCapNeverFitsEvenInAnEmptySpool() throws IOException {
+        SpoolSpace space = new SpoolSpace(dir, 500_000);
+        try (SpoolSpace.Spool spool = space.open()) {
+            assertThatThrownBy(() -> spool.fill(new ByteArrayInputStream(new byte[600_000])))
+                    .isInstanceOf(SpoolSpace.LargerThanSpoolException.class)
+                    .hasMessageContaining("larger than the whole spool")
+                    .hasMessageContaining("luma.media.max-spool-bytes=500000");
+            assertThat(space.used()).isLessThanOrEqualTo(500_000);
+        }
         assertThat(space.used()).isZero();
     }
 
     @Test
-    void filesTogetherNeverPassTheCapAndAFailedFileHoldsOnlyWhatItWrote() throws IOException {
-        SpoolSpace space = new SpoolSpace(500_000);
-        Path first = dir.resolve("first.part");
-        space.fill(new ByteArrayInputStream(new byte[300_000]), first);
-        Path second = dir.resolve("second.part");
-        assertThatThrownBy(() -> space.fill(new ByteArrayInputStream(new byte[300_000]), second))
+    void aBodyThatMeetsTheCapHeldByOtherCopiesIsFullForNowAndFitsOnceTheyAreDone() throws IOException {
+        SpoolSpace space = new SpoolSpace(dir, 500_000);
+        SpoolSpace.Spool other = space.open();
+        other.fill(new ByteArrayInputStream(new byte[300_000]));
+        SpoolSpace.Spool second = space.open();
+        assertThatThrownBy(() -> second.fill(new ByteArrayInputStream(new byte[300_000])))
                 .isInstanceOf(SpoolSpace.SpoolFullException.class)
+                .hasMessageContaining("held by other copies")
                 .hasMessageContaining("luma.media.max-spool-bytes=500000");
-        assertThat(space.used()).isEqualTo(Files.size(first) + Files.size(second)).isLessThanOrEqualTo(500_000);
-        space.release(Files.size(second));
-        space.release(Files.size(first));
+        assertThat(space.used()).isLessThanOrEqualTo(500_000);
+        second.close();
+        other.close();
         assertThat(space.used()).isZero();
+
+        try (SpoolSpace.Spool again = space.open()) {
+            assertThat(again.fill(new ByteArrayInputStream(new byte[300_000]))).isEqualTo(300_000);
+        }
+        assertThat(space.used()).isZero();
+    }
+
+    @Test
+    void aSpoolDirectoryUnderARegularFileIsADiskErrorNamingTheDirectoryAndTheSetting() throws IOException {
+        Path file = Files.createFile(dir.resolve("a-file"));
+        SpoolSpace space = new SpoolSpace(file.resolve("spool"), 500_000);
+        assertThatThrownBy(space::open)
+                .isInstanceOf(SpoolSpace.DiskException.class)
+                .hasMessageStartingWith("the spool directory " + file.resolve("spool")
+                        + " (luma.media.spool-dir) cannot be written: Not a directory");
+        assertThat(space.used()).isZero();
+    }
+
+    @Test
+    void anEmptySpoolDirSettingIsTheJvmsTempDirectory() {
+        assertThat(SpoolSpace.directory("")).isEqualTo(Path.of(System.getProperty("java.io.tmpdir")));
+        assertThat(SpoolSpace.directory(" /var/spool/luma ")).isEqualTo(Path.of("/var/spool/luma"));
     }
 
     @Test
     void aCapOfZeroIsRefused() {
-        assertThatThrownBy(() -> new SpoolSpace(0)).hasMessageContaining("luma.media.max-spool-bytes");
+        assertThatThrownBy(() -> new SpoolSpace(dir, 0)).hasMessageContaining("luma.media.max-spool-bytes");
     }
 }

@@ -1,5 +1,7 @@
 package io.lumaharvester.task;
 
+import io.lumaharvester.harvest.SpoolSpace;
+import io.lumaharvester.intake.TaskStates;
 import io.lumaharvester.HandClock;
 import io.lumaharvester.harvest.MediaUnavailableException;
 import io.lumaharvester.harvest.StorageErrors;
@@ -10,10 +12,15 @@ import io.lumaharvester.poll.ApiBudget;
 import io.lumaharvester.poll.GenerationReader;
 import io.lumaharvester.poll.PollSchedule;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchException;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -106,6 +113,13 @@ class TaskRecoveryTest {
     }
 
     @Test
+    void aTaskStateWriteKafkaDoesNotAcknowledgeInTimeIsKafkaFailingAndCostsNoMediaAttempt() {
+        Exception timedOut = catchException(() -> TaskStates.acknowledged(new CompletableFuture<>(), 0));
+        assertThat(timedOut).hasMessageContaining("no acknowledgement from Kafka");
+        assertThat(recovery.retriesTask(harvesting(), timedOut)).isFalse();
+    }
+
+    @Test
     void anErrorWithNoTaskInHandIsNotHandled() {
         assertThat(recovery.retriesTask(null, new IOException("reset"))).isFalse();
     }
@@ -158,7 +172,22 @@ class TaskRecoveryTest {
                 Arguments.of(new IOException("No space left on device"),
                         "the local disk: IOException: No space left on device"),
                 Arguments.of(new FileSystemException("/tmp/x", null, "Read-only file system"),
-                        "the local disk: FileSystemException: /tmp/x: Read-only file system"));
+                        "the local disk: FileSystemException: /tmp/x: Read-only file system"),
+                // the spool directory itself: the directory and the setting are named
+                Arguments.of(new SpoolSpace.DiskException(Path.of("/srv/a-file/spool"),
+                        new FileSystemException("/srv/a-file/spool/luma-media-1.part", null, "Not a directory")),
+                        "the local disk: the spool directory /srv/a-file/spool (luma.media.spool-dir) cannot be "
+                                + "written: Not a directory (/srv/a-file/spool/luma-media-1.part)"),
+                Arguments.of(new SpoolSpace.DiskException(Path.of("/gone"),
+                        new NoSuchFileException("/gone/luma-media-1.part")),
+                        "the local disk: the spool directory /gone (luma.media.spool-dir) cannot be written: No such "
+                                + "file or directory (/gone/luma-media-1.part)"),
+                Arguments.of(new SpoolSpace.DiskException(Path.of("/sys/kernel"),
+                        new AccessDeniedException("/sys/kernel/luma-media-1.part")),
+                        "the local disk: the spool directory /sys/kernel (luma.media.spool-dir) cannot be written: "
+                                + "Permission denied (/sys/kernel/luma-media-1.part)"),
+                Arguments.of(new SpoolSpace.DiskException(Path.of("/tmp"), new IOException("Input/output error")),
+                        null));
     }
 
     @ParameterizedTest(name = "{0}")

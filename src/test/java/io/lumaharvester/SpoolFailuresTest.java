@@ -1,0 +1,131 @@
+package io.lumaharvester;
+
+import io.lumaharvester.task.TaskExchange;
+import io.lumaharvester.harvest.MediaCopy;
+import io.lumaharvester.harvest.MediaFile;
+import io.lumaharvester.harvest.MediaNaming;
+import io.lumaharvester.harvest.MediaPolicy;
+import io.lumaharvester.harvest.SpoolSpace;
+import io.lumaharvester.harvest.StorageFailedException;
+import io.lumaharvester.harvest.StorageRejectedException;
+import io.lumaharvester.poll.GenerationReader;
+import io.lumaharvester.task.TaskTicket;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import org.apache.camel.Exchange;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A body without a length that the spool cannot take, as the task's recovery sees it: larger than the whole cap is a
+ * refusal (counted, then storage_rejected naming luma.media.max-spool-bytes), the cap held by other copies is
+ * temporary (retried, nothing counted), a directory that cannot be written is a refusal naming it.
+ */
+class SpoolFailuresTest {
+
+    private static final int CAP = 500_000;
+
+    @TempDir
+    Path dir;
+
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor();
+    private final DefaultCamelContext context = new DefaultCamelContext();
+
+    @AfterEach
+    void stop() {
+        watchdog.shutdownNow();
+    }
+
+    private MediaCopy transfer(SpoolSpace space) {
+        return new MediaCopy(new MediaPolicy("cdn.test", "https"), "bucket", null,
+                space, false, 60_000, watchdog);
+    }
+
+    /** The CDN answered 200 without a Content-Length, as camel-http hands it on. */
+    private Exchange answered(MediaCopy transfer, int bodyBytes) {
+        Exchange exchange = new DefaultExchange(context);
+        exchange.setProperty(TaskExchange.TICKET, TaskTicket.accepted("t-1", null, 0, 60_000, 0)
+                .polled("completed", JsonNodeFactory.instance.objectNode().put("state", "completed")));
+        exchange.getMessage().setBody(new MediaFile("https://cdn.test/v.mp4", List.of("video"), "video", null, null,
+                null));
+        transfer.download(exchange);
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "video/mp4");
+        exchange.getMessage().setBody(new ByteArrayInputStream(new byte[bodyBytes]));
+        return exchange;
+    }
+
+    /** What the copy route's doCatch hands the task: upload fails, then failed() names the failure. */
+    private Exception copyFailure(MediaCopy transfer, Exchange exchange) {
+        assertThatThrownBy(() -> transfer.upload(exchange)).satisfies(
+                e -> exchange.setProperty(Exchange.EXCEPTION_CAUGHT, e));
+        return transfer.failed(exchange).error();
+    }
+
+    /** The exchange's end, as the route's unit of work runs it: the spool file is handed back. */
+    private static void ended(Exchange exchange) {
+        exchange.getExchangeExtension().handoverCompletions().forEach(done -> done.onFailure(exchange));
+    }
+
+    @Test
+    void aBodyLargerThanTheWholeCapIsAStorageRefusalNamingMaxSpoolBytes() {
+        SpoolSpace space = new SpoolSpace(dir, CAP);
+        MediaCopy transfer = transfer(space);
+        Exchange exchange = answered(transfer, CAP + 1);
+
+        Exception error = copyFailure(transfer, exchange);
+
+        assertThat(error).isInstanceOf(StorageRejectedException.class)
+                .hasMessage("the local disk refused the video media: it came without a length and is larger than "
+                        + "the whole spool: more than " + CAP + " bytes (luma.media.max-spool-bytes=" + CAP + ")");
+        ended(exchange);
+        assertThat(space.used()).isZero();
+    }
+
+    @Test
+    void aBodyThatMeetsTheCapHeldByAnotherCopyFailsForNowWithoutARefusal() throws Exception {
+        SpoolSpace space = new SpoolSpace(dir, CAP);
+        MediaCopy transfer = transfer(space);
+        try (SpoolSpace.Spool other = space.open()) {
+            other.fill(new ByteArrayInputStream(new byte[CAP - 100_000]));
+            Exchange exchange = answered(transfer, 200_000);
+
+            Exception error = copyFailure(transfer, exchange);
+
+            assertThat(error).isInstanceOf(StorageFailedException.class)
+                    .hasMessageStartingWith("the local disk could not take the video media: the spool is full for now")
+                    .hasMessageContaining("held by other copies");
+            ended(exchange);
+        }
+        assertThat(space.used()).isZero();
+        try (var files = Files.list(dir)) {
+            assertThat(files).as("spool files left").isEmpty();
+        }
+    }
+
+    @Test
+    void aSpoolDirectoryThatCannotBeWrittenIsAStorageRefusalNamingTheDirectory() throws Exception {
+        Path notADirectory = Files.createFile(dir.resolve("a-file"));
+        MediaCopy transfer = transfer(new SpoolSpace(notADirectory.resolve("spool"), CAP));
+        Exchange exchange = answered(transfer, 1_000);
+
+        Exception error = copyFailure(transfer, exchange);
+
+        assertThat(error).isInstanceOf(StorageRejectedException.class)
+                .hasMessageStartingWith("the local disk refused the video media: the spool directory "
+                        + notADirectory.resolve("spool")
+                        + " (luma.media.spool-dir) cannot be written: Not a directory");
+    }
+}
