@@ -88,10 +88,10 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     private TaskMetrics taskMetrics;
     private TaskStates taskStates;
     private Vertx vertx;
-    private ExecutorService transfers;
+    private ExecutorService copies;
     private ExecutorService kafkaCallbacks;
     private HttpClientConnectionManager mediaConnections;
-    private ScheduledExecutorService transferWatchdog;
+    private ScheduledExecutorService copyWatchdog;
     // what s3.sse and the other upload settings ask of every upload (s3Client adds tags and checksums; configure()
     // gives the aws2-s3 component its encryption options from it)
     private volatile S3Uploads s3Uploads;
@@ -130,7 +130,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("pollSchedule")
     public PollSchedule pollSchedule(@PropertyInject("luma.poll.interval-ms") long intervalMs,
             @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
-            @PropertyInject("luma.media.deadline-ms") long mediaDeadlineMs) {
+            @PropertyInject("luma.harvest.deadline-ms") long mediaDeadlineMs) {
         return new PollSchedule(intervalMs, maxBackoffMs, mediaDeadlineMs, clock);
     }
 
@@ -197,17 +197,17 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         return vertx;
     }
 
-    /** The threads media copies run on: luma.media.max-concurrent-transfers for the whole instance. */
-    @BindToRegistry("transfers")
-    public synchronized ExecutorService transfers(CamelContext context,
-            @PropertyInject("luma.media.max-concurrent-transfers") int transfers) {
-        if (this.transfers == null) {
-            // idle threads end after a minute: a quiet harvester holds no transfer threads
-            this.transfers = context.getExecutorServiceManager().newThreadPool(this, "transfer",
-                    new ThreadPoolProfileBuilder("transfer").poolSize(transfers).maxPoolSize(transfers)
+    /** The threads media copies run on: luma.harvest.max-concurrent-copies for the whole instance. */
+    @BindToRegistry("copies")
+    public synchronized ExecutorService copies(CamelContext context,
+            @PropertyInject("luma.harvest.max-concurrent-copies") int copies) {
+        if (this.copies == null) {
+            // idle threads end after a minute: a quiet harvester holds no copy threads
+            this.copies = context.getExecutorServiceManager().newThreadPool(this, "copy",
+                    new ThreadPoolProfileBuilder("copy").poolSize(copies).maxPoolSize(copies)
                             .keepAliveTime(60L).allowCoreThreadTimeOut(true).maxQueueSize(-1).build());
         }
-        return this.transfers;
+        return this.copies;
     }
 
     /** Where every Kafka producer's acknowledgement continues its exchange: light work, two threads. */
@@ -360,8 +360,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     @BindToRegistry("taskRecovery")
     public TaskRecovery taskRecovery(@BeanInject("pollSchedule") PollSchedule schedule,
-            @PropertyInject("luma.media.max-attempts") int maxMediaAttempts,
-            @PropertyInject("luma.media.max-storage-rejections") int maxStorageRejections,
+            @PropertyInject("luma.harvest.max-attempts") int maxMediaAttempts,
+            @PropertyInject("luma.harvest.max-storage-rejections") int maxStorageRejections,
             @BeanInject("kafkaClients") KafkaClients clients,
             @PropertyInject("luma.api.max-response-bytes") long maxResponseBytes,
             @PropertyInject("luma.tasks.max-record-bytes") int maxTaskRecordBytes) {
@@ -370,8 +370,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     }
 
     @BindToRegistry("mediaPolicy")
-    public MediaPolicy mediaPolicy(@PropertyInject("luma.media.allowed-hosts") String allowedHosts,
-            @PropertyInject("luma.media.allowed-schemes") String allowedSchemes) {
+    public MediaPolicy mediaPolicy(@PropertyInject("luma.harvest.allowed-hosts") String allowedHosts,
+            @PropertyInject("luma.harvest.allowed-schemes") String allowedSchemes) {
         return new MediaPolicy(allowedHosts, allowedSchemes);
     }
 
@@ -386,27 +386,27 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         return new MediaNaming(keyPrefix, keyPattern);
     }
 
-    @BindToRegistry("mediaTransfer")
-    public MediaCopy mediaTransfer(CamelContext context, @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
-            @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.media.max-spool-bytes") long maxSpoolBytes,
-            @PropertyInject("luma.media.spool-dir:") String spoolDir,
+    @BindToRegistry("mediaCopy")
+    public MediaCopy mediaCopy(CamelContext context, @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
+            @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.harvest.max-spool-bytes") long maxSpoolBytes,
+            @PropertyInject("luma.harvest.spool-dir:") String spoolDir,
             @PropertyInject("luma.events.include-prompt") boolean includePrompt,
-            @PropertyInject("luma.media.max-transfer-ms") long maxTransferMs) {
+            @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs) {
         return new MediaCopy(policy, bucket, s3, new SpoolSpace(SpoolSpace.directory(spoolDir), maxSpoolBytes),
-                includePrompt, maxTransferMs, transferWatchdog(context));
+                includePrompt, maxCopyMs, copyWatchdog(context));
     }
 
     /** One thread for every copy's wall-clock limit (it only aborts streams); shut down with the context. */
-    private synchronized ScheduledExecutorService transferWatchdog(CamelContext context) {
-        if (transferWatchdog == null) {
-            transferWatchdog = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this,
-                    "transfer-watchdog");
-            if (transferWatchdog instanceof ScheduledThreadPoolExecutor pool) {
+    private synchronized ScheduledExecutorService copyWatchdog(CamelContext context) {
+        if (copyWatchdog == null) {
+            copyWatchdog = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this,
+                    "copy-watchdog");
+            if (copyWatchdog instanceof ScheduledThreadPoolExecutor pool) {
                 // every copy that ends in time cancels its watchdog: it leaves the queue at once
                 pool.setRemoveOnCancelPolicy(true);
             }
         }
-        return transferWatchdog;
+        return copyWatchdog;
     }
 
     /**
@@ -415,10 +415,10 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
      */
     @BindToRegistry(value = "mediaConnections", destroyMethod = "close")
     public synchronized HttpClientConnectionManager mediaConnections(
-            @PropertyInject("luma.media.allow-private-addresses") boolean allowPrivate,
-            @PropertyInject("luma.media.connect-timeout-ms") long connectTimeoutMs,
-            @PropertyInject("luma.media.read-timeout-ms") long readTimeoutMs,
-            @PropertyInject("luma.media.max-concurrent-transfers") int transfers) {
+            @PropertyInject("luma.harvest.allow-private-addresses") boolean allowPrivate,
+            @PropertyInject("luma.harvest.connect-timeout-ms") long connectTimeoutMs,
+            @PropertyInject("luma.harvest.read-timeout-ms") long readTimeoutMs,
+            @PropertyInject("luma.harvest.max-concurrent-copies") int copies) {
         if (mediaConnections == null) {
             mediaConnections = PoolingHttpClientConnectionManagerBuilder.create()
                     .setDnsResolver(new MediaAddresses(allowPrivate))
@@ -427,7 +427,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
                             .setSocketTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())
                     .setDefaultSocketConfig(SocketConfig.custom()
                             .setSoTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())
-                    .setMaxConnTotal(2 * transfers).setMaxConnPerRoute(2 * transfers)
+                    .setMaxConnTotal(2 * copies).setMaxConnPerRoute(2 * copies)
                     .build();
         }
         return mediaConnections;

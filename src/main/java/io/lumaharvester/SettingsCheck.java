@@ -49,19 +49,19 @@ public final class SettingsCheck {
                     "a whole number, 0 or above"),
             positiveLong("luma.poll.max-backoff-ms"),
             positiveInt("luma.poll.not-found-confirmations"),
-            notBlank("luma.media.allowed-hosts", "a comma-separated list of host names (*.example.com for a suffix)"),
-            notBlank("luma.media.allowed-schemes", "a comma-separated list of schemes (https)"),
-            positiveInt("luma.media.max-attempts"),
-            positiveInt("luma.media.max-storage-rejections"),
-            positiveInt("luma.media.connect-timeout-ms"),
-            positiveInt("luma.media.read-timeout-ms"),
-            positiveInt("luma.media.max-concurrent-transfers"),
-            positiveLong("luma.media.max-spool-bytes"),
+            notBlank("luma.harvest.allowed-hosts", "a comma-separated list of host names (*.example.com for a suffix)"),
+            notBlank("luma.harvest.allowed-schemes", "a comma-separated list of schemes (https)"),
+            positiveInt("luma.harvest.max-attempts"),
+            positiveInt("luma.harvest.max-storage-rejections"),
+            positiveInt("luma.harvest.connect-timeout-ms"),
+            positiveInt("luma.harvest.read-timeout-ms"),
+            positiveInt("luma.harvest.max-concurrent-copies"),
+            positiveLong("luma.harvest.max-spool-bytes"),
             // a relative directory would follow whatever the working directory is
-            new Rule("luma.media.spool-dir", v -> v.isBlank() || absolutePath(v),
+            new Rule("luma.harvest.spool-dir", v -> v.isBlank() || absolutePath(v),
                     "empty (the JVM's temp directory) or an absolute path"),
-            positiveLong("luma.media.deadline-ms"),
-            positiveLong("luma.media.max-transfer-ms"),
+            positiveLong("luma.harvest.deadline-ms"),
+            positiveLong("luma.harvest.max-copy-ms"),
             notBlank("luma.topics.tasks", "a topic name"),
             notBlank("luma.topics.events", "a topic name"),
             notBlank("luma.topics.dlq", "a topic name"),
@@ -70,7 +70,7 @@ public final class SettingsCheck {
             notBlank("luma.topics.accepted", "a topic name"),
             new Rule("luma.topics.create", SettingsCheck::bool, "true or false"),
             new Rule("luma.events.include-prompt", SettingsCheck::bool, "true or false"),
-            new Rule("luma.media.allow-private-addresses", SettingsCheck::bool, "true or false"),
+            new Rule("luma.harvest.allow-private-addresses", SettingsCheck::bool, "true or false"),
             new Rule("luma.topics.partitions", v -> parses(v, Integer::parseInt, n -> true),
                     "a whole number (0 or less: the broker's default)"),
             new Rule("luma.topics.replication-factor", v -> parses(v, Short::parseShort, n -> true),
@@ -168,13 +168,13 @@ public final class SettingsCheck {
     private static Optional<String> stateOutlivesRuns(Function<String, String> settings) {
         String retention = settings.apply("luma.tasks.state-retention-ms");
         String deadline = settings.apply("luma.tasks.deadline-ms");
-        String mediaDeadline = settings.apply("luma.media.deadline-ms");
+        String mediaDeadline = settings.apply("luma.harvest.deadline-ms");
         if (parses(retention, Long::parseLong, n -> n > 0) && parses(deadline, Long::parseLong, n -> n > 0)
                 && parses(mediaDeadline, Long::parseLong, n -> n > 0)) {
             long longestRun = Long.parseLong(deadline.strip()) + Long.parseLong(mediaDeadline.strip());
             if (Long.parseLong(retention.strip()) <= longestRun) {
                 return Optional.of(notAllowed("luma.tasks.state-retention-ms", retention, "longer than "
-                        + "luma.tasks.deadline-ms + luma.media.deadline-ms (" + longestRun + "): a running task's "
+                        + "luma.tasks.deadline-ms + luma.harvest.deadline-ms (" + longestRun + "): a running task's "
                         + "state must not expire"));
             }
         }

@@ -295,7 +295,7 @@ class BenchmarksIT {
         // the baseline: the same files, copied with the SDK's streaming putObject (known length), at the
         // harvester's concurrency
         double sdkMbps;
-        int concurrency = Integer.parseInt(defaultSetting("luma.media.max-concurrent-transfers"));
+        int concurrency = Integer.parseInt(defaultSetting("luma.harvest.max-concurrent-copies"));
         try (S3Client s3 = standIns.s3.client()) {
             ExecutorService pool = Executors.newFixedThreadPool(concurrency);
             List<Future<Long>> copies = new ArrayList<>();
@@ -586,8 +586,8 @@ class BenchmarksIT {
                 try {
                     JsonNode event = Events.JSON.readTree(value);
                     status = event.path("status").asText();
-                    for (JsonNode asset : event.path("assets")) {
-                        bytes.addAndGet(asset.path("size").asLong());
+                    for (JsonNode file : event.path("media")) {
+                        bytes.addAndGet(file.path("size").asLong());
                     }
                 } catch (Exception e) {
                     status = "unreadable";

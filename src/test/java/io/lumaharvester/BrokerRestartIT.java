@@ -54,7 +54,7 @@ class BrokerRestartIT {
                     "kafka.brokers", broker.bootstrapServers(),
                     "luma.poll.interval-ms", "300",
                     // a Kafka failure counted as a media attempt ends the task at once
-                    "luma.media.max-attempts", "1",
+                    "luma.harvest.max-attempts", "1",
                     "camel.component.kafka.request-timeout-ms", "5000",
                     "camel.component.kafka.delivery-timeout-ms", String.valueOf(DELIVERY_TIMEOUT_MS),
                     "camel.component.kafka.max-block-ms", String.valueOf(DELIVERY_TIMEOUT_MS)));

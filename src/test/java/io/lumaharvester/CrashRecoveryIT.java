@@ -76,10 +76,10 @@ class CrashRecoveryIT {
         for (var entry : served.entrySet()) {
             var event = Events.value(byTask.get(entry.getKey()).get(0));
             assertThat(event.get("status").asText()).isEqualTo("completed");
-            for (var asset : event.get("assets")) {
-                String role = asset.get("roles").get(0).asText();
-                assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, asset.get("key").asText()))
-                        .as("object %s", asset.get("key").asText())
+            for (var file : event.get("media")) {
+                String role = file.get("roles").get(0).asText();
+                assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, file.get("key").asText()))
+                        .as("object %s", file.get("key").asText())
                         .isEqualTo(entry.getValue().byRole().get(role).sha256());
                 objects++;
             }

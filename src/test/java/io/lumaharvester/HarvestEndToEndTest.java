@@ -61,20 +61,20 @@ class HarvestEndToEndTest {
         assertThat(event.get("prompt").asText()).isEqualTo("美人鱼");
         assertThat(event.get("aspect_ratio").asText()).isEqualTo("16:9");
 
-        JsonNode assets = event.get("assets");
-        assertThat(assets).hasSize(3);
+        JsonNode files = event.get("media");
+        assertThat(files).hasSize(3);
         Map<String, String> keyByRole = Map.of(
                 "video", "luma/" + taskId + "/video.mp4",
                 "thumbnail", "luma/" + taskId + "/thumbnail.webp",
                 "last_frame", "luma/" + taskId + "/last_frame.jpg");
-        for (JsonNode asset : assets) {
-            String role = asset.get("roles").get(0).asText();
+        for (JsonNode file : files) {
+            String role = file.get("roles").get(0).asText();
             CdnStandIn.MediaFile served = media.byRole().get(role);
-            assertThat(asset.get("key").asText()).isEqualTo(keyByRole.get(role));
-            assertThat(asset.get("uri").asText()).isEqualTo("s3://" + StandIns.BUCKET + "/" + keyByRole.get(role));
-            assertThat(asset.get("size").asLong()).isEqualTo(served.size());
-            assertThat(asset.get("sha256").asText()).isEqualTo(served.sha256());
-            assertThat(asset.get("content_type").asText()).isEqualTo(served.contentType());
+            assertThat(file.get("key").asText()).isEqualTo(keyByRole.get(role));
+            assertThat(file.get("uri").asText()).isEqualTo("s3://" + StandIns.BUCKET + "/" + keyByRole.get(role));
+            assertThat(file.get("size").asLong()).isEqualTo(served.size());
+            assertThat(file.get("sha256").asText()).isEqualTo(served.sha256());
+            assertThat(file.get("content_type").asText()).isEqualTo(served.contentType());
             assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, keyByRole.get(role)))
                     .isEqualTo(served.sha256());
             try (var s3 = standIns.s3.client()) {
@@ -82,7 +82,7 @@ class HarvestEndToEndTest {
                         .isEqualTo(served.contentType());
             }
         }
-        JsonNode video = assets.get(0);
+        JsonNode video = files.get(0);
         assertThat(video.get("roles")).extracting(JsonNode::asText)
                 .containsExactly("video", "artifact.video", "video_raw", "artifact.video_raw");
         assertThat(video.get("width").asInt()).isEqualTo(1360);

@@ -265,9 +265,9 @@ class HostileInputAndSecurityTest {
         standIns.kafka.send(topic("luma.topics.tasks"), taskId);
 
         JsonNode event = onlyEvent(taskId);
-        assertThat(event.at("/assets/0/key").asText()).isEqualTo("luma/" + taskId + "/video.mp4");
-        assertThat(event.at("/assets/0/content_type").asText()).isEqualTo("application/octet-stream");
-        assertThat(event.at("/assets/1/content_type").asText()).isEqualTo("image/webp");
+        assertThat(event.at("/media/0/key").asText()).isEqualTo("luma/" + taskId + "/video.mp4");
+        assertThat(event.at("/media/0/content_type").asText()).isEqualTo("application/octet-stream");
+        assertThat(event.at("/media/1/content_type").asText()).isEqualTo("image/webp");
         try (S3Client s3 = standIns.s3.client()) {
             assertThat(s3.headObject(b -> b.bucket(StandIns.BUCKET).key("luma/" + taskId + "/video.mp4"))
                     .contentType()).isEqualTo("application/octet-stream");

@@ -348,7 +348,7 @@ class KubernetesOverlayTest {
         BigDecimal spool = sizeLimit.getNumericalAmount();
         assertThat(resources.getRequests().get("ephemeral-storage").getNumericalAmount()).isGreaterThanOrEqualTo(spool);
         assertThat(resources.getLimits().get("ephemeral-storage").getNumericalAmount()).isGreaterThan(spool);
-        assertThat(new BigDecimal(settings().getProperty("luma.media.max-spool-bytes")))
+        assertThat(new BigDecimal(settings().getProperty("luma.harvest.max-spool-bytes")))
                 .isLessThanOrEqualTo(spool.divide(BigDecimal.valueOf(2)));
     }
 

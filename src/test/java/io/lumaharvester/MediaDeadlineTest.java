@@ -23,15 +23,15 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Every task ends, and a copy never runs or downloads for nothing: the media phase's deadline
- * ({@code luma.media.deadline-ms}) against S3 failing for now and an API answering 503 for ever; the wall-clock limit
- * of one copy ({@code luma.media.max-transfer-ms}) against a CDN that trickles; a copy that S3 fails at its first part
+ * ({@code luma.harvest.deadline-ms}) against S3 failing for now and an API answering 503 for ever; the wall-clock limit
+ * of one copy ({@code luma.harvest.max-copy-ms}) against a CDN that trickles; a copy that S3 fails at its first part
  * drops the download instead of reading the rest. S3 is S3Proxy behind {@link FilteringS3}, with a rule per task.
  */
 class MediaDeadlineTest {
 
     private static final long MB = 1024 * 1024;
     private static final long MEDIA_DEADLINE_MS = 8_000;
-    private static final long MAX_TRANSFER_MS = 1_500;
+    private static final long MAX_COPY_MS = 1_500;
     private static final Duration WITHIN = Duration.ofSeconds(90);
 
     private static StandIns standIns;
@@ -39,8 +39,8 @@ class MediaDeadlineTest {
     private static final Map<String, FilteringS3.Rule> RULES = new ConcurrentHashMap<>();
     private static HarvesterApp deadlineApp;
     private static Map<String, String> deadlineProps;
-    private static HarvesterApp transferApp;
-    private static Map<String, String> transferProps;
+    private static HarvesterApp copyApp;
+    private static Map<String, String> copyProps;
 
     @BeforeAll
     static void start() throws Exception {
@@ -50,21 +50,21 @@ class MediaDeadlineTest {
                 "luma.poll.interval-ms", "200",
                 "luma.poll.max-backoff-ms", "400",
                 // attempts and refusals never run out first: only the deadline can end these tasks
-                "luma.media.max-attempts", "1000",
-                "luma.media.max-storage-rejections", "1",
-                "luma.media.deadline-ms", String.valueOf(MEDIA_DEADLINE_MS),
+                "luma.harvest.max-attempts", "1000",
+                "luma.harvest.max-storage-rejections", "1",
+                "luma.harvest.deadline-ms", String.valueOf(MEDIA_DEADLINE_MS),
                 "s3.multipart.part-size-bytes", String.valueOf(5 * MB),
                 "s3.multipart.threshold-bytes", String.valueOf(5 * MB))));
         deadlineProps.put("s3.endpoint", s3.endpoint());
         deadlineApp = HarvesterApp.start(deadlineProps);
-        transferProps = new HashMap<>(standIns.properties("media-transfer", Map.of(
+        copyProps = new HashMap<>(standIns.properties("media-copy", Map.of(
                 "luma.poll.interval-ms", "200",
                 "luma.poll.max-backoff-ms", "400",
-                "luma.media.max-attempts", "2",
-                "luma.media.max-storage-rejections", "1",
-                "luma.media.max-transfer-ms", String.valueOf(MAX_TRANSFER_MS))));
-        transferProps.put("s3.endpoint", s3.endpoint());
-        transferApp = HarvesterApp.start(transferProps);
+                "luma.harvest.max-attempts", "2",
+                "luma.harvest.max-storage-rejections", "1",
+                "luma.harvest.max-copy-ms", String.valueOf(MAX_COPY_MS))));
+        copyProps.put("s3.endpoint", s3.endpoint());
+        copyApp = HarvesterApp.start(copyProps);
     }
 
     @AfterAll
@@ -72,8 +72,8 @@ class MediaDeadlineTest {
         if (deadlineApp != null) {
             deadlineApp.close();
         }
-        if (transferApp != null) {
-            transferApp.close();
+        if (copyApp != null) {
+            copyApp.close();
         }
         s3.close();
     }
@@ -93,7 +93,7 @@ class MediaDeadlineTest {
         assertThat(event.get("status").asText()).as("%s", event).isEqualTo("failed");
         assertThat(event.at("/failure/reason").asText()).isEqualTo("media_unavailable");
         // the deadline is seen either at an S3 failure or at the re-poll after its back-off, whichever comes first
-        assertThat(event.at("/failure/detail").asText()).contains("media deadline passed", "luma.media.deadline-ms");
+        assertThat(event.at("/failure/detail").asText()).contains("media deadline passed", "luma.harvest.deadline-ms");
         assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThanOrEqualTo(
                 Duration.ofMillis(MEDIA_DEADLINE_MS));
         assertThat(s3.seen("PutObject", "luma/" + taskId + "/video.mp4")).as("S3 was retried meanwhile")
@@ -114,25 +114,25 @@ class MediaDeadlineTest {
                 WITHIN));
         assertThat(event.get("status").asText()).as("%s", event).isEqualTo("failed");
         assertThat(event.at("/failure/reason").asText()).isEqualTo("media_unavailable");
-        assertThat(event.at("/failure/detail").asText()).contains("media deadline passed", "luma.media.deadline-ms",
+        assertThat(event.at("/failure/detail").asText()).contains("media deadline passed", "luma.harvest.deadline-ms",
                 "HTTP 503");
         assertThat(standIns.api.requestsFor(taskId)).as("polled again after the media failure").hasSizeGreaterThan(2);
     }
 
     @Test
-    void aCopySlowerThanMaxTransferMsIsCancelledAndTheTaskEndsMediaUnavailableWithNoObjectLeft() throws Exception {
+    void aCopySlowerThanMaxCopyMsIsCancelledAndTheTaskEndsMediaUnavailableWithNoObjectLeft() throws Exception {
         String taskId = "slow-cdn-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("processing"), 2 * MB);
         String video = path(media, "video");
         // 2 MB at 200 KB/s: 10 s, far past the 1.5 s limit, yet never silent for the read time-out
         standIns.cdn.throttle(video, 0, 200 * 1024);
         try {
-            standIns.kafka.send(transferProps.get("luma.topics.tasks"), taskId);
-            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, transferProps.get("luma.topics.events"),
+            standIns.kafka.send(copyProps.get("luma.topics.tasks"), taskId);
+            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, copyProps.get("luma.topics.events"),
                     taskId, WITHIN));
             assertThat(event.get("status").asText()).as("%s", event).isEqualTo("failed");
             assertThat(event.at("/failure/reason").asText()).isEqualTo("media_unavailable");
-            assertThat(event.at("/failure/detail").asText()).contains("luma.media.max-transfer-ms", "video");
+            assertThat(event.at("/failure/detail").asText()).contains("luma.harvest.max-copy-ms", "video");
         } finally {
             standIns.cdn.throttle(video, 0, 0);
         }
@@ -141,7 +141,7 @@ class MediaDeadlineTest {
         for (CdnStandIn.Sending sending : sendings) {
             sending.done().get(30, TimeUnit.SECONDS);
             // cancelled within about the limit: the stand-in notices the dropped connection at its next write
-            assertThat(sending.lasted()).isLessThan(Duration.ofMillis(MAX_TRANSFER_MS + 3_000));
+            assertThat(sending.lasted()).isLessThan(Duration.ofMillis(MAX_COPY_MS + 3_000));
             assertThat(sending.sent()).isLessThan(2 * MB);
         }
         try (S3Client client = standIns.s3.client()) {
@@ -155,7 +155,7 @@ class MediaDeadlineTest {
         String taskId = "first-part-" + UUID.randomUUID();
         long size = 60 * MB;
         // S3 refuses every part of this task's video: the copy fails at part 1 of 12 (a refusal ends the task at once
-        // on this harvester; the transfer limit stays at its default: a busy machine may take seconds for 5 MB)
+        // on this harvester; the copy limit stays at its default: a busy machine may take seconds for 5 MB)
         RULES.put(taskId, request -> request.operation().equals("UploadPart")
                 ? new FilteringS3.Answer(403, "AccessDenied", "refused by the stand-in") : null);
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("processing"), size);

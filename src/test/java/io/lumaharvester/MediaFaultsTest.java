@@ -29,10 +29,10 @@ class MediaFaultsTest {
     static final HarvesterExtension harvester = new HarvesterExtension("media-faults", Map.of(
             "luma.poll.interval-ms", "200",
             "luma.poll.max-backoff-ms", "400",
-            "luma.media.max-attempts", "3",
+            "luma.harvest.max-attempts", "3",
             "s3.multipart.part-size-bytes", String.valueOf(5 * MB),
             "s3.multipart.threshold-bytes", String.valueOf(5 * MB),
-            "luma.media.max-spool-bytes", String.valueOf(8 * MB)));
+            "luma.harvest.max-spool-bytes", String.valueOf(8 * MB)));
 
     private final StandIns standIns = harvester.standIns();
 
@@ -62,8 +62,8 @@ class MediaFaultsTest {
                 Arguments.of("redirect to a host that is not allowed", 1 * MB, false, 0, 0, "http://127.0.0.2:9/x.mp4",
                         "media_rejected", 1),
                 Arguments.of("redirect to a file URL", 1 * MB, false, 0, 0, "file:///etc/passwd", "media_rejected", 1),
-                // a body without a Content-Length is spooled to disk first, within luma.media.max-spool-bytes; one
-                // larger than the whole cap never fits: refused luma.media.max-storage-rejections (3) times
+                // a body without a Content-Length is spooled to disk first, within luma.harvest.max-spool-bytes; one
+                // larger than the whole cap never fits: refused luma.harvest.max-storage-rejections (3) times
                 Arguments.of("no length, fits the spool", 3 * MB, true, 0, 0, null, "completed", 1),
                 Arguments.of("no length, larger than the whole spool", 12 * MB, true, 0, 0, null, "storage_rejected",
                         3));
@@ -105,7 +105,7 @@ class MediaFaultsTest {
             var uploads = s3.listMultipartUploads(b -> b.bucket(StandIns.BUCKET).prefix("luma/" + taskId + "/"))
                     .uploads();
             assertThat(uploads).as("multipart uploads left open").isEmpty();
-            assertThat(harvester.app().context().getRegistry().lookupByNameAndType("mediaTransfer",
+            assertThat(harvester.app().context().getRegistry().lookupByNameAndType("mediaCopy",
                     MediaCopy.class).spoolSpace().used()).as("spool space still held").isZero();
             if (status.equals("completed")) {
                 assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))
@@ -115,7 +115,7 @@ class MediaFaultsTest {
             } else {
                 assertThat(event.at("/failure/reason").asText()).isEqualTo(outcome);
                 if (withoutLength) {
-                    assertThat(event.at("/failure/detail").asText()).contains("luma.media.max-spool-bytes");
+                    assertThat(event.at("/failure/detail").asText()).contains("luma.harvest.max-spool-bytes");
                 }
                 // the task's files copy in parallel: the others may be stored, complete; the video never in part
                 assertThat(objects).noneMatch(o -> o.key().endsWith("/video.mp4"));

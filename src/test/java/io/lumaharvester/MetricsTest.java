@@ -52,16 +52,16 @@ class MetricsTest {
             harvester.submit(taskId);
         }
         String events = harvester.setting("luma.topics.events");
-        long assets = 0;
+        long files = 0;
         long bytes = 0;
         for (String taskId : List.of(slow, refused, reset)) {
             JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, events, taskId, Duration.ofSeconds(40)));
-            for (JsonNode asset : event.path("assets")) {
-                assets++;
-                bytes += asset.path("size").asLong();
+            for (JsonNode file : event.path("media")) {
+                files++;
+                bytes += file.path("size").asLong();
             }
         }
-        assertThat(assets).as("files stored by the two completed tasks").isGreaterThanOrEqualTo(4);
+        assertThat(files).as("files stored by the two completed tasks").isGreaterThanOrEqualTo(4);
         Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             String scrape = Probes.scrape(port);
             assertThat(Probes.sample(scrape, "luma_tasks_in_flight")).as(scrape.lines()
@@ -80,8 +80,8 @@ class MetricsTest {
                 .isEqualTo(2.0);
         assertThat(Probes.sample(after, "luma_tasks_finished_total", "status=failed", "reason=provider_failed"))
                 .isEqualTo(1.0);
-        assertThat(Probes.sample(after, "luma_assets_uploaded_total")).isEqualTo((double) assets);
-        assertThat(Probes.sample(after, "luma_uploaded_bytes_total")).isEqualTo((double) bytes);
+        assertThat(Probes.sample(after, "luma_media_stored_total")).isEqualTo((double) files);
+        assertThat(Probes.sample(after, "luma_media_stored_bytes_total")).isEqualTo((double) bytes);
         assertThat(Probes.sample(after, "luma_task_duration_seconds_count")).isEqualTo(3.0);
         assertThat(Probes.sample(after, "luma_task_duration_seconds_sum")).isPositive();
         assertThat(Probes.sample(after, "luma_task_duration_seconds_bucket", "le=+Inf")).isEqualTo(3.0);

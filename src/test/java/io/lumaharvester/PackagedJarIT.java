@@ -47,9 +47,9 @@ class PackagedJarIT {
             JsonNode event = Events.value(events.get(0));
             Events.assertValidEvent(event);
             assertThat(event.get("status").asText()).as(app.output()).isEqualTo("completed");
-            assertThat(event.at("/assets/0/size").asLong()).isEqualTo(VIDEO_BYTES);
+            assertThat(event.at("/media/0/size").asLong()).isEqualTo(VIDEO_BYTES);
             String sha256 = media.byRole().get("video").sha256();
-            assertThat(event.at("/assets/0/sha256").asText()).isEqualTo(sha256);
+            assertThat(event.at("/media/0/sha256").asText()).isEqualTo(sha256);
             assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "luma/" + taskId + "/video.mp4"))
                     .isEqualTo(sha256);
             try (var s3 = standIns.s3.client()) {
@@ -88,7 +88,7 @@ class PackagedJarIT {
             standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
             JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, settings.get("luma.topics.events"), taskId,
                     Duration.ofMinutes(2)));
-            assertThat(event.at("/assets/0/key").asText()).as(app.output())
+            assertThat(event.at("/media/0/key").asText()).as(app.output())
                     .isEqualTo("from-configmap/" + taskId + "/video.mp4");
             assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, "from-configmap/" + taskId + "/video.mp4"))
                     .isEqualTo(media.byRole().get("video").sha256());

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * An allowed host name that resolves to 127.0.0.1 (here: localhost, with the CDN stand-in's port allowed) is never
- * connected to while luma.media.allow-private-addresses is false.
+ * connected to while luma.harvest.allow-private-addresses is false.
  */
 class PrivateAddressTest {
 
@@ -26,8 +26,8 @@ class PrivateAddressTest {
     @RegisterExtension
     static final HarvesterExtension harvester = new HarvesterExtension("private-address", Map.of(
             "luma.poll.interval-ms", "200",
-            "luma.media.allow-private-addresses", "false",
-            "luma.media.allowed-hosts", "localhost:" + CDN_PORT));
+            "luma.harvest.allow-private-addresses", "false",
+            "luma.harvest.allowed-hosts", "localhost:" + CDN_PORT));
 
     private final StandIns standIns = harvester.standIns();
 
@@ -55,7 +55,7 @@ class PrivateAddressTest {
         assertThat(event.get("status").asText()).isEqualTo("failed");
         assertThat(event.at("/failure/reason").asText()).isEqualTo("media_rejected");
         assertThat(event.at("/failure/detail").asText()).contains("localhost")
-                .contains("luma.media.allow-private-addresses");
+                .contains("luma.harvest.allow-private-addresses");
         for (String url : media.urlByRole().values()) {
             assertThat(standIns.cdn.hits(URI.create(url).getRawPath())).as("CDN requests for %s", url).isZero();
         }

@@ -66,7 +66,7 @@ class RouteTweaksTest {
                     .format(Instant.ofEpochMilli(before));
             String key = day + "/luma/" + completed + "/video.mp4";
             JsonNode event = Events.value(record);
-            assertThat(event.at("/assets/0/key").asText()).isEqualTo(key);
+            assertThat(event.at("/media/0/key").asText()).isEqualTo(key);
             assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, key))
                     .isEqualTo(media.byRole().get("video").sha256());
             assertThat(new String(record.headers().lastHeader("x-owner-team").value(), StandardCharsets.UTF_8))

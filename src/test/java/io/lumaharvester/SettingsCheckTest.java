@@ -62,26 +62,26 @@ class SettingsCheckTest {
                         "luma.api.connect-timeout-ms=0 is not allowed: it must be a whole number above 0"),
                 Arguments.of("luma.api.max-requests-per-second", "-1",
                         "luma.api.max-requests-per-second=-1 is not allowed: it must be a number, 0 (no limit) or above"),
-                Arguments.of("luma.media.max-attempts", "0",
-                        "luma.media.max-attempts=0 is not allowed: it must be a whole number above 0"),
-                Arguments.of("luma.media.max-storage-rejections", "0",
-                        "luma.media.max-storage-rejections=0 is not allowed: it must be a whole number above 0"),
-                Arguments.of("luma.media.max-concurrent-transfers", "0",
-                        "luma.media.max-concurrent-transfers=0 is not allowed: it must be a whole number above 0"),
-                Arguments.of("luma.media.max-spool-bytes", "0",
-                        "luma.media.max-spool-bytes=0 is not allowed: it must be a whole number above 0"),
-                Arguments.of("luma.media.spool-dir", "tmp/spool",
-                        "luma.media.spool-dir=tmp/spool is not allowed: it must be empty (the JVM's temp directory) or "
+                Arguments.of("luma.harvest.max-attempts", "0",
+                        "luma.harvest.max-attempts=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.harvest.max-storage-rejections", "0",
+                        "luma.harvest.max-storage-rejections=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.harvest.max-concurrent-copies", "0",
+                        "luma.harvest.max-concurrent-copies=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.harvest.max-spool-bytes", "0",
+                        "luma.harvest.max-spool-bytes=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.harvest.spool-dir", "tmp/spool",
+                        "luma.harvest.spool-dir=tmp/spool is not allowed: it must be empty (the JVM's temp directory) or "
                                 + "an absolute path"),
-                Arguments.of("luma.media.deadline-ms", "0",
-                        "luma.media.deadline-ms=0 is not allowed: it must be a whole number above 0"),
-                Arguments.of("luma.media.max-transfer-ms", "-5",
-                        "luma.media.max-transfer-ms=-5 is not allowed: it must be a whole number above 0"),
-                Arguments.of("luma.media.allowed-hosts", "",
-                        "luma.media.allowed-hosts= is not allowed: it must be a comma-separated list of host names "
+                Arguments.of("luma.harvest.deadline-ms", "0",
+                        "luma.harvest.deadline-ms=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.harvest.max-copy-ms", "-5",
+                        "luma.harvest.max-copy-ms=-5 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.harvest.allowed-hosts", "",
+                        "luma.harvest.allowed-hosts= is not allowed: it must be a comma-separated list of host names "
                                 + "(*.example.com for a suffix)"),
-                Arguments.of("luma.media.allowed-schemes", " ",
-                        "luma.media.allowed-schemes=  is not allowed: it must be a comma-separated list of schemes "
+                Arguments.of("luma.harvest.allowed-schemes", " ",
+                        "luma.harvest.allowed-schemes=  is not allowed: it must be a comma-separated list of schemes "
                                 + "(https)"),
                 Arguments.of("luma.topics.events", "",
                         "luma.topics.events= is not allowed: it must be a topic name"),
@@ -106,7 +106,7 @@ class SettingsCheckTest {
                         "luma.tasks.state-retention-ms=0 is not allowed: it must be a whole number above 0"),
                 Arguments.of("luma.tasks.state-retention-ms", "5400000",
                         "luma.tasks.state-retention-ms=5400000 is not allowed: it must be longer than "
-                                + "luma.tasks.deadline-ms + luma.media.deadline-ms (5400000): a running task's state "
+                                + "luma.tasks.deadline-ms + luma.harvest.deadline-ms (5400000): a running task's state "
                                 + "must not expire"),
                 Arguments.of("luma.api.max-response-bytes", "1000000",
                         "luma.api.max-response-bytes=1000000 is not allowed: it must be at most 966656: "
@@ -157,12 +157,12 @@ class SettingsCheckTest {
 
     @Test
     void everyBadValueIsReportedTogether() throws Exception {
-        var problems = problems(Map.of("luma.poll.interval-ms", "0", "luma.media.allowed-hosts", "",
-                "luma.media.max-attempts", "-1"));
+        var problems = problems(Map.of("luma.poll.interval-ms", "0", "luma.harvest.allowed-hosts", "",
+                "luma.harvest.max-attempts", "-1"));
         assertThat(problems).hasSize(3);
         assertThat(SettingsCheck.report(problems)).startsWith("3 settings are not allowed:\n  ")
-                .contains("\n  luma.poll.interval-ms=0 is not allowed").contains("\n  luma.media.allowed-hosts= is not")
-                .contains("\n  luma.media.max-attempts=-1 is not allowed");
+                .contains("\n  luma.poll.interval-ms=0 is not allowed").contains("\n  luma.harvest.allowed-hosts= is not")
+                .contains("\n  luma.harvest.max-attempts=-1 is not allowed");
     }
 
     @Test

@@ -25,11 +25,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * The spool disk really cannot be written. Each row runs the packaged jar with {@code luma.media.spool-dir} on a
+ * The spool disk really cannot be written. Each row runs the packaged jar with {@code luma.harvest.spool-dir} on a
  * real fault: a read-only or a full file system (a tmpfs mounted in a mount namespace of the harvester's own, so
  * nothing outside the process sees it), a directory sysfs refuses files in (root included), a path under a regular
  * file. A video served without a Content-Length must be spooled; the task ends with one {@code storage_rejected}
- * event naming the directory and the disk's error, after {@code luma.media.max-storage-rejections} refusals and not
+ * event naming the directory and the disk's error, after {@code luma.harvest.max-storage-rejections} refusals and not
  * as a media attempt. Its other files, and another task's, are stored whole.
  */
 class SpoolDiskIT {
@@ -66,12 +66,12 @@ class SpoolDiskIT {
         }
         StandIns standIns = StandIns.shared();
         Map<String, String> settings = standIns.properties("spool-disk-" + run, Map.of(
-                "luma.media.spool-dir", spoolDir.toString(),
+                "luma.harvest.spool-dir", spoolDir.toString(),
                 "luma.poll.interval-ms", "200",
                 "luma.poll.max-backoff-ms", "400",
                 // a disk refusal counted as a media attempt would end the task media_unavailable at once
-                "luma.media.max-attempts", "1",
-                "luma.media.max-storage-rejections", String.valueOf(MAX_REJECTIONS)));
+                "luma.harvest.max-attempts", "1",
+                "luma.harvest.max-storage-rejections", String.valueOf(MAX_REJECTIONS)));
         String refused = "spool-refused-" + run;
         String stored = "spool-stored-" + run;
         LumaApiStandIn.ServedMedia refusedMedia = standIns.api.completesAfter(refused, List.of(), 3 * MB);
@@ -93,8 +93,8 @@ class SpoolDiskIT {
             assertThat(failed.get("status").asText()).as("%s", failed).isEqualTo("failed");
             assertThat(failed.at("/failure/reason").asText()).isEqualTo("storage_rejected");
             assertThat(failed.at("/failure/detail").asText()).startsWith("the local disk refused the video media: "
-                    + "the spool directory " + spoolDir + " (luma.media.spool-dir) cannot be written: " + diskError);
-            // refused luma.media.max-storage-rejections times, each after a fresh poll; no media attempt used up
+                    + "the spool directory " + spoolDir + " (luma.harvest.spool-dir) cannot be written: " + diskError);
+            // refused luma.harvest.max-storage-rejections times, each after a fresh poll; no media attempt used up
             assertThat(standIns.cdn.hits(videoPath)).isEqualTo(MAX_REJECTIONS);
             assertThat(Events.value(Events.awaitOnlyEvent(standIns, events, stored, WITHIN)).get("status").asText())
                     .isEqualTo("completed");

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A body without a length that the spool cannot take, as the task's recovery sees it: larger than the whole cap is a
- * refusal (counted, then storage_rejected naming luma.media.max-spool-bytes), the cap held by other copies is
+ * refusal (counted, then storage_rejected naming luma.harvest.max-spool-bytes), the cap held by other copies is
  * temporary (retried, nothing counted), a directory that cannot be written is a refusal naming it.
  */
 class SpoolFailuresTest {
@@ -48,19 +48,19 @@ class SpoolFailuresTest {
         watchdog.shutdownNow();
     }
 
-    private MediaCopy transfer(SpoolSpace space) {
+    private MediaCopy copy(SpoolSpace space) {
         return new MediaCopy(new MediaPolicy("cdn.test", "https"), "bucket", null,
                 space, false, 60_000, watchdog);
     }
 
     /** The CDN answered 200 without a Content-Length, as camel-http hands it on. */
-    private Exchange answered(MediaCopy transfer, int bodyBytes) {
+    private Exchange answered(MediaCopy copy, int bodyBytes) {
         Exchange exchange = new DefaultExchange(context);
         exchange.setProperty(TaskExchange.TICKET, TaskTicket.accepted("t-1", null, 0, 60_000, 0)
                 .polled("completed", JsonNodeFactory.instance.objectNode().put("state", "completed")));
         exchange.getMessage().setBody(new MediaFile("https://cdn.test/v.mp4", List.of("video"), "video", null, null,
                 null));
-        transfer.download(exchange);
+        copy.download(exchange);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "video/mp4");
         exchange.getMessage().setBody(new ByteArrayInputStream(new byte[bodyBytes]));
@@ -68,10 +68,10 @@ class SpoolFailuresTest {
     }
 
     /** What the copy route's doCatch hands the task: upload fails, then failed() names the failure. */
-    private Exception copyFailure(MediaCopy transfer, Exchange exchange) {
-        assertThatThrownBy(() -> transfer.upload(exchange)).satisfies(
+    private Exception copyFailure(MediaCopy copy, Exchange exchange) {
+        assertThatThrownBy(() -> copy.upload(exchange)).satisfies(
                 e -> exchange.setProperty(Exchange.EXCEPTION_CAUGHT, e));
-        return transfer.failed(exchange).error();
+        return copy.failed(exchange).error();
     }
 
     /** The exchange's end, as the route's unit of work runs it: the spool file is handed back. */
@@ -82,14 +82,14 @@ class SpoolFailuresTest {
     @Test
     void aBodyLargerThanTheWholeCapIsAStorageRefusalNamingMaxSpoolBytes() {
         SpoolSpace space = new SpoolSpace(dir, CAP);
-        MediaCopy transfer = transfer(space);
-        Exchange exchange = answered(transfer, CAP + 1);
+        MediaCopy copy = copy(space);
+        Exchange exchange = answered(copy, CAP + 1);
 
-        Exception error = copyFailure(transfer, exchange);
+        Exception error = copyFailure(copy, exchange);
 
         assertThat(error).isInstanceOf(StorageRejectedException.class)
                 .hasMessage("the local disk refused the video media: it came without a length and is larger than "
-                        + "the whole spool: more than " + CAP + " bytes (luma.media.max-spool-bytes=" + CAP + ")");
+                        + "the whole spool: more than " + CAP + " bytes (luma.harvest.max-spool-bytes=" + CAP + ")");
         ended(exchange);
         assertThat(space.used()).isZero();
     }
@@ -97,12 +97,12 @@ class SpoolFailuresTest {
     @Test
     void aBodyThatMeetsTheCapHeldByAnotherCopyFailsForNowWithoutARefusal() throws Exception {
         SpoolSpace space = new SpoolSpace(dir, CAP);
-        MediaCopy transfer = transfer(space);
+        MediaCopy copy = copy(space);
         try (SpoolSpace.Spool other = space.open()) {
             other.fill(new ByteArrayInputStream(new byte[CAP - 100_000]));
-            Exchange exchange = answered(transfer, 200_000);
+            Exchange exchange = answered(copy, 200_000);
 
-            Exception error = copyFailure(transfer, exchange);
+            Exception error = copyFailure(copy, exchange);
 
             assertThat(error).isInstanceOf(StorageFailedException.class)
                     .hasMessageStartingWith("the local disk could not take the video media: the spool is full for now")
@@ -118,14 +118,14 @@ class SpoolFailuresTest {
     @Test
     void aSpoolDirectoryThatCannotBeWrittenIsAStorageRefusalNamingTheDirectory() throws Exception {
         Path notADirectory = Files.createFile(dir.resolve("a-file"));
-        MediaCopy transfer = transfer(new SpoolSpace(notADirectory.resolve("spool"), CAP));
-        Exchange exchange = answered(transfer, 1_000);
+        MediaCopy copy = copy(new SpoolSpace(notADirectory.resolve("spool"), CAP));
+        Exchange exchange = answered(copy, 1_000);
 
-        Exception error = copyFailure(transfer, exchange);
+        Exception error = copyFailure(copy, exchange);
 
         assertThat(error).isInstanceOf(StorageRejectedException.class)
                 .hasMessageStartingWith("the local disk refused the video media: the spool directory "
                         + notADirectory.resolve("spool")
-                        + " (luma.media.spool-dir) cannot be written: Not a directory");
+                        + " (luma.harvest.spool-dir) cannot be written: Not a directory");
     }
 }

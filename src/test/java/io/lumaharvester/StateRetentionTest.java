@@ -30,7 +30,7 @@ class StateRetentionTest {
     static final HarvesterExtension harvester = new HarvesterExtension("retention", Map.of(
             "luma.poll.interval-ms", "200",
             "luma.tasks.deadline-ms", "3000",
-            "luma.media.deadline-ms", "7000",
+            "luma.harvest.deadline-ms", "7000",
             "luma.tasks.state-retention-ms", String.valueOf(RETENTION_MS)));
 
     private final StandIns standIns = harvester.standIns();

@@ -28,7 +28,7 @@ class StorageOutageTest {
         Map<String, String> props = standIns.properties("outage", Map.of(
                 "luma.poll.interval-ms", "200",
                 "luma.poll.max-backoff-ms", "3000",
-                "luma.media.max-attempts", "2",
+                "luma.harvest.max-attempts", "2",
                 "s3.multipart.part-size-bytes", String.valueOf(5 * MB),
                 "s3.multipart.threshold-bytes", String.valueOf(5 * MB)));
         String run = UUID.randomUUID().toString().substring(0, 8);

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * One table of storage errors, one test body: a permanent refusal (4xx) ends the task {@code storage_rejected} after
- * {@code luma.media.max-storage-rejections} tries, naming the S3 error code; a temporary one (503 SlowDown) is
+ * {@code luma.harvest.max-storage-rejections} tries, naming the S3 error code; a temporary one (503 SlowDown) is
  * retried until it passes, without using up media attempts. S3 is S3Proxy behind {@link FilteringS3}, which answers
  * for it where a row says so and counts what reached it.
  */
@@ -124,8 +124,8 @@ class StorageRejectionTest {
                     "luma.poll.interval-ms", "200",
                     "luma.poll.max-backoff-ms", "400",
                     // a temporary error counted as a media attempt would end the task at once
-                    "luma.media.max-attempts", "1",
-                    "luma.media.max-storage-rejections", String.valueOf(MAX_REJECTIONS))));
+                    "luma.harvest.max-attempts", "1",
+                    "luma.harvest.max-storage-rejections", String.valueOf(MAX_REJECTIONS))));
             props.put("s3.endpoint", s3.endpoint());
             props.put("s3.bucket", bucket);
             APPS.put(bucket, HarvesterApp.start(props));

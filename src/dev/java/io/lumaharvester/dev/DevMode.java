@@ -123,11 +123,11 @@ public final class DevMode {
                     String id = event.path("task_id").asText();
                     if ("completed".equals(event.path("status").asText())) {
                         completed++;
-                        for (JsonNode asset : event.path("assets")) {
-                            bytes += asset.path("size").asLong();
-                            say("  " + id + " -> " + s3Dir.resolve(asset.path("bucket").asText())
-                                    .resolve(asset.path("key").asText()) + " (" + asset.path("size").asLong()
-                                    + " bytes, sha256 " + asset.path("sha256").asText().substring(0, 12) + "...)");
+                        for (JsonNode file : event.path("media")) {
+                            bytes += file.path("size").asLong();
+                            say("  " + id + " -> " + s3Dir.resolve(file.path("bucket").asText())
+                                    .resolve(file.path("key").asText()) + " (" + file.path("size").asLong()
+                                    + " bytes, sha256 " + file.path("sha256").asText().substring(0, 12) + "...)");
                         }
                     } else {
                         failed++;
@@ -155,7 +155,7 @@ public final class DevMode {
                 String now = "progress: " + (long) registry.get("luma.tasks.in.flight").gauge().value()
                         + " in flight, " + (long) finished(registry, "completed") + " completed, "
                         + (long) finished(registry, "failed") + " failed, "
-                        + (long) registry.find("luma.uploaded.bytes").counters().stream()
+                        + (long) registry.find("luma.media.stored.bytes").counters().stream()
                                 .mapToDouble(Counter::count).sum() + " bytes uploaded";
                 if (!now.equals(last)) {
                     say(now);

@@ -77,10 +77,10 @@ public final class StandIns implements AutoCloseable {
         // the API stand-in serves plain http on loopback: the token may go there in clear
         props.put("luma.api.allow-insecure", "true");
         // the CDN stand-in is on 127.0.0.1
-        props.put("luma.media.allow-private-addresses", "true");
+        props.put("luma.harvest.allow-private-addresses", "true");
         // the CDN stand-in's own port: an allowed host without a port means the scheme's default one
-        props.put("luma.media.allowed-hosts", java.net.URI.create(cdn.baseUrl()).getAuthority());
-        props.put("luma.media.allowed-schemes", "http");
+        props.put("luma.harvest.allowed-hosts", java.net.URI.create(cdn.baseUrl()).getAuthority());
+        props.put("luma.harvest.allowed-schemes", "http");
         props.put("s3.endpoint", s3.endpoint());
         props.put("s3.bucket", BUCKET);
         props.put("luma.http.port", String.valueOf(freePort()));

@@ -5,5 +5,5 @@ package io.lumaharvester.harvest;
  * exception thrown there would meet the task's error policy once per failed file (three recoveries, three events for
  * one task). {@link HarvestPlan#stored} throws the first failure, in the media's order, once for the task.
  */
-public record CopyFailure(MediaFile asset, Exception error) {
+public record CopyFailure(MediaFile file, Exception error) {
 }

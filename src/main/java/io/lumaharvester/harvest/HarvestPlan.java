@@ -35,19 +35,19 @@ public class HarvestPlan {
     }
 
     public MediaPlan plan(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket) {
-        List<MediaFile> assets = splitter.split(ticket.generation());
-        String refused = assets.stream()
+        List<MediaFile> files = splitter.split(ticket.generation());
+        String refused = files.stream()
                 .filter(a -> !policy.allows(a.sourceUrl()))
                 .map(a -> a.keyRole() + ": " + policy.refusal(a.sourceUrl()))
                 .collect(Collectors.joining("; "));
         if (!refused.isEmpty()) {
             return new MediaPlan(List.of(), TaskStep.failed(ticket, new Failure(Failure.MEDIA_REJECTED, refused)));
         }
-        if (assets.isEmpty()) {
+        if (files.isEmpty()) {
             return new MediaPlan(List.of(), TaskStep.failed(ticket,
                     new Failure(Failure.MEDIA_UNAVAILABLE, "the completed generation lists no media URL")));
         }
-        return new MediaPlan(assets, null);
+        return new MediaPlan(files, null);
     }
 
     /**
@@ -58,12 +58,12 @@ public class HarvestPlan {
             throws Exception {
         List<String> order = splitter.split(ticket.generation()).stream().map(MediaFile::sourceUrl).toList();
         var failure = copies.stream().filter(CopyFailure.class::isInstance).map(CopyFailure.class::cast)
-                .min(Comparator.comparingInt(f -> f.asset() == null ? -1 : order.indexOf(f.asset().sourceUrl())));
+                .min(Comparator.comparingInt(f -> f.file() == null ? -1 : order.indexOf(f.file().sourceUrl())));
         if (failure.isPresent()) {
             throw failure.get().error();
         }
         return ticket.withStored(copies.stream().map(StoredMedia.class::cast)
-                .sorted(Comparator.comparingInt(asset -> order.indexOf(asset.sourceUrl())))
+                .sorted(Comparator.comparingInt(file -> order.indexOf(file.sourceUrl())))
                 .toList());
     }
 }

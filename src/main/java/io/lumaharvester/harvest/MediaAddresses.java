@@ -13,7 +13,7 @@ import org.apache.hc.client5.http.SystemDefaultDnsResolver;
  * resolves to a loopback, link-local, private or otherwise internal address (a DNS record pointed inward, or one that
  * changes between a check and the connection) would reach the pod's own network. The client connects only to what
  * this resolver returns, on every connection and every redirect, so the check and the connection see the same
- * address. {@code luma.media.allow-private-addresses=true} turns it off (dev mode, stand-ins on 127.0.0.1, a CDN
+ * address. {@code luma.harvest.allow-private-addresses=true} turns it off (dev mode, stand-ins on 127.0.0.1, a CDN
  * inside the company network).
  */
 public final class MediaAddresses implements DnsResolver {
@@ -47,7 +47,7 @@ public final class MediaAddresses implements DnsResolver {
         if (public_.length == 0) {
             throw new PrivateAddressException(host + " resolves only to internal addresses ("
                     + Arrays.stream(addresses).map(InetAddress::getHostAddress).toList()
-                    + "), which are refused unless luma.media.allow-private-addresses=true");
+                    + "), which are refused unless luma.harvest.allow-private-addresses=true");
         }
         return public_;
     }

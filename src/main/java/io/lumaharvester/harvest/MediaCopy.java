@@ -21,29 +21,29 @@ import software.amazon.awssdk.services.s3.S3Client;
  * The two ends of one media copy, CDN to S3. {@link #download} prepares the GET, {@link #upload} checks the answer
  * and wraps its body so that the bytes are counted and hashed while the S3 producer streams them, {@link #stored}
  * checks the count and describes the object. A body of unknown length is spooled to a temporary file first: the S3
- * producer would otherwise copy it into memory. A copy has a wall-clock limit (luma.media.max-transfer-ms): the read
+ * producer would otherwise copy it into memory. A copy has a wall-clock limit (luma.harvest.max-copy-ms): the read
  * time-out only catches a CDN that goes silent, not one that trickles; past the limit a watchdog drops the download's
  * connection and the copy fails as a media attempt. A failed copy drops the connection too, instead of reading the
  * rest of the body.
  */
 public class MediaCopy {
 
-    private static final String ASSET = TaskExchange.MEDIA;
+    private static final String MEDIA = TaskExchange.MEDIA;
     private static final String HASHING = "lumaHashing";
-    private static final String STARTED = "lumaTransferStarted";
-    private static final String WATCHDOG = "lumaTransferWatchdog";
+    private static final String STARTED = "lumaCopyStarted";
+    private static final String WATCHDOG = "lumaCopyWatchdog";
 
     private final MediaPolicy policy;
     private final String bucket;
     private final S3Client s3;
     private final SpoolSpace spoolSpace;
     private final boolean includePrompt;
-    private final long maxTransferMs;
+    private final long maxCopyMs;
     private final ScheduledExecutorService watchdog;
 
     public MediaCopy(MediaPolicy policy, String bucket, S3Client s3, SpoolSpace spoolSpace,
-            boolean includePrompt, long maxTransferMs, ScheduledExecutorService watchdog) {
-        this.maxTransferMs = maxTransferMs;
+            boolean includePrompt, long maxCopyMs, ScheduledExecutorService watchdog) {
+        this.maxCopyMs = maxCopyMs;
         this.watchdog = watchdog;
         this.policy = policy;
         this.bucket = bucket;
@@ -58,50 +58,50 @@ public class MediaCopy {
     }
 
     public void download(Exchange exchange) {
-        MediaFile asset = exchange.getMessage().getBody(MediaFile.class);
-        exchange.setProperty(ASSET, asset);
+        MediaFile file = exchange.getMessage().getBody(MediaFile.class);
+        exchange.setProperty(MEDIA, file);
         // the limit covers the whole copy, connecting and waiting for the first byte included
         exchange.setProperty(STARTED, System.nanoTime());
         Message message = exchange.getMessage();
-        message.setHeader(Exchange.HTTP_URI, asset.sourceUrl());
+        message.setHeader(Exchange.HTTP_URI, file.sourceUrl());
         message.setBody(null);
     }
 
     public void upload(Exchange exchange) throws MediaUnavailableException, MediaRejectedException,
             StorageRejectedException, StorageFailedException, IOException, InvalidPayloadException {
-        MediaFile asset = exchange.getProperty(ASSET, MediaFile.class);
+        MediaFile file = exchange.getProperty(MEDIA, MediaFile.class);
         Message message = exchange.getMessage();
         Integer status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
         String location = message.getHeader("Location", String.class);
         if (status != null && status >= 300 && status < 400 && location != null && !policy.allows(location)) {
-            throw new MediaRejectedException("the " + asset.keyRole() + " media redirects to a location that is not "
+            throw new MediaRejectedException("the " + file.keyRole() + " media redirects to a location that is not "
                     + "allowed: " + policy.refusal(location));
         }
         if (status == null || status != 200) {
             // an error page can be large too: not read to its end
             HashingInputStream.abort(message.getBody(InputStream.class));
             throw new MediaUnavailableException(
-                    "HTTP " + status + " for the " + asset.keyRole() + " media from " + hostOf(asset.sourceUrl()));
+                    "HTTP " + status + " for the " + file.keyRole() + " media from " + hostOf(file.sourceUrl()));
         }
-        String contentType = MediaNaming.storedContentType(asset.keyRole(),
+        String contentType = MediaNaming.storedContentType(file.keyRole(),
                 message.getHeader(Exchange.CONTENT_TYPE, String.class));
         Long length = message.getHeader(Exchange.CONTENT_LENGTH, Long.class);
         TaskTicket ticket = exchange.getProperty(TaskExchange.TICKET, TaskTicket.class);
         HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class),
                 length == null ? -1 : length);
         exchange.setProperty(HASHING, hashing);
-        watch(exchange, asset, hashing);
+        watch(exchange, file, hashing);
         if (length == null || length < 0) {
             SpoolSpace.Spool spool = spool(exchange);
             try (hashing) {
                 spool.fill(hashing);
             } catch (SpoolSpace.LargerThanSpoolException e) {
                 // never fits, whichever URL the next poll brings: a refusal, counted like S3's
-                throw new StorageRejectedException("the local disk refused the " + asset.keyRole() + " media: it came "
+                throw new StorageRejectedException("the local disk refused the " + file.keyRole() + " media: it came "
                         + "without a length and " + e.getMessage(), e);
             } catch (SpoolSpace.SpoolFullException e) {
                 // other copies hold the cap now; they end, and this one fits then
-                throw new StorageFailedException("the local disk could not take the " + asset.keyRole()
+                throw new StorageFailedException("the local disk could not take the " + file.keyRole()
                         + " media: " + e.getMessage(), e);
             }
             length = hashing.count();
@@ -111,7 +111,7 @@ public class MediaCopy {
         }
         message.setHeader(AWS2S3Constants.CONTENT_TYPE, contentType);
         message.setHeader(AWS2S3Constants.CONTENT_LENGTH, length);
-        message.setHeader(AWS2S3Constants.METADATA, S3Metadata.of(ticket, asset, includePrompt));
+        message.setHeader(AWS2S3Constants.METADATA, S3Metadata.of(ticket, file, includePrompt));
     }
 
     /**
@@ -149,7 +149,7 @@ public class MediaCopy {
      * {@link MediaRejectedException}.
      */
     public CopyFailure failed(Exchange exchange) {
-        MediaFile asset = exchange.getProperty(ASSET, MediaFile.class);
+        MediaFile file = exchange.getProperty(MEDIA, MediaFile.class);
         unwatch(exchange);
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
         // camel-http would drain the rest of the body when the exchange completes, to reuse the connection
@@ -158,16 +158,16 @@ public class MediaCopy {
         } else if (exchange.getMessage().getBody() instanceof InputStream body) {
             HashingInputStream.abort(body);
         }
-        return new CopyFailure(asset, classified(exchange, asset));
+        return new CopyFailure(file, classified(exchange, file));
     }
 
-    /** Expires the copy's stream when luma.media.max-transfer-ms has passed since the download started. */
-    private void watch(Exchange exchange, MediaFile asset, HashingInputStream hashing) {
+    /** Expires the copy's stream when luma.harvest.max-copy-ms has passed since the download started. */
+    private void watch(Exchange exchange, MediaFile file, HashingInputStream hashing) {
         Long started = exchange.getProperty(STARTED, Long.class);
         long elapsedMs = started == null ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-        String why = "the " + asset.keyRole() + " media took longer than " + maxTransferMs
-                + " ms (luma.media.max-transfer-ms) to copy and was cancelled";
-        Future<?> task = watchdog.schedule(() -> hashing.expire(why), Math.max(0, maxTransferMs - elapsedMs),
+        String why = "the " + file.keyRole() + " media took longer than " + maxCopyMs
+                + " ms (luma.harvest.max-copy-ms) to copy and was cancelled";
+        Future<?> task = watchdog.schedule(() -> hashing.expire(why), Math.max(0, maxCopyMs - elapsedMs),
                 TimeUnit.MILLISECONDS);
         // the handle is kept as a Runnable, not the Future: a tracer that prints exchange properties (KameletMain's
         // backlog tracer) turns a Future into text by waiting for it, which held every copy until the watchdog fired
@@ -189,9 +189,9 @@ public class MediaCopy {
         }
     }
 
-    private static Exception classified(Exchange exchange, MediaFile asset) {
+    private static Exception classified(Exchange exchange, MediaFile file) {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
-        String role = asset == null ? "" : asset.keyRole() + " ";
+        String role = file == null ? "" : file.keyRole() + " ";
         if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException
                 || cause instanceof StorageRejectedException || cause instanceof StorageFailedException) {
             return cause;
@@ -232,18 +232,18 @@ public class MediaCopy {
 
     public StoredMedia stored(Exchange exchange) throws MediaUnavailableException {
         unwatch(exchange);
-        MediaFile asset = exchange.getProperty(ASSET, MediaFile.class);
+        MediaFile file = exchange.getProperty(MEDIA, MediaFile.class);
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
         Message message = exchange.getMessage();
         long expected = message.getHeader(AWS2S3Constants.CONTENT_LENGTH, Long.class);
         if (hashing.count() != expected) {
-            throw new MediaUnavailableException("the " + asset.keyRole() + " media ended after " + hashing.count()
+            throw new MediaUnavailableException("the " + file.keyRole() + " media ended after " + hashing.count()
                     + " of " + expected + " bytes");
         }
         String key = message.getHeader(AWS2S3Constants.KEY, String.class);
-        return new StoredMedia(asset.roles(), asset.sourceUrl(), bucket, key, "s3://" + bucket + "/" + key,
+        return new StoredMedia(file.roles(), file.sourceUrl(), bucket, key, "s3://" + bucket + "/" + key,
                 message.getHeader(AWS2S3Constants.CONTENT_TYPE, String.class), expected, hashing.sha256Hex(),
-                asset.width(), asset.height(), asset.duration());
+                file.width(), file.height(), file.duration());
     }
 
     private static String hostOf(String url) {

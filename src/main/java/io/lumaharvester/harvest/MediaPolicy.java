@@ -36,7 +36,7 @@ public class MediaPolicy {
                 port = 0;
             }
             if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("luma.media.allowed-hosts: '" + entry + "' is not host or "
+                throw new IllegalArgumentException("luma.harvest.allowed-hosts: '" + entry + "' is not host or "
                         + "host:port (a port is a number, 1-65535)");
             }
             return new Entry(entry.substring(0, colon), port);

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 /**
  * Lists the distinct media files of a completed generation: {@code video}, {@code video_raw}, {@code thumbnail},
  * {@code last_frame} and their {@code artifact.*} twins, {@code download_url} before {@code url}. A URL named by
- * several fields is one asset, keyed by the first role that uses it.
+ * several fields is one file, keyed by the first role that uses it.
  */
 public class MediaSplitter {
 
@@ -24,9 +24,9 @@ public class MediaSplitter {
             JsonNode artifact = generation == null ? null : generation.get("artifact");
             collect(byUrl, "artifact." + role, "artifact_" + role, artifact == null ? null : artifact.get(role));
         }
-        List<MediaFile> assets = new ArrayList<>(byUrl.size());
-        byUrl.values().forEach(b -> assets.add(b.build()));
-        return assets;
+        List<MediaFile> files = new ArrayList<>(byUrl.size());
+        byUrl.values().forEach(b -> files.add(b.build()));
+        return files;
     }
 
     private static void collect(Map<String, Builder> byUrl, String role, String keyRole, JsonNode media) {
@@ -40,11 +40,11 @@ public class MediaSplitter {
         if (url == null) {
             return;
         }
-        Builder asset = byUrl.computeIfAbsent(url, u -> new Builder(u, keyRole));
-        asset.roles.add(role);
-        asset.width = asset.width != null ? asset.width : integer(media.get("width"));
-        asset.height = asset.height != null ? asset.height : integer(media.get("height"));
-        asset.duration = asset.duration != null ? asset.duration : number(media.get("duration"));
+        Builder file = byUrl.computeIfAbsent(url, u -> new Builder(u, keyRole));
+        file.roles.add(role);
+        file.width = file.width != null ? file.width : integer(media.get("width"));
+        file.height = file.height != null ? file.height : integer(media.get("height"));
+        file.duration = file.duration != null ? file.duration : number(media.get("duration"));
     }
 
     private static String text(JsonNode node) {

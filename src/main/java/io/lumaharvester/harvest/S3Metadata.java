@@ -35,10 +35,10 @@ public final class S3Metadata {
     }
 
     /** The prompt is left out when {@code includePrompt} is false (luma.events.include-prompt: personal data). */
-    public static Map<String, String> of(TaskTicket ticket, MediaFile asset, boolean includePrompt) {
+    public static Map<String, String> of(TaskTicket ticket, MediaFile file, boolean includePrompt) {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(TASK_ID, ticket.taskId());
-        metadata.put(ROLES, String.join(",", asset.roles()));
+        metadata.put(ROLES, String.join(",", file.roles()));
         JsonNode prompt = ticket.generation() == null ? null : ticket.generation().at("/request/prompt");
         if (includePrompt && prompt != null && prompt.isTextual()) {
             metadata.put(PROMPT_SHA256, sha256Hex(prompt.textValue()));

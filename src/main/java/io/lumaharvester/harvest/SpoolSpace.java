@@ -11,8 +11,8 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The local disk that bodies of unknown length are spooled to ({@code luma.media.spool-dir}), shared by every copy in
- * flight and capped at {@code luma.media.max-spool-bytes}: under Kubernetes the temp directory is an emptyDir with a
+ * The local disk that bodies of unknown length are spooled to ({@code luma.harvest.spool-dir}), shared by every copy in
+ * flight and capped at {@code luma.harvest.max-spool-bytes}: under Kubernetes the temp directory is an emptyDir with a
  * size limit, and a pod that writes past it is evicted with all its copies. A failure says whose it is: the body is
  * larger than the whole cap (it never fits), the cap is held by other copies now (it may fit later), or the disk
  * itself would not take the file ({@link DiskException}).
@@ -39,7 +39,7 @@ public final class SpoolSpace {
      */
     public static final class DiskException extends IOException {
         public DiskException(Path directory, IOException cause) {
-            super("the spool directory " + directory + " (luma.media.spool-dir) cannot be written: " + reason(cause),
+            super("the spool directory " + directory + " (luma.harvest.spool-dir) cannot be written: " + reason(cause),
                     cause);
         }
 
@@ -134,13 +134,13 @@ public final class SpoolSpace {
 
     public SpoolSpace(Path directory, long capacity) {
         if (capacity <= 0) {
-            throw new IllegalArgumentException("luma.media.max-spool-bytes must be above 0, not " + capacity);
+            throw new IllegalArgumentException("luma.harvest.max-spool-bytes must be above 0, not " + capacity);
         }
         this.directory = directory;
         this.capacity = capacity;
     }
 
-    /** {@code luma.media.spool-dir}; empty means the JVM's temp directory ({@code java.io.tmpdir}). */
+    /** {@code luma.harvest.spool-dir}; empty means the JVM's temp directory ({@code java.io.tmpdir}). */
     public static Path directory(String setting) {
         return Path.of(setting == null || setting.isBlank() ? System.getProperty("java.io.tmpdir") : setting.strip());
     }
@@ -162,13 +162,13 @@ public final class SpoolSpace {
     private void hold(long written, int n) throws IOException {
         if (written + n > capacity) {
             throw new LargerThanSpoolException("is larger than the whole spool: more than " + capacity
-                    + " bytes (luma.media.max-spool-bytes=" + capacity + ")");
+                    + " bytes (luma.harvest.max-spool-bytes=" + capacity + ")");
         }
         long now = used.addAndGet(n);
         if (now > capacity) {
             used.addAndGet(-n);
             throw new SpoolFullException("the spool is full for now: " + (written + n) + " bytes of this file and "
-                    + (now - n - written) + " held by other copies would pass luma.media.max-spool-bytes=" + capacity);
+                    + (now - n - written) + " held by other copies would pass luma.harvest.max-spool-bytes=" + capacity);
         }
     }
 

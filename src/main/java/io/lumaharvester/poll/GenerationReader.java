@@ -56,7 +56,7 @@ public class GenerationReader {
         if (schedule.mediaDeadlinePassed(ticket)) {
             // a re-poll for fresh media URLs: whatever it answers (410, 5xx, a redirect, even completed), the task's
             // media phase is over
-            LOG.warn("task {}: media deadline passed (luma.media.deadline-ms); the task fails, the API answered {}",
+            LOG.warn("task {}: media deadline passed (luma.harvest.deadline-ms); the task fails, the API answered {}",
                     ticket.taskId(), code);
             return TaskStep.failed(ticket.pollFailed(false), schedule.mediaDeadlineFailure(ticket,
                     "the API answered HTTP " + code + " to the re-poll for fresh media URLs"));
@@ -138,7 +138,7 @@ public class GenerationReader {
         String why = error == null ? "unknown error" : error.getClass().getSimpleName() + ": " + error.getMessage();
         ticket = schedule.mediaClock(ticket);
         if (schedule.mediaDeadlinePassed(ticket)) {
-            LOG.warn("task {}: media deadline passed (luma.media.deadline-ms), giving up: {}", ticket.taskId(),
+            LOG.warn("task {}: media deadline passed (luma.harvest.deadline-ms), giving up: {}", ticket.taskId(),
                     LogSafe.text(why));
             return TaskStep.failed(ticket.pollFailed(false), schedule.mediaDeadlineFailure(ticket, why));
         }

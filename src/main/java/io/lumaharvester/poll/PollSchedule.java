@@ -26,7 +26,7 @@ public class PollSchedule {
         this.clock = clock;
     }
 
-    /** luma.media.deadline-ms's default (application.properties): an hour. */
+    /** luma.harvest.deadline-ms's default (application.properties): an hour. */
     public static final long DEFAULT_MEDIA_DEADLINE_MS = 3_600_000;
 
     /** A ticket in the media phase with its clock running: one written before completed_at existed starts it now. */
@@ -45,7 +45,7 @@ public class PollSchedule {
     /** The failure of a task whose media deadline has passed, with the setting that sets it. */
     public Failure mediaDeadlineFailure(TaskTicket ticket, String lastError) {
         return new Failure(Failure.MEDIA_UNAVAILABLE, "the media deadline passed: the media were not stored within "
-                + mediaDeadlineMs + " ms (luma.media.deadline-ms) of the provider's completed answer"
+                + mediaDeadlineMs + " ms (luma.harvest.deadline-ms) of the provider's completed answer"
                 + (lastError == null ? "" : "; last error: " + lastError));
     }
 

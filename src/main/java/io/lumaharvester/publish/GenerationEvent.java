@@ -26,7 +26,7 @@ public record GenerationEvent(
         @JsonProperty("finished_at") String finishedAt,
         @JsonProperty("prompt") String prompt,
         @JsonProperty("aspect_ratio") String aspectRatio,
-        @JsonProperty("assets") List<StoredMedia> assets,
+        @JsonProperty("media") List<StoredMedia> media,
         @JsonProperty("failure") Failure failure,
         @JsonProperty("run") String run) {
 

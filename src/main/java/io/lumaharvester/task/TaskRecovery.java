@@ -99,7 +99,7 @@ public class TaskRecovery {
         // media deadline; storage failing for now has no attempt limit of its own
         ticket = schedule.mediaClock(ticket);
         if (schedule.mediaDeadlinePassed(ticket)) {
-            LOG.warn("task {}: media deadline passed (luma.media.deadline-ms), giving up: {}", ticket.taskId(),
+            LOG.warn("task {}: media deadline passed (luma.harvest.deadline-ms), giving up: {}", ticket.taskId(),
                     whyForLog);
             return TaskStep.failed(harvesting ? ticket.mediaFailed() : ticket.pollFailed(false),
                     schedule.mediaDeadlineFailure(ticket, why));

@@ -83,9 +83,9 @@ public record TaskTicket(
     }
 
     /** Every media file is in S3. */
-    public TaskTicket withStored(List<StoredMedia> assets) {
+    public TaskTicket withStored(List<StoredMedia> files) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, storageRejections, state, generation, assets, step + 1, completedAt, run);
+                mediaAttempts, storageRejections, state, generation, files, step + 1, completedAt, run);
     }
 
     /** In the media phase since {@code when}, unless its clock already runs (a re-poll keeps the first instant). */

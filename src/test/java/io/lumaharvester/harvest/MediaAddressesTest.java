@@ -49,7 +49,7 @@ class MediaAddressesTest {
         assertThatThrownBy(() -> addresses.resolve("cdn.example.com"))
                 .isInstanceOf(MediaAddresses.PrivateAddressException.class)
                 .hasMessageContaining("cdn.example.com").hasMessageContaining("127.0.0.1")
-                .hasMessageContaining("luma.media.allow-private-addresses=true");
+                .hasMessageContaining("luma.harvest.allow-private-addresses=true");
     }
 
     @Test

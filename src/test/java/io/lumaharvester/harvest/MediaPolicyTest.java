@@ -88,7 +88,7 @@ class MediaPolicyTest {
     void anAllowListEntryWithABadPortIsRefusedWithTheEntryNamed(String entry) {
         assertThatThrownBy(() -> new MediaPolicy(entry, "https"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("luma.media.allowed-hosts").hasMessageContaining(entry);
+                .hasMessageContaining("luma.harvest.allowed-hosts").hasMessageContaining(entry);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -21,9 +21,9 @@ class ArtifactSplitterTest {
 
     @Test
     void theSeedSampleHasThreeDistinctFilesNamedByTheirFirstRole() {
-        List<MediaFile> assets = splitter.split(LumaApiStandIn.seed());
+        List<MediaFile> files = splitter.split(LumaApiStandIn.seed());
 
-        assertThat(assets).containsExactly(
+        assertThat(files).containsExactly(
                 new MediaFile(MP4, List.of("video", "artifact.video", "video_raw", "artifact.video_raw"), "video",
                         1360, 752, 5.041667),
                 new MediaFile(THUMBNAIL, List.of("thumbnail", "artifact.thumbnail"), "thumbnail", 1360, 752, null),
@@ -36,13 +36,13 @@ class ArtifactSplitterTest {
         ObjectNode generation = LumaApiStandIn.seed();
         ((ObjectNode) generation.get("video")).put("download_url", "https://storage.cdn-luma.com/dl/video.mp4");
 
-        List<MediaFile> assets = splitter.split(generation);
+        List<MediaFile> files = splitter.split(generation);
 
-        assertThat(assets.get(0).sourceUrl()).isEqualTo("https://storage.cdn-luma.com/dl/video.mp4");
-        assertThat(assets.get(0).roles()).containsExactly("video");
-        assertThat(assets.get(1).sourceUrl()).isEqualTo(MP4);
-        assertThat(assets.get(1).roles()).containsExactly("artifact.video", "video_raw", "artifact.video_raw");
-        assertThat(assets.get(1).keyRole()).isEqualTo("artifact_video");
+        assertThat(files.get(0).sourceUrl()).isEqualTo("https://storage.cdn-luma.com/dl/video.mp4");
+        assertThat(files.get(0).roles()).containsExactly("video");
+        assertThat(files.get(1).sourceUrl()).isEqualTo(MP4);
+        assertThat(files.get(1).roles()).containsExactly("artifact.video", "video_raw", "artifact.video_raw");
+        assertThat(files.get(1).keyRole()).isEqualTo("artifact_video");
     }
 
     @Test

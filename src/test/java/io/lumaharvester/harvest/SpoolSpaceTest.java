@@ -37,7 +37,7 @@ class SpoolSpaceTest {
             assertThatThrownBy(() -> spool.fill(new ByteArrayInputStream(new byte[600_000])))
                     .isInstanceOf(SpoolSpace.LargerThanSpoolException.class)
                     .hasMessageContaining("larger than the whole spool")
-                    .hasMessageContaining("luma.media.max-spool-bytes=500000");
+                    .hasMessageContaining("luma.harvest.max-spool-bytes=500000");
             assertThat(space.used()).isLessThanOrEqualTo(500_000);
         }
         assertThat(space.used()).isZero();
@@ -52,7 +52,7 @@ class SpoolSpaceTest {
         assertThatThrownBy(() -> second.fill(new ByteArrayInputStream(new byte[300_000])))
                 .isInstanceOf(SpoolSpace.SpoolFullException.class)
                 .hasMessageContaining("held by other copies")
-                .hasMessageContaining("luma.media.max-spool-bytes=500000");
+                .hasMessageContaining("luma.harvest.max-spool-bytes=500000");
         assertThat(space.used()).isLessThanOrEqualTo(500_000);
         second.close();
         other.close();
@@ -71,7 +71,7 @@ class SpoolSpaceTest {
         assertThatThrownBy(space::open)
                 .isInstanceOf(SpoolSpace.DiskException.class)
                 .hasMessageStartingWith("the spool directory " + file.resolve("spool")
-                        + " (luma.media.spool-dir) cannot be written: Not a directory");
+                        + " (luma.harvest.spool-dir) cannot be written: Not a directory");
         assertThat(space.used()).isZero();
     }
 
@@ -83,6 +83,6 @@ class SpoolSpaceTest {
 
     @Test
     void aCapOfZeroIsRefused() {
-        assertThatThrownBy(() -> new SpoolSpace(dir, 0)).hasMessageContaining("luma.media.max-spool-bytes");
+        assertThatThrownBy(() -> new SpoolSpace(dir, 0)).hasMessageContaining("luma.harvest.max-spool-bytes");
     }
 }

@@ -151,7 +151,7 @@ class GenerationReaderTest {
 
         assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
         assertThat(step.failure().reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
-        assertThat(step.failure().detail()).contains("luma.media.deadline-ms");
+        assertThat(step.failure().detail()).contains("luma.harvest.deadline-ms");
     }
 
     @ParameterizedTest(name = "Retry-After {0} -> {1} ms")

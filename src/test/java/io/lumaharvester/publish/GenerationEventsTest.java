@@ -33,16 +33,16 @@ class GenerationEventsTest {
         TaskTicket ticket = TaskTicket.accepted("e70fdf3c-ce95-4dd1-a967-220ce957aff5", metadata, 0, 1000, 0)
                 .polled("completed", LumaApiStandIn.seed());
         List<StoredMedia> stored = new java.util.ArrayList<>();
-        for (MediaFile asset : new MediaSplitter().split(ticket.generation())) {
-            String key = "luma/" + ticket.taskId() + "/" + asset.keyRole() + ".bin";
-            stored.add(new StoredMedia(asset.roles(), asset.sourceUrl(), "bucket", key, "s3://bucket/" + key,
-                    "application/octet-stream", 10, "0".repeat(64), asset.width(), asset.height(), asset.duration()));
+        for (MediaFile file : new MediaSplitter().split(ticket.generation())) {
+            String key = "luma/" + ticket.taskId() + "/" + file.keyRole() + ".bin";
+            stored.add(new StoredMedia(file.roles(), file.sourceUrl(), "bucket", key, "s3://bucket/" + key,
+                    "application/octet-stream", 10, "0".repeat(64), file.width(), file.height(), file.duration()));
         }
         return ticket.withStored(stored);
     }
 
     @Test
-    void theCompletedEventOfTheSeedSampleCarriesRequestAssetsAndMetadata() {
+    void theCompletedEventOfTheSeedSampleCarriesRequestMediaAndMetadata() {
         GenerationEvent event = events.completed(completedSeedTicket());
         JsonNode json = JSON.valueToTree(event);
 
@@ -55,9 +55,9 @@ class GenerationEventsTest {
         assertThat(json.get("metadata").get("customer").asText()).isEqualTo("acme");
         assertThat(json.get("polls").asInt()).isEqualTo(1);
         assertThat(json.get("finished_at").asText()).isEqualTo("2026-01-02T03:04:05Z");
-        assertThat(json.get("assets")).hasSize(3);
-        assertThat(json.at("/assets/0/duration").asDouble()).isEqualTo(5.041667);
-        assertThat(json.at("/assets/1/duration").isMissingNode()).isTrue();
+        assertThat(json.get("media")).hasSize(3);
+        assertThat(json.at("/media/0/duration").asDouble()).isEqualTo(5.041667);
+        assertThat(json.at("/media/1/duration").isMissingNode()).isTrue();
         assertThat(json.has("failure")).isFalse();
     }
 
@@ -69,18 +69,18 @@ class GenerationEventsTest {
         Events.assertValidEvent(json);
         assertThat(json.has("prompt")).isFalse();
         assertThat(json.get("aspect_ratio").asText()).isEqualTo("16:9");
-        assertThat(json.get("assets")).hasSize(3);
+        assertThat(json.get("media")).hasSize(3);
     }
 
     @Test
-    void aFailureEventCarriesReasonAndDetailAndNoAssets() {
+    void aFailureEventCarriesReasonAndDetailAndNoMedia() {
         TaskTicket ticket = TaskTicket.accepted("t-1", null, 0, 1000, 0).polled("failed", null);
         JsonNode json = JSON.valueToTree(events.failed(ticket, new Failure("provider_failed", null)));
 
         Events.assertValidEvent(json);
         assertThat(json.get("metadata").isEmpty()).isTrue();
         assertThat(json.at("/failure/reason").asText()).isEqualTo("provider_failed");
-        assertThat(json.has("assets")).isFalse();
+        assertThat(json.has("media")).isFalse();
     }
 
     @Test

@@ -176,15 +176,15 @@ class TaskRecoveryTest {
                 // the spool directory itself: the directory and the setting are named
                 Arguments.of(new SpoolSpace.DiskException(Path.of("/srv/a-file/spool"),
                         new FileSystemException("/srv/a-file/spool/luma-media-1.part", null, "Not a directory")),
-                        "the local disk: the spool directory /srv/a-file/spool (luma.media.spool-dir) cannot be "
+                        "the local disk: the spool directory /srv/a-file/spool (luma.harvest.spool-dir) cannot be "
                                 + "written: Not a directory (/srv/a-file/spool/luma-media-1.part)"),
                 Arguments.of(new SpoolSpace.DiskException(Path.of("/gone"),
                         new NoSuchFileException("/gone/luma-media-1.part")),
-                        "the local disk: the spool directory /gone (luma.media.spool-dir) cannot be written: No such "
+                        "the local disk: the spool directory /gone (luma.harvest.spool-dir) cannot be written: No such "
                                 + "file or directory (/gone/luma-media-1.part)"),
                 Arguments.of(new SpoolSpace.DiskException(Path.of("/sys/kernel"),
                         new AccessDeniedException("/sys/kernel/luma-media-1.part")),
-                        "the local disk: the spool directory /sys/kernel (luma.media.spool-dir) cannot be written: "
+                        "the local disk: the spool directory /sys/kernel (luma.harvest.spool-dir) cannot be written: "
                                 + "Permission denied (/sys/kernel/luma-media-1.part)"),
                 Arguments.of(new SpoolSpace.DiskException(Path.of("/tmp"), new IOException("Input/output error")),
                         null));
@@ -218,7 +218,7 @@ class TaskRecoveryTest {
         assertThat(last.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
         Failure failure = last.failure();
         assertThat(failure.reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
-        assertThat(failure.detail()).contains("media deadline passed", "luma.media.deadline-ms", "S3 failed");
+        assertThat(failure.detail()).contains("media deadline passed", "luma.harvest.deadline-ms", "S3 failed");
     }
 
     @Test
@@ -266,7 +266,7 @@ class TaskRecoveryTest {
             TaskStep after = pollAnswered(reader, ticket, status);
             assertThat(after.outcome()).as("HTTP %d", status).isEqualTo(TaskStep.Outcome.FAILED);
             assertThat(after.failure().detail())
-                    .contains("luma.media.deadline-ms", "HTTP " + status);
+                    .contains("luma.harvest.deadline-ms", "HTTP " + status);
         }
     }
 
