@@ -16,7 +16,9 @@ final class LogCapture implements AutoCloseable {
 
     LogCapture() {
         appender = WriterAppender.newBuilder()
-                .setName("capture")
+                // a name of its own: the root logger keeps one appender per name, so a second capture named alike
+                // (another test class's, still open) would leave this one detached and empty
+                .setName("capture-" + java.util.UUID.randomUUID())
                 .setTarget(text)
                 .setLayout(PatternLayout.newBuilder().withPattern("%c %m %ex%n").build())
                 .build();
