@@ -96,6 +96,22 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     // gives the aws2-s3 component its encryption options from it)
     private volatile S3Uploads s3Uploads;
     private CamelContext camelContext;
+    // settings more than one bean needs, each read once, right after the check
+    private PollSchedule pollSchedule;
+    private Duration healthTimeout;
+    private String bucket;
+    private String eventsTopic;
+    private String pollingTopic;
+    private String harvestTopic;
+    private String acceptedTopic;
+    private long stateRetentionMs;
+    private int maxTaskRecordBytes;
+    private long taskDeadlineMs;
+    private String groupId;
+    private int maxConcurrentCopies;
+    private boolean includePrompt;
+    private long maxResponseBytes;
+    private int maxApiInFlight;
 
     /**
      * Camel's bean post-processor sets the context before it calls any method below: the settings are checked here,
@@ -112,7 +128,29 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         properties.addOverrideProperty(GENERATIONS_URL,
                 SettingsCheck.baseUrl(properties.resolveProperty("luma.api.base-url").orElseThrow())
                         + "/luma/generations");
+        pollSchedule = new PollSchedule(setting(properties, "luma.poll.interval-ms"),
+                setting(properties, "luma.poll.max-backoff-ms"), setting(properties, "luma.harvest.deadline-ms"),
+                clock);
+        healthTimeout = Duration.ofMillis(setting(properties, "luma.health.timeout-ms"));
+        bucket = properties.resolveProperty("s3.bucket").orElseThrow();
+        eventsTopic = properties.resolveProperty("luma.topics.events").orElseThrow().strip();
+        pollingTopic = properties.resolveProperty("luma.topics.polling").orElseThrow().strip();
+        harvestTopic = properties.resolveProperty("luma.topics.harvest").orElseThrow().strip();
+        acceptedTopic = properties.resolveProperty("luma.topics.accepted").orElseThrow().strip();
+        stateRetentionMs = setting(properties, "luma.tasks.state-retention-ms");
+        maxTaskRecordBytes = (int) setting(properties, "luma.tasks.max-record-bytes");
+        taskDeadlineMs = setting(properties, "luma.tasks.deadline-ms");
+        groupId = properties.resolveProperty("luma.kafka.group-id").orElseThrow().strip();
+        maxConcurrentCopies = (int) setting(properties, "luma.harvest.max-concurrent-copies");
+        includePrompt = Boolean.parseBoolean(
+                properties.resolveProperty("luma.events.include-prompt").orElseThrow().strip());
+        maxResponseBytes = setting(properties, "luma.api.max-response-bytes");
+        maxApiInFlight = (int) setting(properties, "luma.api.max-in-flight");
         this.camelContext = context;
+    }
+
+    private static long setting(PropertiesComponent properties, String name) {
+        return Long.parseLong(properties.resolveProperty(name).orElseThrow().strip());
     }
 
     @Override
@@ -121,27 +159,22 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     }
 
     @BindToRegistry("taskIntake")
-    public TaskIntake taskIntake(@PropertyInject("luma.tasks.deadline-ms") long deadlineMs,
-            @PropertyInject("luma.poll.first-delay-ms") long firstDelayMs,
-            @PropertyInject("luma.tasks.max-record-bytes") int maxRecordBytes) {
-        return new TaskIntake(deadlineMs, firstDelayMs, maxRecordBytes, clock);
+    public TaskIntake taskIntake(@PropertyInject("luma.poll.first-delay-ms") long firstDelayMs) {
+        return new TaskIntake(taskDeadlineMs, firstDelayMs, maxTaskRecordBytes, clock);
     }
 
     @BindToRegistry("pollSchedule")
-    public PollSchedule pollSchedule(@PropertyInject("luma.poll.interval-ms") long intervalMs,
-            @PropertyInject("luma.poll.max-backoff-ms") long maxBackoffMs,
-            @PropertyInject("luma.harvest.deadline-ms") long mediaDeadlineMs) {
-        return new PollSchedule(intervalMs, maxBackoffMs, mediaDeadlineMs, clock);
+    public PollSchedule pollSchedule() {
+        return pollSchedule;
     }
 
     /** The poll consumer's gate: API requests in flight and per second. */
     @BindToRegistry("apiBudget")
     public synchronized ApiBudget apiBudget(CamelContext context,
-            @PropertyInject("luma.api.max-in-flight") int maxInFlight,
-            @PropertyInject("luma.api.max-requests-per-second") double requestsPerSecond,
-            @PropertyInject("luma.poll.interval-ms") long intervalMs) {
+            @PropertyInject("luma.api.max-requests-per-second") double requestsPerSecond) {
         if (apiBudget == null) {
-            apiBudget = new ApiBudget(maxInFlight, requestsPerSecond, intervalMs, clock, meterRegistry(context));
+            apiBudget = new ApiBudget(maxApiInFlight, requestsPerSecond, pollSchedule.intervalMs(), clock,
+                    meterRegistry(context));
         }
         return apiBudget;
     }
@@ -171,16 +204,16 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     /** The API client: one connection per request in flight, redirects not followed (a redirect is an error). */
     @BindToRegistry("lumaApiClientOptions")
-    public WebClientOptions lumaApiClientOptions(@PropertyInject("luma.api.max-in-flight") int maxInFlight,
-            @PropertyInject("luma.api.connect-timeout-ms") int connectTimeoutMs) {
-        return new WebClientOptions().setMaxPoolSize(maxInFlight).setHttp2MaxPoolSize(Math.max(1, maxInFlight / 64))
+    public WebClientOptions lumaApiClientOptions(@PropertyInject("luma.api.connect-timeout-ms") int connectTimeoutMs) {
+        return new WebClientOptions().setMaxPoolSize(maxApiInFlight)
+                .setHttp2MaxPoolSize(Math.max(1, maxApiInFlight / 64))
                 .setFollowRedirects(false).setConnectTimeout(connectTimeoutMs).setKeepAlive(true)
                 .setTcpNoDelay(true).setUserAgent("luma-harvester");
     }
 
     /** How vertx-http reads the API's answers: at most luma.api.max-response-bytes each. */
     @BindToRegistry("lumaApiBinding")
-    public LumaApiBinding lumaApiBinding(@PropertyInject("luma.api.max-response-bytes") long maxResponseBytes) {
+    public LumaApiBinding lumaApiBinding() {
         return new LumaApiBinding(maxResponseBytes);
     }
 
@@ -199,15 +232,14 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     /** The threads media copies run on: luma.harvest.max-concurrent-copies for the whole instance. */
     @BindToRegistry("copies")
-    public synchronized ExecutorService copies(CamelContext context,
-            @PropertyInject("luma.harvest.max-concurrent-copies") int copies) {
-        if (this.copies == null) {
+    public synchronized ExecutorService copies(CamelContext context) {
+        if (copies == null) {
             // idle threads end after a minute: a quiet harvester holds no copy threads
-            this.copies = context.getExecutorServiceManager().newThreadPool(this, "copy",
-                    new ThreadPoolProfileBuilder("copy").poolSize(copies).maxPoolSize(copies)
+            copies = context.getExecutorServiceManager().newThreadPool(this, "copy",
+                    new ThreadPoolProfileBuilder("copy").poolSize(maxConcurrentCopies).maxPoolSize(maxConcurrentCopies)
                             .keepAliveTime(60L).allowCoreThreadTimeOut(true).maxQueueSize(-1).build());
         }
-        return this.copies;
+        return copies;
     }
 
     /** Where every Kafka producer's acknowledgement continues its exchange: light work, two threads. */
@@ -222,7 +254,6 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     /** The due: consumers (intake, poll, harvest) connect with the shared Kafka settings and one consumer group. */
     @BindToRegistry("due")
     public DueComponent due(@BeanInject("kafkaClients") KafkaClients clients,
-            @PropertyInject("luma.kafka.group-id") String groupId,
             @PropertyInject("luma.kafka.fetch-wait-max-ms") int fetchWaitMaxMs) {
         return new DueComponent(clients, groupId, fetchWaitMaxMs);
     }
@@ -250,9 +281,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     /** A readiness check: DOWN while Kafka cannot be used (no answer, credentials refused, start waiting for it). */
     @BindToRegistry("kafkaAccess")
-    public KafkaAccessCheck kafkaAccess(@BeanInject("kafkaClients") KafkaClients clients,
-            @PropertyInject("luma.health.timeout-ms") int timeoutMs) {
-        return new KafkaAccessCheck(clients, timeoutMs);
+    public KafkaAccessCheck kafkaAccess(@BeanInject("kafkaClients") KafkaClients clients) {
+        return new KafkaAccessCheck(clients, (int) healthTimeout.toMillis());
     }
 
     /**
@@ -262,23 +292,20 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("kafkaStartup")
     public KafkaStartup kafkaStartup(@BeanInject("kafkaAccess") KafkaAccessCheck access,
             @BeanInject("kafkaClients") KafkaClients clients,
-            @PropertyInject("luma.topics.tasks") String tasks, @PropertyInject("luma.topics.events") String events,
-            @PropertyInject("luma.topics.dlq") String dlq, @PropertyInject("luma.topics.polling") String polling,
-            @PropertyInject("luma.topics.harvest") String harvest,
-            @PropertyInject("luma.topics.accepted") String accepted,
+            @PropertyInject("luma.topics.tasks") String tasks,
+            @PropertyInject("luma.topics.dlq") String dlq,
             @PropertyInject("luma.dlq.max-record-bytes") String dlqMaxRecordBytes,
             @PropertyInject("luma.topics.create") boolean create,
             @PropertyInject("luma.topics.partitions") int partitions,
             @PropertyInject("luma.topics.replication-factor") int replicationFactor,
-            @PropertyInject("luma.kafka.startup-retry-ms") long retryMs,
-            @PropertyInject("luma.tasks.state-retention-ms") long stateRetentionMs) {
+            @PropertyInject("luma.kafka.startup-retry-ms") long retryMs) {
         KafkaTopics topics = new KafkaTopics(List.of(
                 KafkaTopics.Topic.shared("luma.topics.tasks", tasks),
-                KafkaTopics.Topic.shared("luma.topics.events", events),
+                KafkaTopics.Topic.shared("luma.topics.events", eventsTopic),
                 KafkaTopics.Topic.shared("luma.topics.dlq", dlq).with("max.message.bytes", dlqMaxRecordBytes),
-                KafkaTopics.Topic.internal("luma.topics.polling", polling),
-                KafkaTopics.Topic.internal("luma.topics.harvest", harvest),
-                KafkaTopics.Topic.internal("luma.topics.accepted", accepted)
+                KafkaTopics.Topic.internal("luma.topics.polling", pollingTopic),
+                KafkaTopics.Topic.internal("luma.topics.harvest", harvestTopic),
+                KafkaTopics.Topic.internal("luma.topics.accepted", acceptedTopic)
                         .with(TaskStates.topicConfigs(stateRetentionMs), "luma.tasks.state-retention-ms")),
                 create, partitions, replicationFactor, clients.brokers());
         return new KafkaStartup(access, topics, clients, retryMs);
@@ -291,12 +318,10 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
      * checked the topics, which a service of the context is not.
      */
     @BindToRegistry(value = "taskStates", destroyMethod = "stop")
-    public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients,
-            @PropertyInject("luma.topics.accepted") String topic,
-            @PropertyInject("luma.topics.events") String eventsTopic,
-            @PropertyInject("luma.tasks.state-retention-ms") long retentionMs) {
+    public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients) {
         if (taskStates == null) {
-            taskStates = new TaskStates(topic, eventsTopic, clients, meterRegistry(context), clock, retentionMs);
+            taskStates = new TaskStates(acceptedTopic, eventsTopic, clients, meterRegistry(context), clock,
+                    stateRetentionMs);
         }
         return taskStates;
     }
@@ -307,30 +332,24 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
      */
     @BindToRegistry("publishedEvents")
     public EventTopicIdempotentRepository publishedEvents(@BeanInject("kafkaClients") KafkaClients clients,
-            @PropertyInject("luma.topics.events") String topic,
             @PropertyInject("luma.events.dedup-lookback-ms") long lookbackMs,
-            @PropertyInject("luma.events.dedup-cache-size") int cacheSize,
-            @PropertyInject("luma.kafka.group-id") String groupId,
-            @PropertyInject("luma.topics.polling") String polling,
-            @PropertyInject("luma.topics.harvest") String harvest) {
-        return new EventTopicIdempotentRepository(topic, clients, lookbackMs, cacheSize, groupId,
-                List.of(polling, harvest));
+            @PropertyInject("luma.events.dedup-cache-size") int cacheSize) {
+        return new EventTopicIdempotentRepository(eventsTopic, clients, lookbackMs, cacheSize, groupId,
+                List.of(pollingTopic, harvestTopic));
     }
 
     /** A readiness check: DOWN while the media bucket cannot be reached. */
     @BindToRegistry("s3Access")
-    public StorageAccessCheck s3Access(@BeanInject("s3Client") S3Client s3, @PropertyInject("s3.bucket") String bucket,
-            @PropertyInject("luma.health.timeout-ms") int timeoutMs) {
-        return new StorageAccessCheck(s3, bucket, Duration.ofMillis(timeoutMs));
+    public StorageAccessCheck s3Access(@BeanInject("s3Client") S3Client s3) {
+        return new StorageAccessCheck(s3, bucket, healthTimeout);
     }
 
     /** Tasks in flight and task duration; a task unseen for longer than any wait between its steps is forgotten. */
     @BindToRegistry("taskMetrics")
-    public synchronized TaskMetrics taskMetrics(CamelContext context,
-            @PropertyInject("luma.poll.interval-ms") long intervalMs,
-            @PropertyInject("luma.tasks.deadline-ms") long deadlineMs) {
+    public synchronized TaskMetrics taskMetrics(CamelContext context) {
         if (taskMetrics == null) {
-            taskMetrics = new TaskMetrics(meterRegistry(context), clock, Duration.ofMillis(deadlineMs + 2 * intervalMs));
+            taskMetrics = new TaskMetrics(meterRegistry(context), clock,
+                    Duration.ofMillis(taskDeadlineMs + 2 * pollSchedule.intervalMs()));
         }
         return taskMetrics;
     }
@@ -362,9 +381,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public TaskRecovery taskRecovery(@BeanInject("pollSchedule") PollSchedule schedule,
             @PropertyInject("luma.harvest.max-attempts") int maxMediaAttempts,
             @PropertyInject("luma.harvest.max-storage-rejections") int maxStorageRejections,
-            @BeanInject("kafkaClients") KafkaClients clients,
-            @PropertyInject("luma.api.max-response-bytes") long maxResponseBytes,
-            @PropertyInject("luma.tasks.max-record-bytes") int maxTaskRecordBytes) {
+            @BeanInject("kafkaClients") KafkaClients clients) {
         return new TaskRecovery(schedule, maxMediaAttempts, maxStorageRejections, clients.maxRequestSize(),
                 maxResponseBytes, maxTaskRecordBytes);
     }
@@ -387,10 +404,9 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     }
 
     @BindToRegistry("mediaCopy")
-    public MediaCopy mediaCopy(CamelContext context, @PropertyInject("s3.bucket") String bucket, @BeanInject("mediaPolicy") MediaPolicy policy,
+    public MediaCopy mediaCopy(CamelContext context, @BeanInject("mediaPolicy") MediaPolicy policy,
             @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.harvest.max-spool-bytes") long maxSpoolBytes,
             @PropertyInject("luma.harvest.spool-dir:") String spoolDir,
-            @PropertyInject("luma.events.include-prompt") boolean includePrompt,
             @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs) {
         return new MediaCopy(policy, bucket, s3, new SpoolSpace(SpoolSpace.directory(spoolDir), maxSpoolBytes),
                 includePrompt, maxCopyMs, copyWatchdog(context));
@@ -417,8 +433,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public synchronized HttpClientConnectionManager mediaConnections(
             @PropertyInject("luma.harvest.allow-private-addresses") boolean allowPrivate,
             @PropertyInject("luma.harvest.connect-timeout-ms") long connectTimeoutMs,
-            @PropertyInject("luma.harvest.read-timeout-ms") long readTimeoutMs,
-            @PropertyInject("luma.harvest.max-concurrent-copies") int copies) {
+            @PropertyInject("luma.harvest.read-timeout-ms") long readTimeoutMs) {
         if (mediaConnections == null) {
             mediaConnections = PoolingHttpClientConnectionManagerBuilder.create()
                     .setDnsResolver(new MediaAddresses(allowPrivate))
@@ -427,7 +442,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
                             .setSocketTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())
                     .setDefaultSocketConfig(SocketConfig.custom()
                             .setSoTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())
-                    .setMaxConnTotal(2 * copies).setMaxConnPerRoute(2 * copies)
+                    .setMaxConnTotal(2 * maxConcurrentCopies).setMaxConnPerRoute(2 * maxConcurrentCopies)
                     .build();
         }
         return mediaConnections;
@@ -439,8 +454,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     }
 
     @BindToRegistry("generationEvents")
-    public GenerationEvents generationEvents(@PropertyInject("luma.events.source") String source,
-            @PropertyInject("luma.events.include-prompt") boolean includePrompt) {
+    public GenerationEvents generationEvents(@PropertyInject("luma.events.source") String source) {
         return new GenerationEvents(source, clock, includePrompt);
     }
 

@@ -29,6 +29,11 @@ public class PollSchedule {
     /** luma.harvest.deadline-ms's default (application.properties): an hour. */
     public static final long DEFAULT_MEDIA_DEADLINE_MS = 3_600_000;
 
+    /** luma.poll.interval-ms, for what else paces itself on it (the API budget, the in-flight gauge). */
+    public long intervalMs() {
+        return intervalMs;
+    }
+
     /** A ticket in the media phase with its clock running: one written before completed_at existed starts it now. */
     public TaskTicket mediaClock(TaskTicket ticket) {
         return ticket.inMediaPhase() ? ticket.mediaSince(clock.millis()) : ticket;
