@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A task id sent again after its ended state expired (README, Re-submission), end to end, with a retention of
+ * A task id sent again after its ended state expired (docs/how-it-works.md, Re-submission), end to end, with a retention of
  * seconds: the shortest SettingsCheck allows with these deadlines.
  */
 class StateRetentionTest {
