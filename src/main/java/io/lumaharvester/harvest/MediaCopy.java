@@ -28,7 +28,6 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 public class MediaCopy {
 
-    private static final String MEDIA = TaskExchange.MEDIA;
     private static final String HASHING = "lumaHashing";
     private static final String STARTED = "lumaCopyStarted";
     private static final String WATCHDOG = "lumaCopyWatchdog";
@@ -59,7 +58,7 @@ public class MediaCopy {
 
     public void download(Exchange exchange) {
         MediaFile file = exchange.getMessage().getBody(MediaFile.class);
-        exchange.setProperty(MEDIA, file);
+        exchange.setProperty(TaskExchange.MEDIA, file);
         // the limit covers the whole copy, connecting and waiting for the first byte included
         exchange.setProperty(STARTED, System.nanoTime());
         Message message = exchange.getMessage();
@@ -69,7 +68,7 @@ public class MediaCopy {
 
     public void upload(Exchange exchange) throws MediaUnavailableException, MediaRejectedException,
             StorageRejectedException, StorageFailedException, IOException, InvalidPayloadException {
-        MediaFile file = exchange.getProperty(MEDIA, MediaFile.class);
+        MediaFile file = exchange.getProperty(TaskExchange.MEDIA, MediaFile.class);
         Message message = exchange.getMessage();
         Integer status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
         String location = message.getHeader("Location", String.class);
@@ -149,7 +148,7 @@ public class MediaCopy {
      * {@link MediaRejectedException}.
      */
     public CopyFailure failed(Exchange exchange) {
-        MediaFile file = exchange.getProperty(MEDIA, MediaFile.class);
+        MediaFile file = exchange.getProperty(TaskExchange.MEDIA, MediaFile.class);
         unwatch(exchange);
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
         // camel-http would drain the rest of the body when the exchange completes, to reuse the connection
@@ -232,7 +231,7 @@ public class MediaCopy {
 
     public StoredMedia stored(Exchange exchange) throws MediaUnavailableException {
         unwatch(exchange);
-        MediaFile file = exchange.getProperty(MEDIA, MediaFile.class);
+        MediaFile file = exchange.getProperty(TaskExchange.MEDIA, MediaFile.class);
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
         Message message = exchange.getMessage();
         long expected = message.getHeader(AWS2S3Constants.CONTENT_LENGTH, Long.class);

@@ -53,13 +53,12 @@ public class GenerationReader {
             apiAccess.answered();
         }
         ticket = schedule.mediaClock(ticket);
-        if (schedule.mediaDeadlinePassed(ticket)) {
-            // a re-poll for fresh media URLs: whatever it answers (410, 5xx, a redirect, even completed), the task's
-            // media phase is over
-            LOG.warn("task {}: media deadline passed (luma.harvest.deadline-ms); the task fails, the API answered {}",
-                    ticket.taskId(), code);
-            return TaskStep.failed(ticket.pollFailed(false), schedule.mediaDeadlineFailure(ticket,
-                    "the API answered HTTP " + code + " to the re-poll for fresh media URLs"));
+        // a re-poll for fresh media URLs: whatever it answers (410, 5xx, a redirect, even completed), the task's
+        // media phase is over
+        TaskStep over = pastMediaDeadline(ticket,
+                "the API answered HTTP " + code + " to the re-poll for fresh media URLs");
+        if (over != null) {
+            return over;
         }
         if (code == 200) {
             return readGeneration(ticket, answer);
@@ -137,14 +136,23 @@ public class GenerationReader {
             @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception error) {
         String why = error == null ? "unknown error" : error.getClass().getSimpleName() + ": " + error.getMessage();
         ticket = schedule.mediaClock(ticket);
-        if (schedule.mediaDeadlinePassed(ticket)) {
-            LOG.warn("task {}: media deadline passed (luma.harvest.deadline-ms), giving up: {}", ticket.taskId(),
-                    LogSafe.text(why));
-            return TaskStep.failed(ticket.pollFailed(false), schedule.mediaDeadlineFailure(ticket, why));
+        TaskStep over = pastMediaDeadline(ticket, why);
+        if (over != null) {
+            return over;
         }
         // an exception's message can quote the provider's URL or answer
         LOG.warn("task {}: poll failed ({}); retrying after a back-off", ticket.taskId(), LogSafe.text(why));
         return new TaskStep(TaskStep.Outcome.ERROR, schedule.backOff(ticket.pollFailed(false)), null);
+    }
+
+    /** A media-phase re-poll past the media deadline ends the task, naming what the poll got; null otherwise. */
+    private TaskStep pastMediaDeadline(TaskTicket clocked, String lastError) {
+        if (!schedule.mediaDeadlinePassed(clocked)) {
+            return null;
+        }
+        LOG.warn("task {}: media deadline passed (luma.harvest.deadline-ms), giving up: {}", clocked.taskId(),
+                LogSafe.text(lastError));
+        return TaskStep.failed(clocked.pollFailed(false), schedule.mediaDeadlineFailure(clocked, lastError));
     }
 
     /** Retry-After in seconds or as an HTTP date; 0 when absent or unreadable. */
