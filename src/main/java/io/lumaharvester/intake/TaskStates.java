@@ -129,6 +129,11 @@ public class TaskStates extends ServiceSupport {
         public boolean runs() {
             return decision.runs();
         }
+
+        /** The task completed before: its event is published again (a boolean: see {@link io.lumaharvester.task.TaskStep}). */
+        public boolean republishes() {
+            return decision == Resubmission.REPUBLISHED;
+        }
     }
 
     /**

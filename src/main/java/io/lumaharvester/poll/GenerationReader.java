@@ -142,7 +142,7 @@ public class GenerationReader {
         }
         // an exception's message can quote the provider's URL or answer
         LOG.warn("task {}: poll failed ({}); retrying after a back-off", ticket.taskId(), LogSafe.text(why));
-        return new TaskStep(TaskStep.Outcome.ERROR, schedule.backOff(ticket.pollFailed(false)), null);
+        return TaskStep.error(schedule.backOff(ticket.pollFailed(false)));
     }
 
     /** A media-phase re-poll past the media deadline ends the task, naming what the poll got; null otherwise. */

@@ -38,7 +38,7 @@ class GenerationReaderTest {
         TaskStep step = answer(ticket, 200, LumaApiStandIn.runningBody("task-1", state).toString(), null);
         TaskTicket next = step.ticket();
 
-        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+        assertThat(step.outcome()).isEqualTo(TaskStep.RUNNING);
         assertThat(next.state()).isEqualTo(state);
         assertThat(next.polls()).isEqualTo(1);
         assertThat(next.nextPollAt()).isEqualTo(NOW + INTERVAL);
@@ -49,7 +49,7 @@ class GenerationReaderTest {
         TaskStep step = answer(ticket, 200, LumaApiStandIn.seed().toString(), null);
         TaskTicket next = step.ticket();
 
-        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.COMPLETED);
+        assertThat(step.outcome()).isEqualTo(TaskStep.COMPLETED);
         assertThat(next.generation().get("id").asText()).isEqualTo("e70fdf3c-ce95-4dd1-a967-220ce957aff5");
     }
 
@@ -57,7 +57,7 @@ class GenerationReaderTest {
     void aFailedStateEndsTheTaskWithTheProvidersReason() {
         TaskStep step = answer(ticket, 200, LumaApiStandIn.failedBody("task-1", "nsfw").toString(), null);
 
-        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(step.outcome()).isEqualTo(TaskStep.FAILED);
         assertThat(step.failure())
                 .isEqualTo(new Failure("provider_failed", "nsfw"));
     }
@@ -76,7 +76,7 @@ class GenerationReaderTest {
         TaskStep step = answer(ticket, status, body, null);
         TaskTicket next = step.ticket();
 
-        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+        assertThat(step.outcome()).isEqualTo(TaskStep.RUNNING);
         assertThat(next.errors()).isEqualTo(1);
         assertThat(next.nextPollAt()).isEqualTo(NOW + INTERVAL);
         assertThat(answer(next, status, body, null).ticket().nextPollAt()).isEqualTo(NOW + 2 * INTERVAL);
@@ -88,7 +88,7 @@ class GenerationReaderTest {
         TaskStep step = answer(ticket, status, "{\"error\":\"invalid token\"}", null);
         TaskTicket next = step.ticket();
 
-        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+        assertThat(step.outcome()).isEqualTo(TaskStep.RUNNING);
         assertThat(next.nextPollAt()).isEqualTo(NOW + 60_000);
         assertThat(apiAccess.call().getState()).isEqualTo(HealthCheck.State.DOWN);
         assertThat(apiAccess.call().getMessage()).hasValueSatisfying(m -> assertThat(m).contains("luma.api.token"));
@@ -102,7 +102,7 @@ class GenerationReaderTest {
         TaskStep step = answer(ticket, 429, null, "42");
         TaskTicket next = step.ticket();
 
-        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+        assertThat(step.outcome()).isEqualTo(TaskStep.RUNNING);
         assertThat(next.nextPollAt()).isEqualTo(NOW + 42_000);
     }
 
@@ -112,7 +112,7 @@ class GenerationReaderTest {
         for (int i = 1; i < 3; i++) {
             TaskStep step = answer(current, 404, null, null);
             current = step.ticket();
-            assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+            assertThat(step.outcome()).isEqualTo(TaskStep.RUNNING);
         }
         // a 200 in between resets the count
         TaskTicket afterBlip = answer(current, 200,
@@ -125,7 +125,7 @@ class GenerationReaderTest {
             last = answer(current, 404, null, null);
             current = last.ticket();
         }
-        assertThat(last.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(last.outcome()).isEqualTo(TaskStep.FAILED);
         assertThat(last.failure().reason()).isEqualTo("not_found");
     }
 
@@ -136,7 +136,7 @@ class GenerationReaderTest {
 
         TaskStep step = reader.unanswered(ticket, cause);
 
-        assertThat(step.outcome()).hasToString("error");
+        assertThat(step.outcome()).isEqualTo(TaskStep.ERROR);
         assertThat(step.ticket().errors()).isEqualTo(1);
         assertThat(step.ticket().nextPollAt()).isEqualTo(NOW + INTERVAL);
     }
@@ -149,7 +149,7 @@ class GenerationReaderTest {
 
         TaskStep step = strict.unanswered(completedLongAgo, new java.net.ConnectException("refused"));
 
-        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(step.outcome()).isEqualTo(TaskStep.FAILED);
         assertThat(step.failure().reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
         assertThat(step.failure().detail()).contains("luma.harvest.deadline-ms");
     }

@@ -86,7 +86,7 @@ class TaskRecoveryTest {
                         + "server will accept.")), "kafka://luma.tasks.harvest");
         TaskTicket last = step.ticket();
 
-        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(step.outcome()).isEqualTo(TaskStep.FAILED);
         Failure failure = step.failure();
         assertThat(failure.reason()).isEqualTo(Failure.RECORD_TOO_LARGE);
         assertThat(failure.detail()).startsWith("Kafka refused the task's next ticket on luma.tasks.harvest (")
@@ -132,13 +132,13 @@ class TaskRecoveryTest {
         for (int refusal = 1; refusal < 3; refusal++) {
             TaskStep step = recovery.afterError(ticket, null, refused, null);
             ticket = step.ticket();
-            assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+            assertThat(step.outcome()).isEqualTo(TaskStep.RUNNING);
             assertThat(ticket.storageRejections()).isEqualTo(refusal);
             assertThat(ticket.mediaAttempts()).isZero();
             ticket = ticket.polled("completed", harvesting().generation());
         }
         TaskStep third = recovery.afterError(ticket, null, refused, null);
-        assertThat(third.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(third.outcome()).isEqualTo(TaskStep.FAILED);
         assertThat(third.failure())
                 .isEqualTo(new Failure(Failure.STORAGE_REJECTED, "S3 refused the video media: AccessDenied (403)"));
     }
@@ -208,14 +208,14 @@ class TaskRecoveryTest {
         for (int i = 0; i < 5; i++) {
             TaskStep step = recovery.afterError(ticket, null, s3Down, null);
             ticket = step.ticket();
-            assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.RUNNING);
+            assertThat(step.outcome()).isEqualTo(TaskStep.RUNNING);
             assertThat(ticket.completedAt()).isEqualTo(1_000_000);
             ticket = ticket.polled("completed", harvesting().generation());
             clock.advance(MEDIA_DEADLINE / 5 - 1);
         }
         clock.advance(5);
         TaskStep last = recovery.afterError(ticket, null, s3Down, null);
-        assertThat(last.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(last.outcome()).isEqualTo(TaskStep.FAILED);
         Failure failure = last.failure();
         assertThat(failure.reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
         assertThat(failure.detail()).contains("media deadline passed", "luma.harvest.deadline-ms", "S3 failed");
@@ -229,7 +229,7 @@ class TaskRecoveryTest {
         clock.advance(MEDIA_DEADLINE);
         TaskStep step = recovery.afterError(ticket, null, new MediaUnavailableException("HTTP 503 for the video media"),
                 null);
-        assertThat(step.outcome()).isEqualTo(TaskStep.Outcome.FAILED);
+        assertThat(step.outcome()).isEqualTo(TaskStep.FAILED);
         assertThat(step.failure().reason()).isEqualTo(Failure.MEDIA_UNAVAILABLE);
         assertThat(step.ticket().mediaAttempts()).as("one attempt of 5 used: the deadline ended it").isEqualTo(1);
     }
@@ -259,12 +259,12 @@ class TaskRecoveryTest {
         for (int status : new int[] {503, 410, 302, 200}) {
             TaskStep before = pollAnswered(reader, ticket, status);
             assertThat(before.outcome()).as("HTTP %d", status)
-                    .isIn(TaskStep.Outcome.RUNNING, TaskStep.Outcome.COMPLETED);
+                    .isIn(TaskStep.RUNNING, TaskStep.COMPLETED);
         }
         clock.advance(MEDIA_DEADLINE);
         for (int status : new int[] {503, 410, 302, 200}) {
             TaskStep after = pollAnswered(reader, ticket, status);
-            assertThat(after.outcome()).as("HTTP %d", status).isEqualTo(TaskStep.Outcome.FAILED);
+            assertThat(after.outcome()).as("HTTP %d", status).isEqualTo(TaskStep.FAILED);
             assertThat(after.failure().detail())
                     .contains("luma.harvest.deadline-ms", "HTTP " + status);
         }
