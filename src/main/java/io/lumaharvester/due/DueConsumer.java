@@ -38,6 +38,12 @@ public class DueConsumer extends DefaultConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(DueConsumer.class);
     private static final long MAX_POLL_WAIT_MS = 100;
+    /**
+     * Offsets go to Kafka at most this often: the loop turns once per finished record under load (thousands a
+     * second), and a commit per turn cost more CPU than the records (docs/performance.md). A crash replays at most this
+     * much more, and the step numbers skip what was done.
+     */
+    private static final long COMMIT_EVERY_MS = 100;
 
     private final DueEndpoint endpoint;
     private final DueGate gate;
@@ -46,6 +52,7 @@ public class DueConsumer extends DefaultConsumer {
     private Thread loop;
     private KafkaConsumer<byte[], byte[]> kafka;
     private String lastProblem;
+    private long committedAt;
     private int topicPartitions;
 
     public DueConsumer(DueEndpoint endpoint, Processor processor) {
@@ -99,7 +106,8 @@ public class DueConsumer extends DefaultConsumer {
                     pauseOrResume();
                     lastProblem = null;
                 } catch (WakeupException woken) {
-                    // a permit came free, or the consumer stops
+                    // a permit came free (or the consumer stops): dispatch now, not after another full wait in poll
+                    wait = 0;
                 } catch (RuntimeException e) {
                     problem(e);
                 }
@@ -183,6 +191,11 @@ public class DueConsumer extends DefaultConsumer {
     }
 
     private void commit() {
+        long now = System.currentTimeMillis();
+        if (now - committedAt < COMMIT_EVERY_MS) {
+            return;
+        }
+        committedAt = now;
         Map<TopicPartition, OffsetAndMetadata> offsets;
         synchronized (records) {
             offsets = records.toCommit();
