@@ -321,7 +321,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients) {
         if (taskStates == null) {
             taskStates = new TaskStates(acceptedTopic, eventsTopic, clients, meterRegistry(context), clock,
-                    stateRetentionMs);
+                    stateRetentionMs, kafkaCallbacks(context));
         }
         return taskStates;
     }

@@ -12,8 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Future;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -51,6 +53,10 @@ import org.slf4j.LoggerFactory;
  * the heap nor the topic grows with every task id ever sent. An id sent again after that is a new task. A running
  * state is never forgotten here; on Kafka it outlives its run, since SettingsCheck keeps the retention longer than a
  * run's two deadlines.
+ * <p>
+ * Writes do not hold a thread: {@link #decide}, {@link #republish} and {@link #ended} return a stage that completes
+ * when Kafka has acknowledged the write, and the route goes on then (Camel's bean component waits for a returned
+ * CompletionStage without blocking). Intake waited for each write on its consumer thread, one task at a time.
  */
 public class TaskStates extends ServiceSupport {
 
@@ -58,7 +64,6 @@ public class TaskStates extends ServiceSupport {
     private static final Logger LOG = LoggerFactory.getLogger(TaskStates.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long WRITE_TIMEOUT_S = 30;
-    /** The exchange property holding the ended state that intake publishes again ({@link #republish}). */
     /** How often (by the clock) the whole map is swept for expired states; a lookup never sees one anyway. */
     private static final long SWEEP_EVERY_MS = 60_000;
 
@@ -72,6 +77,7 @@ public class TaskStates extends ServiceSupport {
     private final MeterRegistry registry;
     private final Clock clock;
     private final long retentionMs;
+    private final Executor callbacks;
     private final Map<String, Kept> states = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
     private volatile long sweptAt;
@@ -80,10 +86,14 @@ public class TaskStates extends ServiceSupport {
     private KafkaProducer<String, byte[]> producer;
     private TopicFollower<String, byte[]> follower;
 
-    /** {@code retentionMs}: how long an ended state is kept after its record was written. */
+    /**
+     * {@code retentionMs}: how long an ended state is kept after its record was written. {@code callbacks}: where the
+     * route goes on once a write is acknowledged (not the producer's own network thread, which sends every write).
+     */
     public TaskStates(String topic, String eventsTopic, KafkaClients clients, MeterRegistry registry, Clock clock,
-            long retentionMs) {
+            long retentionMs, Executor callbacks) {
         this.topic = topic;
+        this.callbacks = callbacks;
         this.eventsTopic = eventsTopic;
         this.clients = clients;
         this.registry = registry;
@@ -140,14 +150,18 @@ public class TaskStates extends ServiceSupport {
      * Intake: decides what the task record ({@link TaskTicket}, read from the task topic at {@code partition} and
      * {@code offset}) means, records a new run as running, and logs and counts the decision.
      */
-    public Admission decide(@Body TaskTicket ticket, @Header(KafkaConstants.PARTITION) Object partition,
-            @Header(KafkaConstants.OFFSET) Object offset) throws Exception {
+    public CompletionStage<Admission> decide(@Body TaskTicket ticket,
+            @Header(KafkaConstants.PARTITION) Object partition, @Header(KafkaConstants.OFFSET) Object offset)
+            throws Exception {
         started();
         String run = runOf(partition, offset);
         TaskState recorded;
         Resubmission decision;
         long firstStep = 0;
-        // intake handles records side by side: two records of one id must not both find it new
+        CompletableFuture<Void> written = null;
+        // intake handles records side by side: two records of one id must not both find it new. The running state is
+        // in memory from here on; its record may still fail, and then the intake record is read again, REPLAYED, and
+        // the state written again.
         synchronized (locks[Math.floorMod(ticket.taskId().hashCode(), locks.length)]) {
             recorded = state(ticket.taskId());
             decision = Resubmission.decide(recorded, run);
@@ -158,8 +172,11 @@ public class TaskStates extends ServiceSupport {
             } else if (decision == Resubmission.REPLAYED) {
                 firstStep = recorded.firstStep();
             }
-            if (decision == Resubmission.NEW || decision == Resubmission.RERUN) {
-                write(ticket.taskId(), TaskState.running(run, firstStep));
+            if (decision.runs()) {
+                TaskState running = TaskState.running(run, firstStep);
+                long at = clock.millis();
+                states.put(ticket.taskId(), new Kept(running, at));
+                written = write(ticket.taskId(), running, at);
             }
         }
         switch (decision) {
@@ -182,11 +199,14 @@ public class TaskStates extends ServiceSupport {
                     .register(registry)
                     .increment();
         }
-        return new Admission(decision, decision.runs() ? ticket.withRun(run, firstStep) : ticket, recorded);
+        Admission admission = new Admission(decision, decision.runs() ? ticket.withRun(run, firstStep) : ticket,
+                recorded);
+        return written == null ? CompletableFuture.completedFuture(admission)
+                : written.thenApply(acknowledged -> admission);
     }
 
     /** Intake, for a completed task sent again: its stored event goes out again, unchanged (same ce_id). */
-    public void republish(@Body Admission admission) throws Exception {
+    public CompletionStage<Void> republish(@Body Admission admission) throws Exception {
         started();
         String taskId = admission.ticket().taskId();
         // the state as decided on: it may have expired since
@@ -194,23 +214,23 @@ public class TaskStates extends ServiceSupport {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(eventsTopic, taskId,
                 JSON.writeValueAsBytes(recorded.event()));
         recorded.headers().forEach((name, value) -> record.headers().add(name, value.getBytes(StandardCharsets.UTF_8)));
-        acknowledged(producer.send(record), WRITE_TIMEOUT_S);
+        return send(record);
     }
 
     /**
      * Publish, after the event was sent (or found sent before): records the task's end, with the event and its
      * headers when it completed. Also after a replayed step, so a crash between the event and this write is repaired.
      */
-    public void ended(@ExchangeProperty(TaskExchange.EVENT) GenerationEvent event, @Headers Map<String, Object> eventHeaders)
-            throws Exception {
+    public CompletionStage<Void> ended(@ExchangeProperty(TaskExchange.EVENT) GenerationEvent event,
+            @Headers Map<String, Object> eventHeaders) throws Exception {
         started();
         if (event == null || event.run() == null) {
-            return; // a ticket from before runs existed
+            return CompletableFuture.completedFuture(null); // a ticket from before runs existed
         }
         TaskState now = state(event.taskId());
         if (now != null && (!event.run().equals(now.run()) || !now.running())) {
             // recorded already, or a replayed step of an earlier run: the newer run's state stays
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         boolean completed = GenerationEvent.COMPLETED.equals(event.status());
         Map<String, String> headers = null;
@@ -223,8 +243,11 @@ public class TaskStates extends ServiceSupport {
                 }
             }
         }
-        write(event.taskId(), TaskState.ended(event.run(), event.status(),
-                completed ? JSON.valueToTree(event) : null, headers));
+        TaskState ended = TaskState.ended(event.run(), event.status(), completed ? JSON.valueToTree(event) : null,
+                headers);
+        long at = clock.millis();
+        // in memory once Kafka has it: a write that fails leaves the task running, so the replayed step writes it again
+        return write(event.taskId(), ended, at).thenRun(() -> states.put(event.taskId(), new Kept(ended, at)));
     }
 
     /** Reads the topic back on first use (the routes start after Kafka and the topics were checked). */
@@ -238,12 +261,22 @@ public class TaskStates extends ServiceSupport {
         return partition == null || offset == null ? "local-" + System.nanoTime() : partition + "-" + offset;
     }
 
-    /** The record's timestamp is the clock's: the retention counts from it, here and on Kafka. */
-    private void write(String taskId, TaskState state) throws Exception {
-        long at = clock.millis();
-        acknowledged(producer.send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state))),
-                WRITE_TIMEOUT_S);
-        states.put(taskId, new Kept(state, at));
+    /** The record's timestamp is {@code at}, the clock's: the retention counts from it, here and on Kafka. */
+    private CompletableFuture<Void> write(String taskId, TaskState state, long at) throws Exception {
+        return send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state)));
+    }
+
+    /** Completes on the callbacks executor once Kafka has acknowledged the record. */
+    private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        producer.send(record, (metadata, error) -> callbacks.execute(() -> {
+            if (error == null) {
+                sent.complete(null);
+            } else {
+                sent.completeExceptionally(error);
+            }
+        }));
+        return acknowledged(sent, WRITE_TIMEOUT_S);
     }
 
     private boolean expired(Kept kept, long now) {
@@ -264,17 +297,23 @@ public class TaskStates extends ServiceSupport {
     }
 
     /**
-     * Waits for the broker's acknowledgement. Waiting too long is Kafka failing, as Kafka's own time-outs are: the
-     * JDK's TimeoutException would reach the task's error policy as the task's error, and cost a harvesting task a
-     * media attempt (TaskRecovery#retriesTask).
+     * The broker's acknowledgement, or a failure after {@code seconds}. Waiting too long is Kafka failing, as Kafka's
+     * own time-outs are: the JDK's TimeoutException would reach the task's error policy as the task's error, and cost a
+     * harvesting task a media attempt (TaskRecovery#retriesTask).
      */
-    public static <T> T acknowledged(Future<T> sent, long seconds) throws Exception {
-        try {
-            return sent.get(seconds, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new org.apache.kafka.common.errors.TimeoutException("no acknowledgement from Kafka within "
-                    + seconds + " s", e);
-        }
+    public static <T> CompletableFuture<T> acknowledged(CompletableFuture<T> sent, long seconds) {
+        CompletableFuture<T> acknowledged = new CompletableFuture<>();
+        sent.orTimeout(seconds, TimeUnit.SECONDS).whenComplete((value, error) -> {
+            if (error instanceof java.util.concurrent.TimeoutException) {
+                acknowledged.completeExceptionally(new org.apache.kafka.common.errors.TimeoutException(
+                        "no acknowledgement from Kafka within " + seconds + " s", error));
+            } else if (error != null) {
+                acknowledged.completeExceptionally(error);
+            } else {
+                acknowledged.complete(value);
+            }
+        });
+        return acknowledged;
     }
 
     @Override

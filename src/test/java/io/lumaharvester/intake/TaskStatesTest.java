@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 
 import io.lumaharvester.dev.StandIns;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -44,23 +45,23 @@ class TaskStatesTest {
         String taskId = "t-" + UUID.randomUUID();
 
         TaskStates before = started(topic);
-        TaskStates.Admission first = before.decide(ticket(taskId), 1, 42L);
+        TaskStates.Admission first = join(before.decide(ticket(taskId), 1, 42L));
         assertThat(first.decision().tag()).isEqualTo("new");
         assertThat(first.ticket().run()).isEqualTo("1-42");
         before.stop(); // the crash: the intake record was not committed
 
         TaskStates after = started(topic);
         try {
-            TaskStates.Admission replayed = after.decide(ticket(taskId), 1, 42L);
+            TaskStates.Admission replayed = join(after.decide(ticket(taskId), 1, 42L));
             assertThat(replayed.decision().tag()).isEqualTo("replayed");
             assertThat(replayed.ticket().run()).isEqualTo("1-42");
 
-            TaskStates.Admission again = after.decide(ticket(taskId), 0, 7L);
+            TaskStates.Admission again = join(after.decide(ticket(taskId), 0, 7L));
             assertThat(again.decision().tag()).isEqualTo("in_flight");
             assertThat(again.runs()).isEqualTo(false);
 
-            after.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
-                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"), Map.of());
+            join(after.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
+                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"), Map.of()));
         } finally {
             after.stop();
         }
@@ -68,17 +69,17 @@ class TaskStatesTest {
         TaskStates restarted = started(topic);
         try {
             assertThat(restarted.state(taskId).running()).isFalse();
-            TaskStates.Admission rerun = restarted.decide(ticket(taskId), 0, 8L);
+            TaskStates.Admission rerun = join(restarted.decide(ticket(taskId), 0, 8L));
             assertThat(rerun.decision().tag()).isEqualTo("rerun");
             assertThat(rerun.runs()).isEqualTo(true);
-            TaskStates.Admission replayedAfterEnd = restarted.decide(ticket(taskId), 1, 42L);
+            TaskStates.Admission replayedAfterEnd = join(restarted.decide(ticket(taskId), 1, 42L));
             assertThat(replayedAfterEnd.decision().tag()).isEqualTo("in_flight");
             assertThat(rerun.ticket().run()).isEqualTo("0-8");
             // the due: consumer skips a ticket whose step is not above the task's highest: the new run starts above
             assertThat(rerun.ticket().step()).isGreaterThan(1_000_000);
             // a replayed step of the failed run publishes nothing new and leaves the new run running
-            restarted.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
-                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"), Map.of());
+            join(restarted.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
+                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"), Map.of()));
             assertThat(restarted.state(taskId).running()).isTrue();
             assertThat(restarted.state(taskId).run()).isEqualTo("0-8");
             assertThat(registry.counter("luma.tasks.duplicate", "decision", "rerun").count()).isEqualTo(1);
@@ -95,7 +96,8 @@ class TaskStatesTest {
 
     private TaskStates started(String topic, Clock clock) {
         TaskStates states = new TaskStates(topic, topic + ".events",
-                new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()), registry, clock, RETENTION_MS);
+                new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()), registry, clock, RETENTION_MS,
+                Runnable::run);
         states.start();
         return states;
     }
@@ -104,12 +106,12 @@ class TaskStatesTest {
 
     /** Publish's end of a completed task: its event and a header of it. */
     private static void endCompleted(TaskStates states, String taskId, String run) throws Exception {
-        states.ended(new GenerationEvent(taskId, GenerationEvent.COMPLETED, "completed", null, 1,
-                "2026-11-25T10:00:00Z", null, null, List.of(), null, run), Map.of("ce_id", "id-" + taskId));
+        join(states.ended(new GenerationEvent(taskId, GenerationEvent.COMPLETED, "completed", null, 1,
+                "2026-11-25T10:00:00Z", null, null, List.of(), null, run), Map.of("ce_id", "id-" + taskId)));
     }
 
     private static String decided(TaskStates states, String taskId, int partition, long offset) throws Exception {
-        return states.decide(ticket(taskId), partition, offset).decision().tag();
+        return join(states.decide(ticket(taskId), partition, offset)).decision().tag();
     }
 
     /**
@@ -123,7 +125,7 @@ class TaskStatesTest {
         String taskId = "t-" + UUID.randomUUID();
         TaskStates states = started(topic, clock);
         try {
-            TaskStates.Admission first = states.decide(ticket(taskId), 0, 1L);
+            TaskStates.Admission first = join(states.decide(ticket(taskId), 0, 1L));
             long firstStep = first.ticket().step();
             clock.advance(1_000);
             endCompleted(states, taskId, "0-1");
@@ -134,7 +136,7 @@ class TaskStatesTest {
 
             clock.advance(1);
             assertThat(states.state(taskId)).as("forgotten after it").isNull();
-            TaskStates.Admission again = states.decide(ticket(taskId), 0, 3L);
+            TaskStates.Admission again = join(states.decide(ticket(taskId), 0, 3L));
             assertThat(again.decision().tag()).isEqualTo("new");
             assertThat(again.ticket().run()).isEqualTo("0-3");
             assertThat(again.ticket().step()).isGreaterThan(firstStep);
@@ -179,10 +181,10 @@ class TaskStatesTest {
         try {
             for (int i = 0; i < 5; i++) {
                 String taskId = "ended-" + i + "-" + UUID.randomUUID();
-                states.decide(ticket(taskId), 0, (long) i);
+                join(states.decide(ticket(taskId), 0, (long) i));
                 endCompleted(states, taskId, "0-" + i);
             }
-            states.decide(ticket("running-" + UUID.randomUUID()), 0, 99L);
+            join(states.decide(ticket("running-" + UUID.randomUUID()), 0, 99L));
             assertThat(states.held()).isEqualTo(6);
 
             // past the retention, and past the sweep's minute
@@ -197,6 +199,11 @@ class TaskStatesTest {
         } finally {
             restarted.stop();
         }
+    }
+
+    /** Waits for the write a step made, as the route does without blocking. */
+    private static <T> T join(CompletionStage<T> written) {
+        return written.toCompletableFuture().join();
     }
 
     /** A task record as intake reads it. */

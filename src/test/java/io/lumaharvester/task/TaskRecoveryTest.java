@@ -12,7 +12,7 @@ import io.lumaharvester.poll.ApiBudget;
 import io.lumaharvester.poll.GenerationReader;
 import io.lumaharvester.poll.PollSchedule;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchException;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -114,7 +114,8 @@ class TaskRecoveryTest {
 
     @Test
     void aTaskStateWriteKafkaDoesNotAcknowledgeInTimeIsKafkaFailingAndCostsNoMediaAttempt() {
-        Exception timedOut = catchException(() -> TaskStates.acknowledged(new CompletableFuture<>(), 0));
+        Exception timedOut = (Exception) catchThrowable(
+                () -> TaskStates.acknowledged(new CompletableFuture<>(), 0).join()).getCause();
         assertThat(timedOut).hasMessageContaining("no acknowledgement from Kafka");
         assertThat(recovery.retriesTask(harvesting(), timedOut)).isFalse();
     }
