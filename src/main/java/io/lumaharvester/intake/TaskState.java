@@ -35,6 +35,12 @@ public record TaskState(
         return new TaskState(ENDED, run, 0, status, event, headers);
     }
 
+    /** Consistent with equals and cheap, for the same reason as {@link io.lumaharvester.task.TaskTicket#hashCode}. */
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(state, run, firstStep);
+    }
+
     @JsonIgnore
     public boolean running() {
         return RUNNING.equals(state);

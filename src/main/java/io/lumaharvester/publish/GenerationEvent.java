@@ -33,6 +33,12 @@ public record GenerationEvent(
     public static final String COMPLETED = "completed";
     public static final String FAILED = "failed";
 
+    /** Consistent with equals and cheap, for the same reason as {@link io.lumaharvester.task.TaskTicket#hashCode}. */
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(taskId, status, run);
+    }
+
     /** The failure's reason code, or {@code none} for a completed task: a log field and a metric tag. */
     @JsonIgnore
     public String reason() {

@@ -119,6 +119,15 @@ public record TaskTicket(
         return LogSafe.text(state);
     }
 
+    /**
+     * Consistent with the record's equals, but cheap: Camel's bean language (every {@code ${body.state}} in a route)
+     * hashes the body to look up how to call it, and the record's own hash walked the whole generation and metadata.
+     */
+    @Override
+    public int hashCode() {
+        return 31 * java.util.Objects.hashCode(taskId) + Long.hashCode(step);
+    }
+
     public TaskTicket dueAt(long when) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, when, polls, errors, notFound, mediaAttempts,
                 storageRejections, state, generation, stored, step, completedAt, run);
