@@ -28,6 +28,9 @@ public final class CdnStandIn implements AutoCloseable {
     static {
         // the JDK server writes headers and body apart; with Nagle on, each answer waited ~40 ms for a delayed ACK
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        // and it closes every idle keep-alive connection beyond 200 at once: a client with hundreds of requests in
+        // flight then sends some on connections being closed ("Connection was closed"), which no internet API does
+        System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
     }
 
     /** A file the stand-in serves: {@code size} bytes from {@code seed}. */
@@ -102,10 +105,12 @@ public final class CdnStandIn implements AutoCloseable {
     }
 
     public static CdnStandIn start(String host, int port) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 1024);
         CdnStandIn cdn = new CdnStandIn(server);
         server.createContext("/", cdn::handle);
-        server.setExecutor(Executors.newFixedThreadPool(32));
+        // a request being served holds a thread (its first-byte delay and pace are sleeps); a CDN serves any number of
+        // connections at once, so the stand-in must not queue them: 32 threads did, at 50 tasks a second
+        server.setExecutor(Executors.newCachedThreadPool());
         server.start();
         return cdn;
     }

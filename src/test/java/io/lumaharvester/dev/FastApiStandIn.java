@@ -26,8 +26,9 @@ import com.sun.net.httpserver.HttpServer;
 public final class FastApiStandIn implements AutoCloseable {
 
     static {
-        // see CdnStandIn: without it every answer waited ~40 ms for a delayed ACK
+        // see CdnStandIn (the first JDK server of a JVM fixes these for all): a delayed ACK, idle connections closed
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.setProperty("sun.net.httpserver.maxIdleConnections", "4096");
     }
 
     private final HttpServer server;
