@@ -13,6 +13,7 @@ import io.lumaharvester.intake.TaskAdmission;
 import io.lumaharvester.intake.TaskIntake;
 import io.lumaharvester.intake.TaskStates;
 import io.lumaharvester.kafka.KafkaClients;
+import io.lumaharvester.kafka.SharedProducers;
 import io.lumaharvester.kafka.KafkaStartup;
 import io.lumaharvester.kafka.KafkaTopics;
 import io.lumaharvester.ops.KafkaAccessCheck;
@@ -91,7 +92,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     private ExecutorService copies;
     private ExecutorService kafkaCallbacks;
     private HttpClientConnectionManager mediaConnections;
-    private ScheduledExecutorService copyWatchdog;
+    private ScheduledExecutorService timers;
+    private SharedProducers kafkaClientFactory;
     // what s3.sse and the other upload settings ask of every upload (s3Client adds tags and checksums; configure()
     // gives the aws2-s3 component its encryption options from it)
     private volatile S3Uploads s3Uploads;
@@ -202,12 +204,17 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         return token.strip();
     }
 
-    /** The API client: one connection per request in flight, redirects not followed (a redirect is an error). */
+    /**
+     * The API client: one connection per request in flight, redirects not followed (a redirect is an error). A
+     * connection idle for 20 s is dropped by the client first: servers close idle ones after their own time-out (30 s
+     * for many), and a poll sent on a connection the server is closing fails and backs off a whole interval.
+     */
     @BindToRegistry("lumaApiClientOptions")
     public WebClientOptions lumaApiClientOptions(@PropertyInject("luma.api.connect-timeout-ms") int connectTimeoutMs) {
         return new WebClientOptions().setMaxPoolSize(maxApiInFlight)
                 .setHttp2MaxPoolSize(Math.max(1, maxApiInFlight / 64))
                 .setFollowRedirects(false).setConnectTimeout(connectTimeoutMs).setKeepAlive(true)
+                .setKeepAliveTimeout(20)
                 .setTcpNoDelay(true).setUserAgent("luma-harvester");
     }
 
@@ -409,20 +416,31 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
             @PropertyInject("luma.harvest.spool-dir:") String spoolDir,
             @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs) {
         return new MediaCopy(policy, bucket, s3, new SpoolSpace(SpoolSpace.directory(spoolDir), maxSpoolBytes),
-                includePrompt, maxCopyMs, copyWatchdog(context));
+                includePrompt, maxCopyMs, timers(context));
     }
 
-    /** One thread for every copy's wall-clock limit (it only aborts streams); shut down with the context. */
-    private synchronized ScheduledExecutorService copyWatchdog(CamelContext context) {
-        if (copyWatchdog == null) {
-            copyWatchdog = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this,
-                    "copy-watchdog");
-            if (copyWatchdog instanceof ScheduledThreadPoolExecutor pool) {
+    /**
+     * One thread for the timers: every copy's wall-clock limit (it only aborts streams) and the S3 client's own
+     * time-outs, which would otherwise start five threads of the SDK's. Shut down with the context.
+     */
+    private synchronized ScheduledExecutorService timers(CamelContext context) {
+        if (timers == null) {
+            timers = context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "timers");
+            if (timers instanceof ScheduledThreadPoolExecutor pool) {
                 // every copy that ends in time cancels its watchdog: it leaves the queue at once
                 pool.setRemoveOnCancelPolicy(true);
             }
         }
-        return copyWatchdog;
+        return timers;
+    }
+
+    /** Every kafka endpoint's producer: one per distinct configuration, not one per endpoint and route. */
+    @BindToRegistry(value = "kafkaClientFactory", destroyMethod = "close")
+    public synchronized SharedProducers kafkaClientFactory() {
+        if (kafkaClientFactory == null) {
+            kafkaClientFactory = new SharedProducers();
+        }
+        return kafkaClientFactory;
     }
 
     /**
@@ -469,7 +487,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
      * upload settings (s3.sse, s3.kms-key-id, s3.storage-class, s3.tags, s3.checksum-algorithm) stop the start.
      */
     @BindToRegistry("s3Client")
-    public S3Client s3Client(@PropertyInject("s3.endpoint:") String endpoint,
+    public S3Client s3Client(CamelContext context, @PropertyInject("s3.endpoint:") String endpoint,
             @PropertyInject("s3.region") String region, @PropertyInject("s3.access-key:") String accessKey,
             @PropertyInject("s3.secret-key:") String secretKey, @PropertyInject("s3.sse") String sse,
             @PropertyInject("s3.kms-key-id:") String kmsKeyId, @PropertyInject("s3.storage-class:") String storageClass,
@@ -478,6 +496,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         s3Uploads = uploads;
         var builder = S3Client.builder()
                 .region(Region.of(region))
+                .overrideConfiguration(o -> o.scheduledExecutorService(timers(context)))
                 // s3.checksum-algorithm=NONE: not even the SDK's default CRC32, for stores that refuse checksums
                 .requestChecksumCalculation(uploads.checksums() ? RequestChecksumCalculation.WHEN_SUPPORTED
                         : RequestChecksumCalculation.WHEN_REQUIRED)
