@@ -16,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
@@ -63,7 +62,12 @@ public class TaskStates extends ServiceSupport {
     private static final Logger TASKS = LoggerFactory.getLogger("io.lumaharvester.tasks");
     private static final Logger LOG = LoggerFactory.getLogger(TaskStates.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long WRITE_TIMEOUT_S = 30;
+    /**
+     * A write Kafka has not acknowledged after this long fails, with Kafka's own TimeoutException: the JDK's would
+     * reach the task's error policy as the task's error, and cost a harvesting task a media attempt
+     * (TaskRecovery#retriesTask). A kafka.client.delivery.timeout.ms setting wins.
+     */
+    static final int WRITE_TIMEOUT_MS = 30_000;
     /** How often (by the clock) the whole map is swept for expired states; a lookup never sees one anyway. */
     private static final long SWEEP_EVERY_MS = 60_000;
 
@@ -266,7 +270,7 @@ public class TaskStates extends ServiceSupport {
         return send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state)));
     }
 
-    /** Completes on the callbacks executor once Kafka has acknowledged the record. */
+    /** Completes on the callbacks executor once Kafka has acknowledged the record, or has given up on it. */
     private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {
         CompletableFuture<Void> sent = new CompletableFuture<>();
         producer.send(record, (metadata, error) -> callbacks.execute(() -> {
@@ -276,7 +280,7 @@ public class TaskStates extends ServiceSupport {
                 sent.completeExceptionally(error);
             }
         }));
-        return acknowledged(sent, WRITE_TIMEOUT_S);
+        return sent;
     }
 
     private boolean expired(Kept kept, long now) {
@@ -296,34 +300,23 @@ public class TaskStates extends ServiceSupport {
         LOG.debug("forgot {} task states ended more than {} ms ago", before - states.size(), retentionMs);
     }
 
-    /**
-     * The broker's acknowledgement, or a failure after {@code seconds}. Waiting too long is Kafka failing, as Kafka's
-     * own time-outs are: the JDK's TimeoutException would reach the task's error policy as the task's error, and cost a
-     * harvesting task a media attempt (TaskRecovery#retriesTask).
-     */
-    public static <T> CompletableFuture<T> acknowledged(CompletableFuture<T> sent, long seconds) {
-        CompletableFuture<T> acknowledged = new CompletableFuture<>();
-        sent.orTimeout(seconds, TimeUnit.SECONDS).whenComplete((value, error) -> {
-            if (error instanceof java.util.concurrent.TimeoutException) {
-                acknowledged.completeExceptionally(new org.apache.kafka.common.errors.TimeoutException(
-                        "no acknowledgement from Kafka within " + seconds + " s", error));
-            } else if (error != null) {
-                acknowledged.completeExceptionally(error);
-            } else {
-                acknowledged.complete(value);
-            }
-        });
-        return acknowledged;
+    /** The producer's settings: the shared Kafka client settings, acknowledged by all replicas, given up in time. */
+    static Properties producerConfig(KafkaClients clients) {
+        Properties props = clients.producer();
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        // Kafka refuses a delivery time-out below linger.ms + request.timeout.ms (0 + 30 s unless set otherwise)
+        long floor = Long.parseLong(props.getProperty(ProducerConfig.LINGER_MS_CONFIG, "0"))
+                + Long.parseLong(props.getProperty(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "30000"));
+        props.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Math.max(WRITE_TIMEOUT_MS, floor)));
+        return props;
     }
 
     @Override
     protected void doStart() throws Exception {
-        Properties producerProps = clients.producer();
-        producerProps.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        producerProps.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-        producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        producer = new KafkaProducer<>(producerProps);
+        producer = new KafkaProducer<>(producerConfig(clients));
         Properties props = clients.client();
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());

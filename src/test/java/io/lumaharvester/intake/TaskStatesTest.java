@@ -11,11 +11,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 
 import io.lumaharvester.dev.StandIns;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -199,6 +201,21 @@ class TaskStatesTest {
         } finally {
             restarted.stop();
         }
+    }
+
+    /**
+     * A state write Kafka does not acknowledge fails within 30 s with Kafka's own TimeoutException (which the error
+     * policy leaves to redelivery, TaskRecoveryTest), also with a longer request time-out set, which Kafka requires
+     * the delivery time-out to cover.
+     */
+    @Test
+    void aStateWriteKafkaDoesNotAcknowledgeFailsWithinThirtySecondsAsKafkaFailing() {
+        Properties defaults = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of()));
+        assertThat(defaults.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("30000");
+        Properties slow = TaskStates.producerConfig(new KafkaClients("localhost:9092",
+                Map.of("request.timeout.ms", "45000")));
+        assertThat(slow.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("45000");
+        new ProducerConfig(slow); // Kafka accepts it
     }
 
     /** Waits for the write a step made, as the route does without blocking. */
