@@ -163,11 +163,7 @@ public class ApiBudget implements DueGate {
         String warning = null;
         synchronized (this) {
             polls++;
-            // later than a tenth of the interval counts as lagging: the gap between two polls grows by as much
-            if (latenessMs > intervalMs / 10) {
-                late++;
-                worstLatenessMs = Math.max(worstLatenessMs, latenessMs);
-            }
+            countLate(latenessMs);
             long now = clock.millis();
             if (now - windowStartedAt >= MINUTE_MS) {
                 if (late > 0) {
@@ -186,6 +182,28 @@ public class ApiBudget implements DueGate {
         }
         if (warning != null) {
             LOG.warn(warning);
+        }
+    }
+
+    /**
+     * A poll's answer was read {@code latenessMs} after the task's next poll was due (a slow answer, or answers waiting
+     * on a busy instance): that next poll goes out at least this late, though its dispatch then looks punctual.
+     */
+    public void answeredLate(long latenessMs) {
+        if (latenessMs <= 0) {
+            return;
+        }
+        lateness.record(Duration.ofMillis(latenessMs));
+        synchronized (this) {
+            countLate(latenessMs);
+        }
+    }
+
+    /** Later than a tenth of the interval counts as lagging: the gap between two polls grows by as much. */
+    private void countLate(long latenessMs) {
+        if (latenessMs > intervalMs / 10) {
+            late++;
+            worstLatenessMs = Math.max(worstLatenessMs, latenessMs);
         }
     }
 

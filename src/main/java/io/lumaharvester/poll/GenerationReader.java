@@ -125,6 +125,8 @@ public class GenerationReader {
             return TaskStep.failed(next, new Failure(Failure.TIMEOUT, "still " + value + " after "
                     + (ticket.deadlineAt() - ticket.acceptedAt()) + " ms"));
         }
+        // lateness is measured where it arises: at dispatch (ApiBudget), and here, when the answer was read too late
+        budget.answeredLate(schedule.lateBy(ticket));
         return TaskStep.running(schedule.nextPoll(next));
     }
 

@@ -67,6 +67,14 @@ public class PollSchedule {
         return ticket.dueAt(Math.max(clock.millis(), ticket.nextPollAt() + intervalMs));
     }
 
+    /**
+     * How late the regular next poll already is when this poll's answer is read: the answer came (or was read, on a
+     * busy instance) after the next poll was due. The ticket then falls due at once, so its dispatch looks punctual.
+     */
+    public long lateBy(TaskTicket ticket) {
+        return Math.max(0, clock.millis() - (ticket.nextPollAt() + intervalMs));
+    }
+
     /** The next poll after a server's Retry-After: never sooner than the interval, never later than the longest back-off. */
     public TaskTicket notBefore(TaskTicket ticket, long delayMs) {
         return ticket.dueAt(clock.millis() + Math.min(maxBackoffMs, Math.max(intervalMs, delayMs)));

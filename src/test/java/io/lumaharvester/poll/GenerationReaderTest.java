@@ -45,6 +45,25 @@ class GenerationReaderTest {
     }
 
     @Test
+    void anAnswerReadAfterTheNextPollWasDueIsRecordedAsLateness() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        ApiBudget watched = new ApiBudget(10, 0, INTERVAL, clock, registry);
+        GenerationReader slowReader = new GenerationReader(schedule, 3, apiAccess, watched);
+        // this poll was due 7 s ago: the next one was due 2 s ago, before the answer was read
+        TaskTicket late = ticket.dueAt(NOW - 7_000);
+
+        TaskStep step = slowReader.read(late, 200, null, LumaApiStandIn.runningBody("task-1", "processing").toString());
+
+        assertThat(step.ticket().nextPollAt()).as("due at once").isEqualTo(NOW);
+        assertThat(registry.get("luma.poll.lateness").timer().count()).isEqualTo(1);
+        assertThat(registry.get("luma.poll.lateness").timer().max(java.util.concurrent.TimeUnit.MILLISECONDS))
+                .isEqualTo(2_000);
+        // an answer read in time records nothing
+        slowReader.read(ticket, 200, null, LumaApiStandIn.runningBody("task-1", "processing").toString());
+        assertThat(registry.get("luma.poll.lateness").timer().count()).isEqualTo(1);
+    }
+
+    @Test
     void theSeedSampleIsCompletedAndCarriesTheGeneration() {
         TaskStep step = answer(ticket, 200, LumaApiStandIn.seed().toString(), null);
         TaskTicket next = step.ticket();
