@@ -2,6 +2,7 @@ package io.lumaharvester;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,6 +46,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -65,18 +68,22 @@ class BenchmarksIT {
     private static final long MB = 1024 * 1024;
 
     /** The sizes of one run. */
+    /**
+     * The sizes of one run. {@code warmUpTasks}: a batch run to its end before the capacity run is measured, so that
+     * the figures are the steady state of a running service, not its JIT warm-up (none at smoke size).
+     */
     record Scale(String name, int tasks, long generationMs, long intervalMs, long apiLatencyMs, int naiveConsumers,
             long naiveWindowMs, int budgetTasks, int budgetRps, int steadyRate, int steadySeconds, int streamTasks,
-            long streamBytes, long bigBytes) {
+            long streamBytes, long bigBytes, int warmUpTasks) {
     }
 
     private static final Scale SCALE = switch (System.getProperty("bench.scale", "smoke")) {
         case "full" -> new Scale("full", 10_000, 60_000, 5_000, 250, 32, 240_000, 10_000, 100, 50, 60, 20, 200 * MB,
-                1024 * MB);
+                1024 * MB, 2_000);
         // for profiling: -Dbench.scale=medium -Dbench.harvester-jvm-options=-XX:StartFlightRecording=...
         case "medium" -> new Scale("medium", 2_000, 20_000, 5_000, 250, 32, 60_000, 1_000, 50, 50, 20, 5, 200 * MB,
-                400 * MB);
-        default -> new Scale("smoke", 300, 5_000, 1_000, 250, 8, 15_000, 60, 20, 20, 5, 2, 20 * MB, 60 * MB);
+                400 * MB, 500);
+        default -> new Scale("smoke", 300, 5_000, 1_000, 250, 8, 15_000, 60, 20, 20, 5, 2, 20 * MB, 60 * MB, 0);
     };
 
     private static final List<String[]> ROWS = new ArrayList<>();
@@ -89,12 +96,15 @@ class BenchmarksIT {
         String run = UUID.randomUUID().toString().substring(0, 6);
 
         long harvesterMs;
+        long lastDetectedMs;
+        long lastIntakeMs;
         Sampler sampler;
         double cpuPerPollMicros;
         double pollRate;
         long polls;
         int mostOpen;
         List<Long> gaps = new ArrayList<>();
+        List<Long> detections = new ArrayList<>();
         try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000,
                 SCALE.apiLatencyMs())) {
             String prefix = "bench-cap-" + run;
@@ -107,34 +117,51 @@ class BenchmarksIT {
             try (HarvesterProcess app = startJar(props, "-Xmx512m", "capacity")) {
                 String port = props.get("luma.http.port");
                 Probes.awaitReady(port);
+                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
+                // a service that has run for a while: a smaller batch through every stage first, to its end
+                List<String> warmUp = taskIds("cap-warm-" + run, SCALE.warmUpTasks());
+                api.generationMs("cap-warm-", SCALE.generationMs() / 4);
+                sendAll(standIns, props.get("luma.topics.tasks"), warmUp);
+                events.awaitAll(warmUp.size(), Duration.ofMinutes(10));
                 sampler = Sampler.start(port);
                 List<String> ids = taskIds("cap-" + run, SCALE.tasks());
-                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
                 long start = System.currentTimeMillis();
                 sendAll(standIns, props.get("luma.topics.tasks"), ids);
-                // the measurement window for cost per poll: from two poll intervals in (intake and JIT warm-up
-                // mostly done) to just before the first task can complete, the process does nothing but poll
-                Thread.sleep(Math.max(0, start + 2 * SCALE.intervalMs() - System.currentTimeMillis()));
+                // the measurement window for cost per poll: from one interval after every task had its first poll
+                // (intake done) to just before the first task can complete: the process does nothing but poll
+                Awaitility.await().atMost(Duration.ofMillis(SCALE.generationMs())).pollInterval(Duration.ofMillis(50))
+                        .until(() -> api.tasksPolled() >= warmUp.size() + ids.size());
+                lastIntakeMs = System.currentTimeMillis() - start;
+                long windowEnd = start + SCALE.generationMs() - 1000;
+                Thread.sleep(Math.max(0, Math.min(windowEnd - 5000, System.currentTimeMillis() + SCALE.intervalMs())
+                        - System.currentTimeMillis()));
                 long windowStart = System.currentTimeMillis();
                 double pollsBefore = Probes.sample(Probes.scrape(port), "luma_polls_total");
                 long cpuBefore = cpuMillis(app.process().pid());
-                Thread.sleep(Math.max(0, start + SCALE.generationMs() - 1000 - System.currentTimeMillis()));
+                Thread.sleep(Math.max(0, windowEnd - System.currentTimeMillis()));
                 long cpuAfter = cpuMillis(app.process().pid());
                 long windowMs = System.currentTimeMillis() - windowStart;
                 polls = (long) (Probes.sample(Probes.scrape(port), "luma_polls_total") - pollsBefore);
                 cpuPerPollMicros = (cpuAfter - cpuBefore) * 1000.0 / Math.max(1, polls);
                 pollRate = polls * 1000.0 / windowMs;
-                events.awaitAll(ids.size(), Duration.ofMillis(SCALE.generationMs() * 3 + 900_000));
+                events.awaitAll(warmUp.size() + ids.size(), Duration.ofMillis(SCALE.generationMs() * 3 + 900_000));
                 harvesterMs = events.lastTimestamp() - start;
                 sampler.stop();
                 events.stop();
                 mostOpen = api.mostOpenRequests();
+                long lastDetected = 0;
                 for (String id : ids) {
                     List<Long> times = api.pollTimes(id);
                     for (int i = 1; i < times.size(); i++) {
                         gaps.add(times.get(i) - times.get(i - 1));
                     }
+                    // the poll that found the task completed: from then on, it is the media's time
+                    long completedAt = api.completedAt(id);
+                    long detected = times.stream().filter(t -> t >= completedAt).findFirst().orElseThrow();
+                    detections.add(detected - completedAt);
+                    lastDetected = Math.max(lastDetected, detected + SCALE.apiLatencyMs());
                 }
+                lastDetectedMs = lastDetected - start;
                 assertThat(events.statuses()).as("every task completed").containsOnlyKeys("completed");
             }
         }
@@ -180,6 +207,7 @@ class BenchmarksIT {
 
         long target = SCALE.generationMs() + 2 * SCALE.intervalMs();
         List<Long> sortedGaps = gaps.stream().sorted().toList();
+        List<Long> sortedDetections = detections.stream().sorted().toList();
         long gapP50 = percentile(sortedGaps, 0.5);
         long gapP99 = percentile(sortedGaps, 0.99);
         row(SCALE.tasks() + " tasks, " + SCALE.intervalMs() / 1000 + " s interval, " + SCALE.apiLatencyMs()
@@ -187,18 +215,24 @@ class BenchmarksIT {
                 + "p50 / p99", gapP50 + " ms / " + gapP99 + " ms", "", "",
                 "p99 ≤ " + SCALE.intervalMs() * 3 / 2 + " ms (1.5 × interval)",
                 gapP99 <= SCALE.intervalMs() * 3 / 2 ? "pass" : "miss");
-        row("same run: time to the last event", seconds(harvesterMs),
+        // the media time is what the harvest stage took after the last completion was seen; the rest is intake,
+        // the generations and how soon polling saw each end
+        row("same run: time to the last event = last completion seen + media time", seconds(harvesterMs) + " = "
+                + seconds(lastDetectedMs) + " + " + seconds(harvesterMs - lastDetectedMs) + " (every task polled "
+                + "once by " + seconds(lastIntakeMs) + "; completion seen after p50 / p99 "
+                + percentile(sortedDetections, 0.5) + " / " + percentile(sortedDetections, 0.99) + " ms)",
                 (naiveDone == SCALE.tasks() ? "" : "projected ") + seconds(naiveMs) + " (naive loop + delay, "
                         + SCALE.naiveConsumers() + " consumers, same API latency" + (naiveDone == SCALE.tasks() ? ""
                                 : "; " + naiveDone + " done in " + SCALE.naiveWindowMs() / 1000 + " s") + ")",
                 String.format(Locale.ROOT, "%.1f× faster", (double) naiveMs / harvesterMs),
-                "≤ " + seconds(target) + " + media time", harvesterMs <= target + 10_000 ? "pass" : "miss");
+                "≤ " + seconds(target) + " + media time", lastDetectedMs <= target ? "pass" : "miss");
         row("same run: API requests open at once, most", String.valueOf(mostOpen), naiveOpen + " (naive loop)", "",
                 "many (a serial poller: 1 per thread)", mostOpen >= 50 ? "pass" : "miss");
         row("same run: live threads, peak / heap used, peak", sampler.maxThreads() + " / " + mb(sampler.maxHeap()),
                 "", "", "≤ 64 / ≤ 512 MB", sampler.maxThreads() <= 64 && sampler.maxHeap() <= 512 * MB ? "pass"
                         : "miss");
-        row("CPU per poll (process CPU ÷ " + polls + " polls, steady state before any media copy)",
+        row("CPU per poll (process CPU ÷ " + polls + " polls, steady state: after the warm-up batch and the intake, "
+                + "before any media copy)",
                 String.format(Locale.ROOT, "%.0f µs", cpuPerPollMicros), "", "", "≤ 300 µs",
                 cpuPerPollMicros <= 300 ? "pass" : "miss");
         row("Poll rate in that window", String.format(Locale.ROOT, "%.0f polls/s", pollRate), "", "",
@@ -260,10 +294,16 @@ class BenchmarksIT {
                     "luma.poll.first-delay-ms", "0"));
             try (HarvesterProcess app = startJar(props, "-Xmx512m", "steady")) {
                 Probes.awaitReady(props.get("luma.http.port"));
-                List<String> ids = taskIds("steady-" + run, SCALE.steadyRate() * SCALE.steadySeconds());
                 EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
+                // a service runs for days: the JIT's warm-up (tens of seconds of a core at first) is not its steady
+                // state. The same load first, for as long as is measured, until all of it is done; those tasks are
+                // not counted.
+                List<String> warmUp = taskIds("steady-warm-" + run, SCALE.steadyRate() * SCALE.steadySeconds());
+                sendSteadily(standIns, props.get("luma.topics.tasks"), warmUp, SCALE.steadyRate());
+                events.awaitAll(warmUp.size(), Duration.ofMinutes(10));
+                List<String> ids = taskIds("steady-" + run, SCALE.steadyRate() * SCALE.steadySeconds());
                 sendSteadily(standIns, props.get("luma.topics.tasks"), ids, SCALE.steadyRate());
-                events.awaitAll(ids.size(), Duration.ofMinutes(10));
+                events.awaitAll(warmUp.size() + ids.size(), Duration.ofMinutes(10));
                 events.stop();
                 assertThat(events.statuses()).as("every task completed").containsOnlyKeys("completed");
                 // from the answer that said completed (its first poll, answered after the API latency)
@@ -289,9 +329,10 @@ class BenchmarksIT {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 6);
         StreamingRun small = harvestInFreshProcess(standIns, "streaming", SCALE.streamBytes(),
-                taskIds("stream-" + run, SCALE.streamTasks()));
+                taskIds("stream-warm-" + run, 2), taskIds("stream-" + run, SCALE.streamTasks()));
         // one big file, same settings, a fresh process
-        StreamingRun big = harvestInFreshProcess(standIns, "streaming-big", SCALE.bigBytes(), List.of("big-" + run));
+        StreamingRun big = harvestInFreshProcess(standIns, "streaming-big", SCALE.bigBytes(), List.of(),
+                List.of("big-" + run));
         // the baseline: the same files, copied with the SDK's streaming putObject (known length), at the
         // harvester's concurrency
         double sdkMbps;
@@ -321,6 +362,22 @@ class BenchmarksIT {
                 mb(big.maxHeap()), mb(small.maxHeap()),
                 String.format(Locale.ROOT, "%.2f×", (double) big.maxHeap() / small.maxHeap()),
                 "does not grow with file size (≤ 1.25×)", big.maxHeap() <= 1.25 * small.maxHeap() ? "pass" : "miss");
+    }
+
+    /** A full run copies gigabytes into the S3 stand-in's directory; nothing measured reads them again. */
+    @AfterEach
+    void dropTheCopiedMedia() throws IOException {
+        Path bucket = Path.of("target", "test-s3", StandIns.BUCKET);
+        for (String prefix : List.of("luma", "bench-sdk", "bench-transfer")) {
+            Path dir = bucket.resolve(prefix);
+            if (Files.isDirectory(dir)) {
+                try (var paths = Files.walk(dir)) {
+                    for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(path);
+                    }
+                }
+            }
+        }
     }
 
     @AfterAll
@@ -451,9 +508,12 @@ class BenchmarksIT {
     record StreamingRun(double mbps, long maxHeap) {
     }
 
-    /** Starts the jar at -Xmx256m against a fresh API stand-in, harvests {@code ids} and stops it again. */
+    /**
+     * Starts the jar at -Xmx256m against a fresh API stand-in, harvests {@code warmUp} (not measured, to its end: the
+     * SDK's baseline runs in a JVM that has long been warm), then {@code ids}, and stops it again.
+     */
     private static StreamingRun harvestInFreshProcess(StandIns standIns, String name, long videoBytes,
-            List<String> ids) throws Exception {
+            List<String> warmUp, List<String> ids) throws Exception {
         try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 0, videoBytes)) {
             Map<String, String> props = standIns.properties("bench-" + name + "-" + ids.get(0), Map.of(
                     "luma.api.base-url", api.baseUrl(),
@@ -462,11 +522,15 @@ class BenchmarksIT {
                 String port = props.get("luma.http.port");
                 Probes.awaitReady(port);
                 EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
+                sendAll(standIns, props.get("luma.topics.tasks"), warmUp);
+                events.awaitAll(warmUp.size(), Duration.ofMinutes(30));
+                long warmUpBytes = events.bytes();
                 Sampler sampler = Sampler.start(port);
                 long start = System.currentTimeMillis();
                 sendAll(standIns, props.get("luma.topics.tasks"), ids);
-                events.awaitAll(ids.size(), Duration.ofMinutes(30));
-                double mbps = events.bytes() / (double) MB / ((events.lastTimestamp() - start) / 1000.0);
+                events.awaitAll(warmUp.size() + ids.size(), Duration.ofMinutes(30));
+                double mbps = (events.bytes() - warmUpBytes) / (double) MB
+                        / ((events.lastTimestamp() - start) / 1000.0);
                 sampler.stop();
                 assertThat(events.statuses()).containsOnlyKeys("completed");
                 events.stop();

@@ -43,6 +43,8 @@ public final class FastApiStandIn implements AutoCloseable {
     private final AtomicLong polls = new AtomicLong();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger mostOpen = new AtomicInteger();
+    private volatile String quickPrefix = "\u0000";
+    private volatile long quickGenerationMs;
 
     private FastApiStandIn(HttpServer server, LumaApiStandIn media, long generationMs, long videoBytes,
             long latencyMs) {
@@ -74,10 +76,25 @@ public final class FastApiStandIn implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** Tasks whose ids start with {@code prefix} run for {@code ms} instead (a benchmark's warm-up batch). */
+    public void generationMs(String prefix, long ms) {
+        quickGenerationMs = ms;
+        quickPrefix = prefix;
+    }
+
+    private long generationMs(String taskId) {
+        return taskId.startsWith(quickPrefix) ? quickGenerationMs : generationMs;
+    }
+
     /** Epoch millis at which the task turned completed, or null when it has not been polled. */
     public Long completedAt(String taskId) {
         Long first = firstPoll.get(taskId);
-        return first == null ? null : first + generationMs;
+        return first == null ? null : first + generationMs(taskId);
+    }
+
+    /** How many tasks have been polled at least once. */
+    public int tasksPolled() {
+        return firstPoll.size();
     }
 
     public long polls() {
@@ -101,7 +118,7 @@ public final class FastApiStandIn implements AutoCloseable {
         String taskId = exchange.getRequestURI().getPath().substring(LumaApiStandIn.PATH.length());
         long first = firstPoll.computeIfAbsent(taskId, id -> now);
         pollTimes.computeIfAbsent(taskId, id -> new CopyOnWriteArrayList<>()).add(now);
-        byte[] body = now - first >= generationMs
+        byte[] body = now - first >= generationMs(taskId)
                 ? completedBodies.computeIfAbsent(taskId, id -> LumaApiStandIn.completedBody(
                         media.completedMedia(id, videoBytes)).toString().getBytes(StandardCharsets.UTF_8))
                 : LumaApiStandIn.runningBody(taskId, "processing").toString().getBytes(StandardCharsets.UTF_8);
