@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.harvest.HarvestGate;
 import io.lumaharvester.harvest.HarvestPlan;
 import io.lumaharvester.harvest.MediaAddresses;
 import io.lumaharvester.harvest.MediaCopy;
@@ -186,6 +187,12 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
             @PropertyInject("luma.poll.not-found-confirmations") int notFoundConfirmations,
             @BeanInject("apiBudget") ApiBudget budget) {
         return new GenerationReader(schedule, notFoundConfirmations, apiAccess, budget);
+    }
+
+    /** The harvest consumer's gate: luma.harvest.max-concurrent-copies tasks, a quarter while polls lag. */
+    @BindToRegistry("harvestGate")
+    public HarvestGate harvestGate(@BeanInject("apiBudget") ApiBudget budget) {
+        return new HarvestGate(maxConcurrentCopies, budget::answersLag);
     }
 
     /** Intake reads on while this instance holds fewer tasks than luma.tasks.max-in-flight. */

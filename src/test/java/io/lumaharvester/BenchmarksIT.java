@@ -46,6 +46,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -240,8 +241,66 @@ class BenchmarksIT {
                 pollRate >= 0.95 * SCALE.tasks() * 1000 / SCALE.intervalMs() ? "pass" : "miss");
     }
 
+    /**
+     * The cost of a poll when polling is all there is: the capacity run's tasks, none of which ever completes, polled
+     * every interval; measured after a warm-up of as long as the generations take in the capacity run, over half as
+     * long again. The process's CPU time over the polls the API saw, and how much of it the JIT compilers took.
+     */
     @Test
     @Order(2)
+    void steadyPollingCostsLittleCpuPerPoll() throws Exception {
+        // at smoke size (5 s of warm-up) it measures the JIT compilers, not a poll
+        Assumptions.assumeTrue(SCALE.warmUpTasks() > 0, "a figure only after a warm-up (-Dbench.scale=medium or full)");
+        StandIns standIns = StandIns.shared();
+        String run = UUID.randomUUID().toString().substring(0, 6);
+        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, Long.MAX_VALUE / 2, 10_000,
+                SCALE.apiLatencyMs())) {
+            String prefix = "bench-steady-polling-" + run;
+            Map<String, String> props = standIns.properties(prefix, Map.of(
+                    "luma.api.base-url", api.baseUrl(),
+                    "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
+                    "luma.poll.first-delay-ms", "0",
+                    "luma.topics.partitions", "8"));
+            try (HarvesterProcess app = startJar(props, "-Xmx512m", "steady-polling")) {
+                Probes.awaitReady(props.get("luma.http.port"));
+                List<String> ids = taskIds("polling-" + run, SCALE.tasks());
+                sendAll(standIns, props.get("luma.topics.tasks"), ids);
+                Thread.sleep(SCALE.generationMs());
+                long pid = app.process().pid();
+                long cpuBefore = cpuMillis(pid);
+                long jitBefore = compilerCpuMillis(pid);
+                long pollsBefore = api.polls();
+                long windowStart = System.currentTimeMillis();
+                Thread.sleep(SCALE.generationMs() / 2);
+                long cpu = cpuMillis(pid) - cpuBefore;
+                long jit = compilerCpuMillis(pid) - jitBefore;
+                long polls = api.polls() - pollsBefore;
+                long windowEnd = System.currentTimeMillis();
+                List<Long> gaps = new ArrayList<>();
+                for (String id : ids) {
+                    List<Long> times = api.pollTimes(id);
+                    for (int i = 1; i < times.size(); i++) {
+                        if (times.get(i) >= windowStart && times.get(i) <= windowEnd) {
+                            gaps.add(times.get(i) - times.get(i - 1));
+                        }
+                    }
+                }
+                List<Long> sorted = gaps.stream().sorted().toList();
+                double micros = cpu * 1000.0 / Math.max(1, polls);
+                row("Steady polling, " + SCALE.tasks() + " tasks every " + SCALE.intervalMs() / 1000 + " s at "
+                        + SCALE.apiLatencyMs() + " ms, none completing: CPU per poll (process CPU ÷ " + polls
+                        + " polls, after " + SCALE.generationMs() / 1000 + " s of the same); of it the JIT; polls/s; "
+                        + "gap p99",
+                        String.format(Locale.ROOT, "%.0f µs; %.0f µs; %.0f/s; %d ms", micros,
+                                jit * 1000.0 / Math.max(1, polls), polls * 1000.0 / (windowEnd - windowStart),
+                                percentile(sorted, 0.99)),
+                        "", "", "≤ 300 µs", micros <= 300 ? "pass" : "miss");
+            }
+        }
+    }
+
+    @Test
+    @Order(3)
     void theApiSeesNoMoreThanTheRequestBudget() throws Exception {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 6);
@@ -279,7 +338,7 @@ class BenchmarksIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void eventLatencyWhileTasksFinishAtASteadyRateThroughARateLimitedCdn() throws Exception {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 6);
@@ -324,7 +383,7 @@ class BenchmarksIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void streamingThroughputAndMemoryAgainstTheSdksPutObject() throws Exception {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 6);
@@ -448,6 +507,25 @@ class BenchmarksIT {
             }
             producer.flush();
         }
+    }
+
+    /** User plus system CPU time of the process's JIT compiler threads, from /proc (Linux). */
+    private static long compilerCpuMillis(long pid) throws Exception {
+        long ticks = 0;
+        try (var threads = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+            for (Path thread : threads.toList()) {
+                try {
+                    if (Files.readString(thread.resolve("comm")).contains("CompilerThre")) {
+                        String stat = Files.readString(thread.resolve("stat"));
+                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                    }
+                } catch (java.nio.file.NoSuchFileException ended) {
+                    // a thread that ended meanwhile
+                }
+            }
+        }
+        return ticks * 1000 / 100;
     }
 
     /** User plus system CPU time of a process, from /proc (Linux). */

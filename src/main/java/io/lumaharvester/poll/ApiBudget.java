@@ -47,6 +47,9 @@ public class ApiBudget implements DueGate {
     private long secondStartedAt;
     private double observedRate;
 
+    /** When an answer was last read late enough to count as lagging; -1 before the first. */
+    private long laggedAt = -1;
+
     private long windowStartedAt;
     private long late;
     private long polls;
@@ -196,7 +199,18 @@ public class ApiBudget implements DueGate {
         lateness.record(Duration.ofMillis(latenessMs));
         synchronized (this) {
             countLate(latenessMs);
+            if (latenessMs > intervalMs / 10) {
+                laggedAt = clock.millis();
+            }
         }
+    }
+
+    /**
+     * Answers were read late within the last second: this instance is short of CPU for its polls (a burst of media
+     * copies, say), not of API budget, which delays requests but not the reading of their answers.
+     */
+    public synchronized boolean answersLag() {
+        return laggedAt >= 0 && clock.millis() - laggedAt < 1000;
     }
 
     /** Later than a tenth of the interval counts as lagging: the gap between two polls grows by as much. */

@@ -94,4 +94,23 @@ class ApiBudgetTest {
         assertThat(registry.get("luma.poll.lateness").timer().max(java.util.concurrent.TimeUnit.MILLISECONDS))
                 .isEqualTo(2_000);
     }
+
+    /**
+     * Answers read late say the instance is short of CPU for its polls, for a second; late dispatches (the budget
+     * holding requests back) and answers read only a little late do not.
+     */
+    @Test
+    void answersReadLateSayPollsLagForASecond() {
+        ApiBudget budget = new ApiBudget(10, 1, 5_000, clock, registry);
+        budget.dispatched(30_000);
+        budget.answeredLate(400);
+        assertThat(budget.answersLag()).as("a dispatch held back by the budget, an answer 400 ms late").isFalse();
+
+        budget.answeredLate(2_000);
+        assertThat(budget.answersLag()).isTrue();
+        clock.advance(999);
+        assertThat(budget.answersLag()).isTrue();
+        clock.advance(1);
+        assertThat(budget.answersLag()).isFalse();
+    }
 }
