@@ -95,9 +95,12 @@ class PackagedJarIT {
         }
     }
 
-    /** For log pipelines: LUMA_LOG_FORMAT=json makes every line a JSON object, the task's lines carry its id. */
+    /**
+     * For log pipelines: LUMA_LOG_FORMAT=json makes every line a JSON object; with the MDC switched on (it is off by
+     * default, for its CPU), the task's lines carry its id as a field.
+     */
     @Test
-    void withJsonLogsEveryLineIsJsonAndEachTransitionCarriesTheTaskId() throws Exception {
+    void withJsonLogsAndTheMdcOnEveryLineIsJsonAndEachTransitionCarriesTheTaskId() throws Exception {
         StandIns standIns = StandIns.shared();
         Map<String, String> settings = standIns.properties("jar-json-logs");
         String taskId = "jar-json-" + UUID.randomUUID();
@@ -108,7 +111,7 @@ class PackagedJarIT {
         List<JsonNode> lines = new ArrayList<>();
         try (HarvesterProcess app = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of(), settings,
                 Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY,
-                        "LUMA_LOG_FORMAT", "json"),
+                        "LUMA_LOG_FORMAT", "json", "CAMEL_MDC_ENABLED", "true"),
                 log)) {
             standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
             Events.awaitOnlyEvent(standIns, settings.get("luma.topics.events"), taskId, Duration.ofMinutes(2));

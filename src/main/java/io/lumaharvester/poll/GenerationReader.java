@@ -127,7 +127,7 @@ public class GenerationReader {
         }
         // lateness is measured where it arises: at dispatch (ApiBudget), and here, when the answer was read too late
         budget.answeredLate(schedule.lateBy(ticket));
-        return TaskStep.running(schedule.nextPoll(next));
+        return TaskStep.running(ticket, schedule.nextPoll(next));
     }
 
     /**

@@ -11,8 +11,13 @@ public final class TaskExchange {
     public static final String TICKET = "lumaTicket";
     /** The ticket being written for the task's next step (route template write-ticket), should Kafka refuse it. */
     public static final String NEXT_TICKET = "lumaNextTicket";
-    /** The task id, also in the MDC of every log line (camel.mdc.custom-properties). */
+    /** The task id, also in the MDC of every log line with camel.mdc.enabled=true (camel.mdc.custom-properties). */
     public static final String TASK_ID = "lumaTaskId";
+    /**
+     * The poll's {@link TaskStep#outcome()}, read once after the API call: every {@code ${body.outcome}} in a route
+     * copies the exchange, {@code ${exchangeProperty.lumaOutcome}} does not.
+     */
+    public static final String OUTCOME = "lumaOutcome";
     /** The task's event, once built ({@link GenerationEvent}). */
     public static final String EVENT = "lumaEvent";
     /** The media file a copy is working on ({@link MediaFile}). */

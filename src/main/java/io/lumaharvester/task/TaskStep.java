@@ -1,15 +1,18 @@
 package io.lumaharvester.task;
 
+import java.util.Objects;
+
 /**
  * What a step decided for its task: the outcome the route branches on ({@code ${body.outcome} == 'running'}), the
- * task's next ticket, and for {@code failed} why. The poll ({@link GenerationReader}) and the error policy
+ * task's next ticket, for {@code failed} why, and whether a running task's provider state is another than at its last
+ * poll (pending → processing: the poll route logs that, not every poll). The poll ({@link GenerationReader}) and the error policy
  * ({@link TaskRecovery}) return one; the {@code fail-task} route turns a failed one into the task's event.
  * <p>
  * The outcome is one of four strings, not an enum: Camel compares an enum with a route's literal by looking for a
  * String-to-enum type converter, finds none and does not remember that, so every comparison scanned all converters
  * (a third of a poll's CPU in the benchmark, docs/performance.md).
  */
-public record TaskStep(String outcome, TaskTicket ticket, Failure failure) {
+public record TaskStep(String outcome, TaskTicket ticket, Failure failure, boolean stateChanged) {
 
     /** Still running at the provider (or a back-off after an answer that said nothing): poll again. */
     public static final String RUNNING = "running";
@@ -21,18 +24,23 @@ public record TaskStep(String outcome, TaskTicket ticket, Failure failure) {
     public static final String FAILED = "failed";
 
     public static TaskStep running(TaskTicket next) {
-        return new TaskStep(RUNNING, next, null);
+        return new TaskStep(RUNNING, next, null, false);
+    }
+
+    /** Still running, after a poll that read the provider's state: {@code previous} is the ticket polled. */
+    public static TaskStep running(TaskTicket previous, TaskTicket next) {
+        return new TaskStep(RUNNING, next, null, !Objects.equals(previous.state(), next.state()));
     }
 
     public static TaskStep error(TaskTicket next) {
-        return new TaskStep(ERROR, next, null);
+        return new TaskStep(ERROR, next, null, false);
     }
 
     public static TaskStep completed(TaskTicket next) {
-        return new TaskStep(COMPLETED, next, null);
+        return new TaskStep(COMPLETED, next, null, false);
     }
 
     public static TaskStep failed(TaskTicket ticket, Failure failure) {
-        return new TaskStep(FAILED, ticket, failure);
+        return new TaskStep(FAILED, ticket, failure, false);
     }
 }

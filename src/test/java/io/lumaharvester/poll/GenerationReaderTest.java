@@ -45,6 +45,20 @@ class GenerationReaderTest {
     }
 
     @Test
+    void aRunningTaskWhoseStateMovedOnSaysSoAndOneThatStayedDoesNot() {
+        TaskStep first = answer(ticket, 200, LumaApiStandIn.runningBody("task-1", "pending").toString(), null);
+        TaskStep same = answer(first.ticket(), 200, LumaApiStandIn.runningBody("task-1", "pending").toString(), null);
+        TaskStep moved = answer(same.ticket(), 200, LumaApiStandIn.runningBody("task-1", "dreaming").toString(),
+                null);
+        TaskStep unanswered = answer(moved.ticket(), 503, "", null);
+
+        assertThat(first.stateChanged()).as("no state before the first poll").isTrue();
+        assertThat(same.stateChanged()).isFalse();
+        assertThat(moved.stateChanged()).isTrue();
+        assertThat(unanswered.stateChanged()).as("a back-off reads no state").isFalse();
+    }
+
+    @Test
     void anAnswerReadAfterTheNextPollWasDueIsRecordedAsLateness() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ApiBudget watched = new ApiBudget(10, 0, INTERVAL, clock, registry);
