@@ -61,6 +61,7 @@ import org.apache.camel.component.aws2.s3.AWS2S3Component;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.spi.ThreadPoolProfile;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -248,21 +249,40 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("copies")
     public synchronized ExecutorService copies(CamelContext context) {
         if (copies == null) {
-            // idle threads end after a minute: a quiet harvester holds no copy threads
-            copies = context.getExecutorServiceManager().newThreadPool(this, "copy",
-                    new ThreadPoolProfileBuilder("copy").poolSize(maxConcurrentCopies).maxPoolSize(maxConcurrentCopies)
-                            .keepAliveTime(60L).allowCoreThreadTimeOut(true).maxQueueSize(-1).build());
+            copies = context.getExecutorServiceManager().newThreadPool(this, "copy", copyThreads(maxConcurrentCopies));
         }
         return copies;
+    }
+
+    /**
+     * {@code max} threads; idle ones end after a minute (a quiet harvester holds none). A copy that finds them all
+     * busy waits in the queue. Camel's pools hand over directly when the queue size is 0 or less, and a full pool then
+     * runs the copy on the thread that handed it over: the harvest consumer's, which would stop dispatching and
+     * committing for as long as the file takes. harvestGate bounds the queue (its tasks × their files).
+     */
+    static ThreadPoolProfile copyThreads(int max) {
+        return new ThreadPoolProfileBuilder("copy").poolSize(max).maxPoolSize(max).keepAliveTime(60L)
+                .allowCoreThreadTimeOut(true).maxQueueSize(Integer.MAX_VALUE).build();
     }
 
     /** Where every Kafka producer's acknowledgement continues its exchange: light work, two threads. */
     @BindToRegistry("kafkaCallbacks")
     public synchronized ExecutorService kafkaCallbacks(CamelContext context) {
         if (kafkaCallbacks == null) {
-            kafkaCallbacks = context.getExecutorServiceManager().newFixedThreadPool(this, "kafka-callback", 2);
+            kafkaCallbacks = context.getExecutorServiceManager().newThreadPool(this, "kafka-callback",
+                    callbackThreads());
         }
         return kafkaCallbacks;
+    }
+
+    /**
+     * Two threads and a queue. Camel's default queue holds 1,000, and past it the producer's own network thread would
+     * run the route on: every write of the instance would wait meanwhile. What waits here is bounded by the records
+     * in flight (luma.api.max-in-flight, the harvest and intake consumers' own bounds).
+     */
+    static ThreadPoolProfile callbackThreads() {
+        return new ThreadPoolProfileBuilder("kafka-callback").poolSize(2).maxPoolSize(2).keepAliveTime(0L)
+                .allowCoreThreadTimeOut(false).maxQueueSize(Integer.MAX_VALUE).build();
     }
 
     /** The due: consumers (intake, poll, harvest) connect with the shared Kafka settings and one consumer group. */
