@@ -42,6 +42,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.lumaharvester.due.DueComponent;
+import io.lumaharvester.due.DueGate;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -192,8 +193,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     /** The harvest consumer's gate: luma.harvest.max-concurrent-copies tasks, a quarter while polls lag. */
     @BindToRegistry("harvestGate")
-    public HarvestGate harvestGate(@BeanInject("apiBudget") ApiBudget budget) {
-        return new HarvestGate(maxConcurrentCopies, budget::answersLag);
+    public DueGate harvestGate(@BeanInject("apiBudget") ApiBudget budget) {
+        return HarvestGate.of(maxConcurrentCopies, budget::answersLag);
     }
 
     /** Intake reads on while this instance holds fewer tasks than luma.tasks.max-in-flight. */

@@ -1,5 +1,7 @@
 package io.lumaharvester.due;
 
+import java.util.function.IntSupplier;
+
 /**
  * Decides when the next due record may go into the route: a cap on records in flight, a request budget, or both.
  * {@link DueConsumer} asks it once per record and gives the permit back when the route has finished with it.
@@ -26,22 +28,27 @@ public interface DueGate {
 
     /** At most {@code max} records in flight. */
     static DueGate inFlight(int max) {
+        return inFlight(() -> max);
+    }
+
+    /** At most as many records in flight as {@code max} says at the moment of asking (at least one). */
+    static DueGate inFlight(IntSupplier max) {
         return new InFlightGate(max);
     }
 
     /** The plain cap on records in flight. */
     final class InFlightGate implements DueGate {
 
-        private final int max;
+        private final IntSupplier max;
         private int inFlight;
 
-        InFlightGate(int max) {
-            this.max = Math.max(1, max);
+        InFlightGate(IntSupplier max) {
+            this.max = max;
         }
 
         @Override
         public synchronized boolean tryAcquire() {
-            if (inFlight >= max) {
+            if (inFlight >= Math.max(1, max.getAsInt())) {
                 return false;
             }
             inFlight++;

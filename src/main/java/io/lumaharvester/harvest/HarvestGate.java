@@ -11,30 +11,14 @@ import io.lumaharvester.due.DueGate;
  * take the CPU from the polls of the tasks still running; the media wait on Kafka instead, and go on at full width as
  * soon as polling keeps its schedule again.
  */
-public class HarvestGate implements DueGate {
+public final class HarvestGate {
 
-    private final int max;
-    private final int whilePollsLag;
-    private final BooleanSupplier pollsLag;
-    private int inFlight;
-
-    public HarvestGate(int max, BooleanSupplier pollsLag) {
-        this.max = Math.max(1, max);
-        this.whilePollsLag = Math.max(1, this.max / 4);
-        this.pollsLag = pollsLag;
+    private HarvestGate() {
     }
 
-    @Override
-    public synchronized boolean tryAcquire() {
-        if (inFlight >= (pollsLag.getAsBoolean() ? whilePollsLag : max)) {
-            return false;
-        }
-        inFlight++;
-        return true;
-    }
-
-    @Override
-    public synchronized void release() {
-        inFlight--;
+    /** {@code max} tasks at once; a quarter of them (at least one) while {@code pollsLag} says so. */
+    public static DueGate of(int max, BooleanSupplier pollsLag) {
+        int whilePollsLag = Math.max(1, max / 4);
+        return DueGate.inFlight(() -> pollsLag.getAsBoolean() ? whilePollsLag : max);
     }
 }

@@ -1,5 +1,7 @@
 package io.lumaharvester.harvest;
 
+import io.lumaharvester.due.DueGate;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -9,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class HarvestGateTest {
 
     private final AtomicBoolean pollsLag = new AtomicBoolean();
-    private final HarvestGate gate = new HarvestGate(32, pollsLag::get);
+    private final DueGate gate = HarvestGate.of(32, pollsLag::get);
 
     private int acquired() {
         int n = 0;
@@ -45,7 +47,7 @@ class HarvestGateTest {
 
     @Test
     void aSingleCopyIsAlwaysAllowed() {
-        HarvestGate narrow = new HarvestGate(2, () -> true);
+        DueGate narrow = HarvestGate.of(2, () -> true);
         assertThat(narrow.tryAcquire()).isTrue();
         assertThat(narrow.tryAcquire()).isFalse();
     }
