@@ -4,9 +4,10 @@ import java.util.Objects;
 
 /**
  * What a step decided for its task: the outcome the route branches on ({@code ${body.outcome} == 'running'}), the
- * task's next ticket, for {@code failed} why, and whether a running task's provider state is another than at its last
- * poll (pending → processing: the poll route logs that, not every poll). The poll ({@link GenerationReader}) and the error policy
- * ({@link TaskRecovery}) return one; the {@code fail-task} route turns a failed one into the task's event.
+ * task's next ticket, for {@code failed} why, and whether a running task's provider state is another than at its
+ * last poll (pending → processing: the poll route logs that, not every poll). The poll ({@link GenerationReader}) and
+ * the error policy ({@link TaskRecovery}) return one; the {@code fail-task} route turns a failed one into the task's
+ * event.
  * <p>
  * The outcome is one of four strings, not an enum: Camel compares an enum with a route's literal by looking for a
  * String-to-enum type converter, finds none and does not remember that, so every comparison scanned all converters
