@@ -110,12 +110,7 @@ class BenchmarksIT {
         try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000,
                 SCALE.apiLatencyMs())) {
             String prefix = "bench-cap-" + run;
-            Map<String, String> props = standIns.properties(prefix, Map.of(
-                    "luma.api.base-url", api.baseUrl(),
-                    "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
-                    // every task is polled every interval from the start: this run measures polling
-                    "luma.poll.first-delay-ms", "0",
-                    "luma.topics.partitions", "8"));
+            Map<String, String> props = pollingSettings(standIns, prefix, api);
             try (HarvesterProcess app = startJar(props, "-Xmx512m", "capacity")) {
                 String port = props.get("luma.http.port");
                 Probes.awaitReady(port);
@@ -257,11 +252,7 @@ class BenchmarksIT {
         try (FastApiStandIn api = FastApiStandIn.start(standIns.api, Long.MAX_VALUE / 2, 10_000,
                 SCALE.apiLatencyMs())) {
             String prefix = "bench-steady-polling-" + run;
-            Map<String, String> props = standIns.properties(prefix, Map.of(
-                    "luma.api.base-url", api.baseUrl(),
-                    "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
-                    "luma.poll.first-delay-ms", "0",
-                    "luma.topics.partitions", "8"));
+            Map<String, String> props = pollingSettings(standIns, prefix, api);
             try (HarvesterProcess app = startJar(props, "-Xmx512m", "steady-polling")) {
                 Probes.awaitReady(props.get("luma.http.port"));
                 List<String> ids = taskIds("polling-" + run, SCALE.tasks());
@@ -454,6 +445,17 @@ class BenchmarksIT {
         Path dir = Files.createDirectories(Path.of("target", "bench"));
         Files.writeString(dir.resolve("results-" + SCALE.name() + ".md"), table.toString());
         System.out.println(table);
+    }
+
+    /** The capacity and steady-polling runs' settings: the run's interval, eight polling partitions. */
+    private static Map<String, String> pollingSettings(StandIns standIns, String prefix, FastApiStandIn api)
+            throws Exception {
+        return standIns.properties(prefix, Map.of(
+                "luma.api.base-url", api.baseUrl(),
+                "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
+                // every task is polled every interval from the start: these runs measure polling
+                "luma.poll.first-delay-ms", "0",
+                "luma.topics.partitions", "8"));
     }
 
     private static void row(String... cells) {
