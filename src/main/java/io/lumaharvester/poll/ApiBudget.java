@@ -198,8 +198,7 @@ public class ApiBudget implements DueGate {
         }
         lateness.record(Duration.ofMillis(latenessMs));
         synchronized (this) {
-            countLate(latenessMs);
-            if (latenessMs > intervalMs / 10) {
+            if (countLate(latenessMs)) {
                 laggedAt = clock.millis();
             }
         }
@@ -213,12 +212,17 @@ public class ApiBudget implements DueGate {
         return laggedAt >= 0 && clock.millis() - laggedAt < 1000;
     }
 
-    /** Later than a tenth of the interval counts as lagging: the gap between two polls grows by as much. */
-    private void countLate(long latenessMs) {
-        if (latenessMs > intervalMs / 10) {
-            late++;
-            worstLatenessMs = Math.max(worstLatenessMs, latenessMs);
+    /**
+     * Later than a tenth of the interval counts as lagging: the gap between two polls grows by as much. True when this
+     * one did.
+     */
+    private boolean countLate(long latenessMs) {
+        if (latenessMs <= intervalMs / 10) {
+            return false;
         }
+        late++;
+        worstLatenessMs = Math.max(worstLatenessMs, latenessMs);
+        return true;
     }
 
     /** Requests per second allowed now; NaN when unlimited. */

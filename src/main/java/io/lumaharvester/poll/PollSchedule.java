@@ -64,7 +64,7 @@ public class PollSchedule {
      * stretch the interval; at once if that moment has passed (a poll that went out late).
      */
     public TaskTicket nextPoll(TaskTicket ticket) {
-        return ticket.dueAt(Math.max(clock.millis(), ticket.nextPollAt() + intervalMs));
+        return ticket.dueAt(Math.max(clock.millis(), regularNextAt(ticket)));
     }
 
     /**
@@ -72,7 +72,12 @@ public class PollSchedule {
      * busy instance) after the next poll was due. The ticket then falls due at once, so its dispatch looks punctual.
      */
     public long lateBy(TaskTicket ticket) {
-        return Math.max(0, clock.millis() - (ticket.nextPollAt() + intervalMs));
+        return Math.max(0, clock.millis() - regularNextAt(ticket));
+    }
+
+    /** One interval after this poll was due. */
+    private long regularNextAt(TaskTicket ticket) {
+        return ticket.nextPollAt() + intervalMs;
     }
 
     /** The next poll after a server's Retry-After: never sooner than the interval, never later than the longest back-off. */
