@@ -32,6 +32,7 @@ import io.lumaharvester.dev.EmbeddedS3;
 import io.lumaharvester.dev.FastApiStandIn;
 import io.lumaharvester.dev.HarvesterProcess;
 import io.lumaharvester.dev.LumaApiStandIn;
+import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.apache.camel.main.Main;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -405,7 +406,8 @@ class BenchmarksIT {
             pool.shutdown();
         }
         row("Streaming: " + SCALE.streamTasks() + " tasks × " + mb(SCALE.streamBytes()) + " video, -Xmx256m, CDN "
-                + "not throttled", String.format(Locale.ROOT, "%.0f MB/s", small.mbps()),
+                + "not throttled, from the first download to the last event",
+                String.format(Locale.ROOT, "%.0f MB/s (%.0f MB/s from the send)", small.mbps(), small.mbpsFromSend()),
                 String.format(Locale.ROOT, "%.0f MB/s (SDK putObject, %d at once)", sdkMbps, concurrency),
                 String.format(Locale.ROOT, "%.2f×", small.mbps() / sdkMbps), "≥ 0.90×",
                 small.mbps() >= 0.9 * sdkMbps ? "pass" : "miss");
@@ -585,8 +587,11 @@ class BenchmarksIT {
         }
     }
 
-    /** What one harvester process did with one batch of tasks: throughput from the send, and its heap peak. */
-    record StreamingRun(double mbps, long maxHeap) {
+    /**
+     * What one harvester process did with one batch of tasks: throughput from its first download and from the send to
+     * the last event, and its heap peak.
+     */
+    record StreamingRun(double mbps, double mbpsFromSend, long maxHeap) {
     }
 
     /**
@@ -610,12 +615,18 @@ class BenchmarksIT {
                 long start = System.currentTimeMillis();
                 sendAll(standIns, props.get("luma.topics.tasks"), ids);
                 events.awaitAll(warmUp.size() + ids.size(), Duration.ofMinutes(30));
-                double mbps = (events.bytes() - warmUpBytes) / (double) MB
-                        / ((events.lastTimestamp() - start) / 1000.0);
+                double mb = (events.bytes() - warmUpBytes) / (double) MB;
+                // the baseline's clock starts at its first download; the harvester's copies start once intake and
+                // the first poll have run, which the figure from the send also counts
+                long firstDownload = ids.stream()
+                        .flatMap(id -> standIns.api.completedMedia(id, videoBytes).urlByRole().values().stream())
+                        .flatMap(url -> standIns.cdn.sendings(URI.create(url).getRawPath()).stream())
+                        .mapToLong(CdnStandIn.Sending::requestedAtMillis).min().orElseThrow();
                 sampler.stop();
                 assertThat(events.statuses()).containsOnlyKeys("completed");
                 events.stop();
-                return new StreamingRun(mbps, sampler.maxHeap());
+                return new StreamingRun(mb / ((events.lastTimestamp() - firstDownload) / 1000.0),
+                        mb / ((events.lastTimestamp() - start) / 1000.0), sampler.maxHeap());
             }
         }
     }

@@ -63,7 +63,17 @@ public final class CdnStandIn implements AutoCloseable {
         private final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
         private final java.util.concurrent.CompletableFuture<Long> done = new java.util.concurrent.CompletableFuture<>();
         private final long startedNanos = System.nanoTime();
+        private final long requestedAtMillis;
         private volatile long endedNanos;
+
+        private Sending(long requestedAtMillis) {
+            this.requestedAtMillis = requestedAtMillis;
+        }
+
+        /** When the request arrived (wall clock, before any first-byte delay). */
+        public long requestedAtMillis() {
+            return requestedAtMillis;
+        }
 
         public long sent() {
             return sent.get();
@@ -180,6 +190,7 @@ public final class CdnStandIn implements AutoCloseable {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
+        long requestedAtMillis = System.currentTimeMillis();
         String path = exchange.getRequestURI().getRawPath();
         Headers seen = exchange.getRequestHeaders();
         requests.add(new SeenRequest(path, Map.copyOf(seen)));
@@ -200,7 +211,7 @@ public final class CdnStandIn implements AutoCloseable {
             Pace pace = paces.get(path);
             long rate = pace != null ? pace.bytesPerSecond() : bytesPerSecond;
             pause((pace != null ? pace.firstByteMs() : firstByteMs) * 1_000_000);
-            Sending sending = new Sending();
+            Sending sending = new Sending(requestedAtMillis);
             sendings.computeIfAbsent(path, p -> new CopyOnWriteArrayList<>()).add(sending);
             try {
                 send(exchange, path, file, rate, sending);
