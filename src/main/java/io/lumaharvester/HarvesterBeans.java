@@ -37,6 +37,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -180,6 +181,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         if (apiBudget == null) {
             apiBudget = new ApiBudget(maxApiInFlight, requestsPerSecond, pollSchedule.intervalMs(), clock,
                     meterRegistry(context));
+            // the minute's WARN line is otherwise written by the next dispatch, which may never come
+            timers(context).scheduleWithFixedDelay(apiBudget::reportLag, 5, 5, TimeUnit.SECONDS);
         }
         return apiBudget;
     }
@@ -448,8 +451,9 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     }
 
     /**
-     * One thread for the timers: every copy's wall-clock limit (it only aborts streams) and the S3 client's own
-     * time-outs, which would otherwise start five threads of the SDK's. Shut down with the context.
+     * One thread for the timers: every copy's wall-clock limit (it only aborts streams), the S3 client's own
+     * time-outs, which would otherwise start five threads of the SDK's, and the polling-lag WARN line. Shut down with
+     * the context.
      */
     private synchronized ScheduledExecutorService timers(CamelContext context) {
         if (timers == null) {

@@ -8,13 +8,13 @@ import org.apache.logging.log4j.core.appender.WriterAppender;
 import org.apache.logging.log4j.core.layout.PatternLayout;
 
 /** Everything the application logs while it is open, as text. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
 
     private final StringWriter text = new StringWriter();
     private final WriterAppender appender;
     private final LoggerContext context = (LoggerContext) LogManager.getContext(false);
 
-    LogCapture() {
+    public LogCapture() {
         appender = WriterAppender.newBuilder()
                 // a name of its own: the root logger keeps one appender per name, so a second capture named alike
                 // (another test class's, still open) would leave this one detached and empty
@@ -27,7 +27,7 @@ final class LogCapture implements AutoCloseable {
         context.getRootLogger().addAppender(appender);
     }
 
-    String text() {
+    public String text() {
         return text.toString();
     }
 

@@ -1,6 +1,7 @@
 package io.lumaharvester.poll;
 
 import io.lumaharvester.HandClock;
+import io.lumaharvester.LogCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -112,5 +113,39 @@ class ApiBudgetTest {
         assertThat(budget.answersLag()).isTrue();
         clock.advance(1);
         assertThat(budget.answersLag()).isFalse();
+    }
+
+    /**
+     * One WARN line for a minute with late polls: the next dispatch writes it, and when polling stops, the timer's
+     * {@code reportLag} writes the last minute's.
+     */
+    @Test
+    void aMinuteOfLatePollsIsReportedOnceEvenWhenPollingStops() {
+        ApiBudget budget = new ApiBudget(10, 0, 5_000, clock, registry);
+        try (LogCapture log = new LogCapture()) {
+            budget.dispatched(0);
+            budget.dispatched(1_200);
+            clock.advance(30_000);
+            budget.reportLag();
+            assertThat(log.text()).as("within the minute").doesNotContain("polling lags");
+
+            clock.advance(30_000);
+            budget.dispatched(0);
+            assertThat(log.text()).contains("polling lags its interval (5000 ms): 1 of 3 polls in the last minute went "
+                    + "out late, up to 1200 ms").containsOnlyOnce("polling lags");
+
+            // the last polls, then none: the timer writes their minute
+            budget.dispatched(2_500);
+            clock.advance(60_000);
+            budget.reportLag();
+            budget.reportLag();
+            assertThat(log.text()).contains("1 of 1 polls in the last minute went out late, up to 2500 ms");
+            assertThat(log.text().split("polling lags", -1)).as("each minute once").hasSize(3);
+
+            clock.advance(60_000);
+            budget.reportLag();
+            assertThat(log.text().split("polling lags", -1)).as("a minute without late polls writes nothing")
+                    .hasSize(3);
+        }
     }
 }
