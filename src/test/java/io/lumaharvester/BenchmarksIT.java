@@ -27,12 +27,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.dev.EmbeddedKafka;
 import io.lumaharvester.dev.EmbeddedS3;
 import io.lumaharvester.dev.FastApiStandIn;
 import io.lumaharvester.dev.HarvesterProcess;
 import io.lumaharvester.dev.LumaApiStandIn;
-import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.apache.camel.main.Main;
 import org.apache.kafka.clients.consumer.ConsumerConfig;

@@ -163,41 +163,48 @@ public class ApiBudget implements DueGate {
     @Override
     public void dispatched(long latenessMs) {
         lateness.record(Duration.ofMillis(Math.max(0, latenessMs)));
+        String warning;
         synchronized (this) {
             polls++;
             countLate(latenessMs);
-        }
-        reportLag();
-    }
-
-    /**
-     * Writes the WARN line for a minute in which polls went out late, once that minute is over: on the next dispatch,
-     * and from a timer (every few seconds, see {@code HarvesterBeans}), so that the last minute before polling stops
-     * is reported too.
-     */
-    public void reportLag() {
-        String warning = null;
-        synchronized (this) {
-            long now = clock.millis();
-            if (now - windowStartedAt < MINUTE_MS) {
-                return;
-            }
-            if (late > 0) {
-                warning = String.format("polling lags its interval (%d ms): %d of %d polls in the last minute went "
-                        + "out late, up to %d ms; limits: luma.api.max-in-flight=%d, this instance's share of "
-                        + "luma.api.max-requests-per-second %s, %d answers 429", intervalMs, late, polls,
-                        worstLatenessMs, maxInFlight, Double.isInfinite(rate) ? "unlimited"
-                                : String.format("%.1f/s", rate), throttledInWindow);
-            }
-            windowStartedAt = now;
-            late = 0;
-            polls = 0;
-            worstLatenessMs = 0;
-            throttledInWindow = 0;
+            warning = endedMinute();
         }
         if (warning != null) {
             LOG.warn(warning);
         }
+    }
+
+    /**
+     * Writes the WARN line for a minute in which polls went out late once that minute is over, as the next dispatch
+     * does: called from a timer (every few seconds, see {@code HarvesterBeans}), so that the last minute before polling
+     * stops is reported too.
+     */
+    public void reportLag() {
+        String warning;
+        synchronized (this) {
+            warning = endedMinute();
+        }
+        if (warning != null) {
+            LOG.warn(warning);
+        }
+    }
+
+    /** Once a minute has passed: starts the next, and returns the WARN line if polls went out late in it. */
+    private String endedMinute() {
+        long now = clock.millis();
+        if (now - windowStartedAt < MINUTE_MS) {
+            return null;
+        }
+        String warning = late == 0 ? null : String.format("polling lags its interval (%d ms): %d of %d polls in the "
+                + "last minute went out late, up to %d ms; limits: luma.api.max-in-flight=%d, this instance's share of "
+                + "luma.api.max-requests-per-second %s, %d answers 429", intervalMs, late, polls, worstLatenessMs,
+                maxInFlight, Double.isInfinite(rate) ? "unlimited" : String.format("%.1f/s", rate), throttledInWindow);
+        windowStartedAt = now;
+        late = 0;
+        polls = 0;
+        worstLatenessMs = 0;
+        throttledInWindow = 0;
+        return warning;
     }
 
     /**
