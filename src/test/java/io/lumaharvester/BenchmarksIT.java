@@ -14,6 +14,7 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,6 +26,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lumaharvester.dev.CdnStandIn;
@@ -34,7 +38,12 @@ import io.lumaharvester.dev.FastApiStandIn;
 import io.lumaharvester.dev.HarvesterProcess;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
+import io.lumaharvester.harvest.HashingInputStream;
 import org.apache.camel.main.Main;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -53,7 +62,10 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 
@@ -405,6 +417,14 @@ class BenchmarksIT {
             sdkMbps = bytes / (double) MB / ((System.nanoTime() - start) / 1e9);
             pool.shutdown();
         }
+        // where the gap goes: the same copy in a JVM of its own, as the baseline does it and as the harvester's
+        // copy does it without Camel and Kafka (HttpClient 5, the SHA-256 of every byte)
+        Map<String, Double> ownJvm = sdkCopyInOwnJvm(standIns, taskIds("sdkp-warm-" + run, 2),
+                taskIds("sdkp-" + run, SCALE.streamTasks()), concurrency);
+        NOTES.add(String.format(Locale.ROOT, "Streaming in a JVM of its own at -Xmx256m, %d at once: the SDK's copy "
+                + "%.0f MB/s; with HttpClient 5 and a SHA-256 of every byte, as the harvester copies, %.0f MB/s; the "
+                + "harvester %.0f MB/s (%.2f× of that)", concurrency, ownJvm.get("sdk"), ownJvm.get("harvester-copy"),
+                small.mbps(), small.mbps() / ownJvm.get("harvester-copy")));
         row("Streaming: " + SCALE.streamTasks() + " tasks × " + mb(SCALE.streamBytes()) + " video, -Xmx256m, CDN "
                 + "not throttled, from the first download to the last event",
                 String.format(Locale.ROOT, "%.0f MB/s (%.0f MB/s from the send)", small.mbps(), small.mbpsFromSend()),
@@ -557,7 +577,7 @@ class BenchmarksIT {
     }
 
     /** A setting's shipped default, from application.properties. */
-    private static String defaultSetting(String name) throws Exception {
+    private static String defaultSetting(String name) throws IOException {
         Properties defaults = new Properties();
         try (var in = Files.newBufferedReader(Path.of("application.properties"))) {
             defaults.load(in);
@@ -622,12 +642,99 @@ class BenchmarksIT {
                         .flatMap(id -> standIns.api.completedMedia(id, videoBytes).urlByRole().values().stream())
                         .flatMap(url -> standIns.cdn.sendings(URI.create(url).getRawPath()).stream())
                         .mapToLong(CdnStandIn.Sending::requestedAtMillis).min().orElseThrow();
+                // the tasks reach their copies one by one, through intake and the first poll
+                long lastVideoStarted = ids.stream()
+                        .map(id -> standIns.api.completedMedia(id, videoBytes).urlByRole().get("video"))
+                        .flatMap(url -> standIns.cdn.sendings(URI.create(url).getRawPath()).stream())
+                        .mapToLong(CdnStandIn.Sending::requestedAtMillis).max().orElseThrow();
+                NOTES.add(String.format(Locale.ROOT, "%s: the last of the %d videos started downloading %d ms after "
+                        + "the first; the last event came %d ms after it", name, ids.size(),
+                        lastVideoStarted - firstDownload, events.lastTimestamp() - firstDownload));
                 sampler.stop();
                 assertThat(events.statuses()).containsOnlyKeys("completed");
                 events.stop();
                 return new StreamingRun(mb / ((events.lastTimestamp() - firstDownload) / 1000.0),
                         mb / ((events.lastTimestamp() - start) / 1000.0), sampler.maxHeap());
             }
+        }
+    }
+
+    /**
+     * The baseline's copy in a JVM of its own at -Xmx256m, as the harvester runs ({@link SdkCopyMain}): {@code warmUp}'s
+     * files first, not timed, then {@code ids}' at {@code concurrency}, once per way of copying; MB/s by way.
+     */
+    private static Map<String, Double> sdkCopyInOwnJvm(StandIns standIns, List<String> warmUp, List<String> ids,
+            int concurrency) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-Xmx256m", "-cp", System.getProperty("java.class.path"), SdkCopyMain.class.getName(),
+                standIns.s3.endpoint(), String.valueOf(concurrency), String.valueOf(warmUp.size() * 3)));
+        for (String id : Stream.concat(warmUp.stream(), ids.stream()).toList()) {
+            command.addAll(standIns.api.completedMedia(id, SCALE.streamBytes()).urlByRole().values());
+        }
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor()).as(out).isZero();
+        Map<String, Double> mbps = new HashMap<>();
+        Matcher copied = Pattern.compile("(\\S+) copied (\\d+) bytes in (\\d+) ms")
+                .matcher(out);
+        while (copied.find()) {
+            mbps.put(copied.group(1), Long.parseLong(copied.group(2)) / (double) MB
+                    / (Long.parseLong(copied.group(3)) / 1000.0));
+        }
+        assertThat(mbps).as(out).containsOnlyKeys("sdk", "harvester-copy");
+        return mbps;
+    }
+
+    /**
+     * The child of {@link #sdkCopyInOwnJvm}: arguments endpoint, concurrency, how many of the URLs warm up, the URLs.
+     * Copies them with the SDK's putObject, downloading with {@code HttpURLConnection} (the baseline's way) and then
+     * with HttpClient 5 through a {@link HashingInputStream} (the harvester's).
+     */
+    static final class SdkCopyMain {
+        public static void main(String[] args) throws Exception {
+            int concurrency = Integer.parseInt(args[1]);
+            int warm = Integer.parseInt(args[2]);
+            List<String> urls = List.of(args).subList(3, args.length);
+            try (S3Client s3 = S3Client.builder().endpointOverride(URI.create(args[0])).forcePathStyle(true)
+                    .region(Region.US_EAST_1)
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+                            EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY)))
+                    .build();
+                    CloseableHttpClient http = HttpClients.custom().setConnectionManager(
+                            PoolingHttpClientConnectionManagerBuilder.create().setMaxConnTotal(2 * concurrency)
+                                    .setMaxConnPerRoute(2 * concurrency).build()).build()) {
+                Map<String, Copy> ways = new LinkedHashMap<>();
+                ways.put("sdk", (url, key) -> sdkCopy(s3, url, key));
+                ways.put("harvester-copy", (url, key) -> http.execute(new HttpGet(url), response -> {
+                    long length = response.getEntity().getContentLength();
+                    return put(s3, key, new HashingInputStream(response.getEntity().getContent(), length), length);
+                }));
+                for (Map.Entry<String, Copy> way : ways.entrySet()) {
+                    for (String url : urls.subList(0, warm)) {
+                        way.getValue().copy(url, "bench-sdk/warm-" + Math.abs(url.hashCode()));
+                    }
+                    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+                    List<Future<Long>> copies = new ArrayList<>();
+                    long start = System.nanoTime();
+                    for (String url : urls.subList(warm, urls.size())) {
+                        copies.add(pool.submit(() -> way.getValue().copy(url, "bench-sdk/" + way.getKey() + "/"
+                                + Math.abs(url.hashCode()))));
+                    }
+                    long bytes = 0;
+                    for (Future<Long> copy : copies) {
+                        bytes += copy.get();
+                    }
+                    System.out.println(way.getKey() + " copied " + bytes + " bytes in "
+                            + (System.nanoTime() - start) / 1_000_000 + " ms");
+                    pool.shutdown();
+                }
+            }
+        }
+
+        /** One file from {@code url} to {@code key}; the bytes copied. */
+        @FunctionalInterface
+        interface Copy {
+            long copy(String url, String key) throws Exception;
         }
     }
 
@@ -646,17 +753,20 @@ class BenchmarksIT {
      * s3.checksum-algorithm; the SDK's default would be a CRC32, less work for both ends than the SHA-256).
      */
     private static long sdkCopy(S3Client s3, String url, String key) throws Exception {
-        boolean sha256 = "SHA256".equals(defaultSetting("s3.checksum-algorithm"));
         HttpURLConnection connection = (HttpURLConnection) URI.create(url).toURL().openConnection();
         try (InputStream in = connection.getInputStream()) {
-            long length = connection.getContentLengthLong();
-            s3.putObject(b -> b.bucket(StandIns.BUCKET).key(key).contentLength(length)
-                    .checksumAlgorithm(sha256 ? ChecksumAlgorithm.SHA256 : null),
-                    RequestBody.fromInputStream(in, length));
-            return length;
+            return put(s3, key, in, connection.getContentLengthLong());
         } finally {
             connection.disconnect();
         }
+    }
+
+    /** The SDK's streaming putObject of a body of known length, with the harvester's checksum. */
+    private static long put(S3Client s3, String key, InputStream body, long length) throws IOException {
+        boolean sha256 = "SHA256".equals(defaultSetting("s3.checksum-algorithm"));
+        s3.putObject(b -> b.bucket(StandIns.BUCKET).key(key).contentLength(length)
+                .checksumAlgorithm(sha256 ? ChecksumAlgorithm.SHA256 : null), RequestBody.fromInputStream(body, length));
+        return length;
     }
 
     /** Peak heap used and live threads of the harvester, from its own metrics endpoint, twice a second. */
