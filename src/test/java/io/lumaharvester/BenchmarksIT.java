@@ -62,10 +62,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 
@@ -675,8 +672,7 @@ class BenchmarksIT {
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor()).as(out).isZero();
         Map<String, Double> mbps = new HashMap<>();
-        Matcher copied = Pattern.compile("(\\S+) copied (\\d+) bytes in (\\d+) ms")
-                .matcher(out);
+        Matcher copied = Pattern.compile("(\\S+) copied (\\d+) bytes in (\\d+) ms").matcher(out);
         while (copied.find()) {
             mbps.put(copied.group(1), Long.parseLong(copied.group(2)) / (double) MB
                     / (Long.parseLong(copied.group(3)) / 1000.0));
@@ -695,11 +691,7 @@ class BenchmarksIT {
             int concurrency = Integer.parseInt(args[1]);
             int warm = Integer.parseInt(args[2]);
             List<String> urls = List.of(args).subList(3, args.length);
-            try (S3Client s3 = S3Client.builder().endpointOverride(URI.create(args[0])).forcePathStyle(true)
-                    .region(Region.US_EAST_1)
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(
-                            EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY)))
-                    .build();
+            try (S3Client s3 = EmbeddedS3.client(args[0]);
                     CloseableHttpClient http = HttpClients.custom().setConnectionManager(
                             PoolingHttpClientConnectionManagerBuilder.create().setMaxConnTotal(2 * concurrency)
                                     .setMaxConnPerRoute(2 * concurrency).build()).build()) {

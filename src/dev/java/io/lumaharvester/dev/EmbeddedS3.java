@@ -87,8 +87,13 @@ public final class EmbeddedS3 implements AutoCloseable {
 
     /** A client of this server, for setting up buckets and reading objects back. */
     public S3Client client() {
+        return client(endpoint());
+    }
+
+    /** A client of the server at {@code endpoint} (one started in another JVM). */
+    public static S3Client client(String endpoint) {
         return S3Client.builder()
-                .endpointOverride(URI.create(endpoint()))
+                .endpointOverride(URI.create(endpoint))
                 .forcePathStyle(true)
                 .region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
