@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +79,8 @@ import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 class BenchmarksIT {
 
     private static final long MB = 1024 * 1024;
+    /** The harvester's s3.checksum-algorithm: the baseline's uploads send the same checksum. */
+    private static final boolean SHA256_CHECKSUM = "SHA256".equals(defaultSetting("s3.checksum-algorithm"));
 
     /** The sizes of one run. */
     /**
@@ -399,20 +402,8 @@ class BenchmarksIT {
         double sdkMbps;
         int concurrency = Integer.parseInt(defaultSetting("luma.harvest.max-concurrent-copies"));
         try (S3Client s3 = standIns.s3.client()) {
-            ExecutorService pool = Executors.newFixedThreadPool(concurrency);
-            List<Future<Long>> copies = new ArrayList<>();
-            long start = System.nanoTime();
-            for (String id : taskIds("sdk-" + run, SCALE.streamTasks())) {
-                for (String url : standIns.api.completedMedia(id, SCALE.streamBytes()).urlByRole().values()) {
-                    copies.add(pool.submit(() -> sdkCopy(s3, url, "bench-sdk/" + id + "/" + Math.abs(url.hashCode()))));
-                }
-            }
-            long bytes = 0;
-            for (Future<Long> copy : copies) {
-                bytes += copy.get();
-            }
-            sdkMbps = bytes / (double) MB / ((System.nanoTime() - start) / 1e9);
-            pool.shutdown();
+            List<String> urls = mediaUrls(standIns, taskIds("sdk-" + run, SCALE.streamTasks()), SCALE.streamBytes());
+            sdkMbps = copyAll(urls, concurrency, "bench-sdk/", (url, key) -> sdkCopy(s3, url, key));
         }
         // where the gap goes: the same copy in a JVM of its own, as the baseline does it and as the harvester's
         // copy does it without Camel and Kafka (HttpClient 5, the SHA-256 of every byte)
@@ -573,11 +564,13 @@ class BenchmarksIT {
         return sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * p) - 1));
     }
 
-    /** A setting's shipped default, from application.properties. */
-    private static String defaultSetting(String name) throws IOException {
+    /** A setting's shipped default, from application.properties (or -Dbench.set.NAME). */
+    private static String defaultSetting(String name) {
         Properties defaults = new Properties();
         try (var in = Files.newBufferedReader(Path.of("application.properties"))) {
             defaults.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return System.getProperty("bench.set." + name, defaults.getProperty(name));
     }
@@ -635,8 +628,7 @@ class BenchmarksIT {
                 double mb = (events.bytes() - warmUpBytes) / (double) MB;
                 // the baseline's clock starts at its first download; the harvester's copies start once intake and
                 // the first poll have run, which the figure from the send also counts
-                long firstDownload = ids.stream()
-                        .flatMap(id -> standIns.api.completedMedia(id, videoBytes).urlByRole().values().stream())
+                long firstDownload = mediaUrls(standIns, ids, videoBytes).stream()
                         .flatMap(url -> standIns.cdn.sendings(URI.create(url).getRawPath()).stream())
                         .mapToLong(CdnStandIn.Sending::requestedAtMillis).min().orElseThrow();
                 // the tasks reach their copies one by one, through intake and the first poll
@@ -665,17 +657,14 @@ class BenchmarksIT {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), "-Xmx256m", "-cp", System.getProperty("java.class.path"), SdkCopyMain.class.getName(),
                 standIns.s3.endpoint(), String.valueOf(concurrency), String.valueOf(warmUp.size() * 3)));
-        for (String id : Stream.concat(warmUp.stream(), ids.stream()).toList()) {
-            command.addAll(standIns.api.completedMedia(id, SCALE.streamBytes()).urlByRole().values());
-        }
+        command.addAll(mediaUrls(standIns, Stream.concat(warmUp.stream(), ids.stream()).toList(), SCALE.streamBytes()));
         Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor()).as(out).isZero();
         Map<String, Double> mbps = new HashMap<>();
-        Matcher copied = Pattern.compile("(\\S+) copied (\\d+) bytes in (\\d+) ms").matcher(out);
+        Matcher copied = Pattern.compile("(\\S+) copied at (\\S+) MB/s").matcher(out);
         while (copied.find()) {
-            mbps.put(copied.group(1), Long.parseLong(copied.group(2)) / (double) MB
-                    / (Long.parseLong(copied.group(3)) / 1000.0));
+            mbps.put(copied.group(1), Double.parseDouble(copied.group(2)));
         }
         assertThat(mbps).as(out).containsOnlyKeys("sdk", "harvester-copy");
         return mbps;
@@ -705,36 +694,50 @@ class BenchmarksIT {
                     for (String url : urls.subList(0, warm)) {
                         way.getValue().copy(url, "bench-sdk/warm-" + Math.abs(url.hashCode()));
                     }
-                    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
-                    List<Future<Long>> copies = new ArrayList<>();
-                    long start = System.nanoTime();
-                    for (String url : urls.subList(warm, urls.size())) {
-                        copies.add(pool.submit(() -> way.getValue().copy(url, "bench-sdk/" + way.getKey() + "/"
-                                + Math.abs(url.hashCode()))));
-                    }
-                    long bytes = 0;
-                    for (Future<Long> copy : copies) {
-                        bytes += copy.get();
-                    }
-                    System.out.println(way.getKey() + " copied " + bytes + " bytes in "
-                            + (System.nanoTime() - start) / 1_000_000 + " ms");
-                    pool.shutdown();
+                    System.out.println(way.getKey() + " copied at " + copyAll(urls.subList(warm, urls.size()),
+                            concurrency, "bench-sdk/" + way.getKey() + "/", way.getValue()) + " MB/s");
                 }
             }
         }
+    }
 
-        /** One file from {@code url} to {@code key}; the bytes copied. */
-        @FunctionalInterface
-        interface Copy {
-            long copy(String url, String key) throws Exception;
+    /** One file from {@code url} to {@code key}; the bytes copied. */
+    @FunctionalInterface
+    interface Copy {
+        long copy(String url, String key) throws Exception;
+    }
+
+    /** Copies {@code urls}, {@code concurrency} at once, each to {@code keyPrefix} and a name of its own; MB/s. */
+    private static double copyAll(List<String> urls, int concurrency, String keyPrefix, Copy copy) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        try {
+            List<Future<Long>> copies = new ArrayList<>();
+            long start = System.nanoTime();
+            for (String url : urls) {
+                copies.add(pool.submit(() -> copy.copy(url, keyPrefix + Math.abs(url.hashCode()))));
+            }
+            long bytes = 0;
+            for (Future<Long> done : copies) {
+                bytes += done.get();
+            }
+            return bytes / (double) MB / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            pool.shutdown();
         }
+    }
+
+    /** The media URLs of these tasks' completed answers (videos of {@code videoBytes}), in task order. */
+    private static List<String> mediaUrls(StandIns standIns, List<String> ids, long videoBytes) {
+        return ids.stream()
+                .flatMap(id -> standIns.api.completedMedia(id, videoBytes).urlByRole().values().stream())
+                .toList();
     }
 
     /** Copies one task's three media files with the SDK; returns the bytes copied. */
     private static long sdkCopyTask(S3Client s3, StandIns standIns, String id, long videoBytes, String keyPrefix)
             throws Exception {
         long bytes = 0;
-        for (String url : standIns.api.completedMedia(id, videoBytes).urlByRole().values()) {
+        for (String url : mediaUrls(standIns, List.of(id), videoBytes)) {
             bytes += sdkCopy(s3, url, keyPrefix + id + "/" + Math.abs(url.hashCode()));
         }
         return bytes;
@@ -754,10 +757,10 @@ class BenchmarksIT {
     }
 
     /** The SDK's streaming putObject of a body of known length, with the harvester's checksum. */
-    private static long put(S3Client s3, String key, InputStream body, long length) throws IOException {
-        boolean sha256 = "SHA256".equals(defaultSetting("s3.checksum-algorithm"));
+    private static long put(S3Client s3, String key, InputStream body, long length) {
         s3.putObject(b -> b.bucket(StandIns.BUCKET).key(key).contentLength(length)
-                .checksumAlgorithm(sha256 ? ChecksumAlgorithm.SHA256 : null), RequestBody.fromInputStream(body, length));
+                .checksumAlgorithm(SHA256_CHECKSUM ? ChecksumAlgorithm.SHA256 : null),
+                RequestBody.fromInputStream(body, length));
         return length;
     }
 
