@@ -68,6 +68,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -84,6 +85,10 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
      * (LUMA_API_BASE_URL) outranks.
      */
     public static final String GENERATIONS_URL = "luma.api.generations-url";
+
+    // the S3 client's own default pool; an instance that copies more files at once gets as many connections, so that
+    // no upload waits for one (and fails after the SDK's 10 s wait)
+    private static final int S3_CONNECTIONS = 50;
 
     private final Clock clock = Clock.systemUTC();
     private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
@@ -529,6 +534,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         var builder = S3Client.builder()
                 .region(Region.of(region))
                 .overrideConfiguration(o -> o.scheduledExecutorService(timers(context)))
+                .httpClientBuilder(ApacheHttpClient.builder()
+                        .maxConnections(Math.max(S3_CONNECTIONS, maxConcurrentCopies)))
                 // s3.checksum-algorithm=NONE: not even the SDK's default CRC32, for stores that refuse checksums
                 .requestChecksumCalculation(uploads.checksums() ? RequestChecksumCalculation.WHEN_SUPPORTED
                         : RequestChecksumCalculation.WHEN_REQUIRED)
