@@ -446,7 +446,8 @@ class BenchmarksIT {
         StringBuilder table = new StringBuilder();
         table.append("Scale: ").append(SCALE.name()).append(", ").append(LocalDate.now()).append(", ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" cores, Java ")
-                .append(System.getProperty("java.version")).append("\n\n");
+                .append(System.getProperty("java.version")).append(", the harvester on Java ")
+                .append(HarvesterProcess.javaVersion()).append("\n\n");
         table.append("| figure | harvester | baseline | ratio | target | result |\n|---|---|---|---|---|---|\n");
         for (String[] row : ROWS) {
             table.append("| ").append(String.join(" | ", row)).append(" |\n");

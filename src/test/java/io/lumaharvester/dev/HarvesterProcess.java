@@ -2,12 +2,14 @@ package io.lumaharvester.dev;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,7 +43,7 @@ public final class HarvesterProcess implements AutoCloseable {
     public static HarvesterProcess start(List<String> launcher, Path jar, List<String> jvmOptions,
             Map<String, String> settings, Map<String, String> extraEnv, Path log) throws IOException {
         List<String> command = new ArrayList<>(launcher);
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(javaCommand());
         command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar.toString());
@@ -54,6 +56,30 @@ public final class HarvesterProcess implements AutoCloseable {
         settings.forEach((k, v) -> env.put(envName(k), v));
         env.putAll(extraEnv);
         return new HarvesterProcess(builder.start(), log);
+    }
+
+    /**
+     * The test's own JDK, or {@code -Dharvester.java.home=...}: the harvester on another runtime than the tests' (to
+     * measure it there: Camel's virtual threads on Java 21 and later, say).
+     */
+    private static String javaCommand() {
+        return Path.of(System.getProperty("harvester.java.home", System.getProperty("java.home")), "bin", "java")
+                .toString();
+    }
+
+    /** The harvester's runtime version: the test's own, or JAVA_VERSION in the other JDK's {@code release} file. */
+    public static String javaVersion() {
+        String otherJdk = System.getProperty("harvester.java.home");
+        if (otherJdk == null) {
+            return System.getProperty("java.version");
+        }
+        Properties release = new Properties();
+        try (var in = Files.newBufferedReader(Path.of(otherJdk, "release"))) {
+            release.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return release.getProperty("JAVA_VERSION", "unknown").replace("\"", "");
     }
 
     /** The runnable jar {@code mvn package} built (classifier runner). */
