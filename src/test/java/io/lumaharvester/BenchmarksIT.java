@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -629,14 +630,12 @@ class BenchmarksIT {
                 double mb = (events.bytes() - warmUpBytes) / (double) MB;
                 // the baseline's clock starts at its first download; the harvester's copies start once intake and
                 // the first poll have run, which the figure from the send also counts
-                long firstDownload = mediaUrls(standIns, ids, videoBytes).stream()
-                        .flatMap(url -> standIns.cdn.sendings(URI.create(url).getRawPath()).stream())
-                        .mapToLong(CdnStandIn.Sending::requestedAtMillis).min().orElseThrow();
+                long firstDownload = requestedAt(standIns, mediaUrls(standIns, ids, videoBytes).stream())
+                        .min().orElseThrow();
                 // the tasks reach their copies one by one, through intake and the first poll
-                long lastVideoStarted = ids.stream()
-                        .map(id -> standIns.api.completedMedia(id, videoBytes).urlByRole().get("video"))
-                        .flatMap(url -> standIns.cdn.sendings(URI.create(url).getRawPath()).stream())
-                        .mapToLong(CdnStandIn.Sending::requestedAtMillis).max().orElseThrow();
+                long lastVideoStarted = requestedAt(standIns, ids.stream()
+                        .map(id -> standIns.api.completedMedia(id, videoBytes).urlByRole().get("video")))
+                        .max().orElseThrow();
                 NOTES.add(String.format(Locale.ROOT, "%s: the last of the %d videos started downloading %d ms after "
                         + "the first; the last event came %d ms after it", name, ids.size(),
                         lastVideoStarted - firstDownload, events.lastTimestamp() - firstDownload));
@@ -647,6 +646,12 @@ class BenchmarksIT {
                         mb / ((events.lastTimestamp() - start) / 1000.0), sampler.maxHeap());
             }
         }
+    }
+
+    /** When the CDN stand-in received each request for these URLs (wall clock). */
+    private static LongStream requestedAt(StandIns standIns, Stream<String> urls) {
+        return urls.flatMap(url -> standIns.cdn.sendings(URI.create(url).getRawPath()).stream())
+                .mapToLong(CdnStandIn.Sending::requestedAtMillis);
     }
 
     /**
