@@ -450,9 +450,10 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public MediaCopy mediaCopy(CamelContext context, @BeanInject("mediaPolicy") MediaPolicy policy,
             @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.harvest.max-spool-bytes") long maxSpoolBytes,
             @PropertyInject("luma.harvest.spool-dir:") String spoolDir,
-            @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs) {
+            @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs,
+            @PropertyInject("s3.multipart.threshold-bytes") long multipartThreshold) {
         return new MediaCopy(policy, bucket, s3, new SpoolSpace(SpoolSpace.directory(spoolDir), maxSpoolBytes),
-                includePrompt, maxCopyMs, timers(context));
+                includePrompt, maxCopyMs, timers(context), s3Uploads.checksums() ? multipartThreshold : -1);
     }
 
     /**
@@ -528,14 +529,19 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
             @PropertyInject("s3.region") String region, @PropertyInject("s3.access-key:") String accessKey,
             @PropertyInject("s3.secret-key:") String secretKey, @PropertyInject("s3.sse") String sse,
             @PropertyInject("s3.kms-key-id:") String kmsKeyId, @PropertyInject("s3.storage-class:") String storageClass,
-            @PropertyInject("s3.tags:") String tags, @PropertyInject("s3.checksum-algorithm") String checksumAlgorithm) {
+            @PropertyInject("s3.tags:") String tags, @PropertyInject("s3.checksum-algorithm") String checksumAlgorithm,
+            @PropertyInject("s3.expect-continue-threshold-bytes") long expectContinueThreshold) {
         S3Uploads uploads = S3Uploads.from(sse, kmsKeyId, storageClass, tags, checksumAlgorithm);
         s3Uploads = uploads;
         var builder = S3Client.builder()
                 .region(Region.of(region))
-                .overrideConfiguration(o -> o.scheduledExecutorService(timers(context)))
+                .overrideConfiguration(o -> o.scheduledExecutorService(timers(context))
+                        .addExecutionInterceptor(S3Uploads.sentChecksums())
+                        .addExecutionInterceptor(S3Uploads.expectContinueAbove(expectContinueThreshold)))
                 .httpClientBuilder(ApacheHttpClient.builder()
-                        .maxConnections(Math.max(S3_CONNECTIONS, maxConcurrentCopies)))
+                        .maxConnections(Math.max(S3_CONNECTIONS, maxConcurrentCopies))
+                        // only the uploads above s3.expect-continue-threshold-bytes wait for S3's go-ahead
+                        .expectContinueEnabled(false))
                 // s3.checksum-algorithm=NONE: not even the SDK's default CRC32, for stores that refuse checksums
                 .requestChecksumCalculation(uploads.checksums() ? RequestChecksumCalculation.WHEN_SUPPORTED
                         : RequestChecksumCalculation.WHEN_REQUIRED)

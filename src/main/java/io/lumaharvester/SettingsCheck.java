@@ -91,6 +91,8 @@ public final class SettingsCheck {
                     "a key layout with {task_id} and {role}, optionally {extension}, not starting with /"),
             new Rule("s3.endpoint", v -> v.isBlank() || httpUrl(v), "empty (AWS) or an absolute http(s) URL"),
             positiveLong("s3.multipart.threshold-bytes"),
+            new Rule("s3.expect-continue-threshold-bytes", v -> parses(v, Long::parseLong, n -> n >= 0),
+                    "a whole number of bytes, 0 or above"),
             new Rule("s3.multipart.part-size-bytes", v -> parses(v, Long::parseLong, n -> n >= MIN_PART && n <= MAX_PART),
                     "a whole number from " + MIN_PART + " (5 MiB) to " + MAX_PART + " (5 GiB), S3's part sizes"));
 

@@ -117,6 +117,8 @@ class EnterpriseBucketTest {
             JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, props.get("luma.topics.events"), task,
                     WITHIN));
             assertThat(event.get("status").asText()).isEqualTo("completed");
+            // the thumbnail's from the S3 client's checksum, the video's (in parts) from the copy's own hash
+            assertEventSha256s(event, media);
         }
 
         String thumbnailKey = "luma/" + task + "/thumbnail.webp";
@@ -127,6 +129,8 @@ class EnterpriseBucketTest {
             assertSha256Checksum(put);
             // and the checksum is that of the file the CDN served
             assertThat(put.trailers().get("x-amz-checksum-sha256")).isEqualTo(base64(thumbnailSha256));
+            // a body under s3.expect-continue-threshold-bytes goes at once
+            assertThat(put.header("expect")).isNull();
         });
 
         String videoKey = "luma/" + task + "/video.mp4";
@@ -142,11 +146,40 @@ class EnterpriseBucketTest {
         assertThat(parts).hasSize(3).allSatisfy(part -> {
             assertThat(part.header("x-amz-checksum-sha256")).isEqualTo(part.bodySha256());
             assertThat(part.header("x-amz-trailer")).as("no second checksum").isNull();
+            assertThat(part.header("expect")).isEqualTo("100-continue");
         });
         // the complete request names each part's checksum, as S3 requires of an upload created with one
         assertThat(bucket.seen("CompleteMultipartUpload", videoKey)).singleElement().satisfies(complete ->
                 parts.forEach(part -> assertThat(complete.body())
                         .contains("<ChecksumSHA256>" + part.bodySha256() + "</ChecksumSHA256>")));
+    }
+
+    @Test
+    void withoutUploadChecksumsTheEventStillCarriesEachFilesSha256() throws Exception {
+        String task = "no-checksum-" + UUID.randomUUID();
+        Map<String, String> props = settings("no-checksum", Map.of("s3.sse", "aws:kms", "s3.kms-key-id", KEY_ID,
+                "s3.checksum-algorithm", "NONE", "s3.expect-continue-threshold-bytes", "0"));
+        LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(task, List.of("processing"), MB);
+        try (HarvesterApp app = HarvesterApp.start(props)) {
+            standIns.kafka.send(props.get("luma.topics.tasks"), task);
+            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, props.get("luma.topics.events"), task,
+                    WITHIN));
+            assertThat(event.get("status").asText()).isEqualTo("completed");
+            assertEventSha256s(event, media);
+        }
+        assertThat(bucket.seen("PutObject", "luma/" + task + "/video.mp4")).singleElement().satisfies(put -> {
+            assertThat(put.header("x-amz-sdk-checksum-algorithm")).isNull();
+            assertThat(put.header("x-amz-trailer")).isNull();
+            // threshold 0: every upload waits for S3's go-ahead
+            assertThat(put.header("expect")).isEqualTo("100-continue");
+        });
+    }
+
+    /** Every file in the event names the SHA-256 of the file the CDN served. */
+    private static void assertEventSha256s(JsonNode event, LumaApiStandIn.ServedMedia media) {
+        assertThat(event.get("media")).hasSize(media.byRole().size()).allSatisfy(file ->
+                assertThat(file.get("sha256").asText())
+                        .isEqualTo(media.byRole().get(file.get("roles").get(0).asText()).sha256()));
     }
 
     /** SSE-KMS with the bucket's key, the storage class and the tags, as S3 reads them from the request. */

@@ -92,6 +92,9 @@ class SettingsCheckTest {
                 Arguments.of("s3.multipart.part-size-bytes", "1048576",
                         "s3.multipart.part-size-bytes=1048576 is not allowed: it must be a whole number from 5242880 "
                                 + "(5 MiB) to 5368709120 (5 GiB), S3's part sizes"),
+                Arguments.of("s3.expect-continue-threshold-bytes", "-1",
+                        "s3.expect-continue-threshold-bytes=-1 is not allowed: it must be a whole number of bytes, 0 or "
+                                + "above"),
                 Arguments.of("s3.key-pattern", "{task_id}.{extension}",
                         "s3.key-pattern={task_id}.{extension} is not allowed: it must be a key layout with {task_id} "
                                 + "and {role}, optionally {extension}, not starting with /"),

@@ -50,7 +50,7 @@ class SpoolFailuresTest {
 
     private MediaCopy copy(SpoolSpace space) {
         return new MediaCopy(new MediaPolicy("cdn.test", "https"), "bucket", null,
-                space, false, 60_000, watchdog);
+                space, false, 60_000, watchdog, -1);
     }
 
     /** The CDN answered 200 without a Content-Length, as camel-http hands it on. */

@@ -10,8 +10,9 @@ import java.util.HexFormat;
 import org.apache.hc.core5.http.io.EofSensorInputStream;
 
 /**
- * Counts and SHA-256-hashes the bytes that pass through it, so the copy to S3 is hashed while it streams. A copy that
- * runs too long is {@link #expire expired}, a failed one {@link #abort aborted}: both drop the download's connection.
+ * Counts and SHA-256-hashes the bytes that pass through it, so the copy to S3 is hashed while it streams; or only
+ * counts them, when the S3 client hashes them anyway (see {@link S3Uploads#sha256OfPut}). A copy that runs too long is
+ * {@link #expire expired}, a failed one {@link #abort aborted}: both drop the download's connection.
  */
 public class HashingInputStream extends FilterInputStream {
 
@@ -23,15 +24,18 @@ public class HashingInputStream extends FilterInputStream {
     private boolean ended;
 
     public HashingInputStream(InputStream in) {
-        this(in, -1);
+        this(in, -1, true);
     }
 
-    /** {@code expectedLength}: the body's Content-Length, -1 if unknown; a close before it is an {@link #abort}. */
-    public HashingInputStream(InputStream in, long expectedLength) {
+    /**
+     * {@code expectedLength}: the body's Content-Length, -1 if unknown; a close before it is an {@link #abort}.
+     * {@code hash}: false to count the bytes only.
+     */
+    public HashingInputStream(InputStream in, long expectedLength, boolean hash) {
         super(in);
         this.expectedLength = expectedLength;
         try {
-            this.digest = MessageDigest.getInstance("SHA-256");
+            this.digest = hash ? MessageDigest.getInstance("SHA-256") : null;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JVM has no SHA-256", e);
         }
@@ -41,8 +45,10 @@ public class HashingInputStream extends FilterInputStream {
     public int read() throws IOException {
         int b = source(() -> in.read());
         ended |= b < 0;
-        if (b >= 0) {
+        if (b >= 0 && digest != null) {
             digest.update((byte) b);
+        }
+        if (b >= 0) {
             count++;
         }
         return b;
@@ -53,7 +59,9 @@ public class HashingInputStream extends FilterInputStream {
         int n = source(() -> in.read(buffer, offset, length));
         ended |= n < 0;
         if (n > 0) {
-            digest.update(buffer, offset, n);
+            if (digest != null) {
+                digest.update(buffer, offset, n);
+            }
             count += n;
         }
         return n;
@@ -159,7 +167,15 @@ public class HashingInputStream extends FilterInputStream {
         return count;
     }
 
+    /** False when the stream only counts. */
+    public boolean hashes() {
+        return digest != null;
+    }
+
     public String sha256Hex() {
+        if (digest == null) {
+            throw new IllegalStateException("this stream counts its bytes but does not hash them");
+        }
         return HexFormat.of().formatHex(digest.digest());
     }
 }

@@ -20,7 +20,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * The two ends of one media copy, CDN to S3. {@link #download} prepares the GET, {@link #upload} checks the answer
  * and wraps its body so that the bytes are counted and hashed while the S3 producer streams them, {@link #stored}
- * checks the count and describes the object. A body of unknown length is spooled to a temporary file first: the S3
+ * checks the count and describes the object. A body that goes up in one PUT with a SHA-256 checksum is hashed by the
+ * S3 client as it sends it; the copy takes that value ({@link S3Uploads#sha256OfPut}) rather than hash every byte twice. A body of unknown length is spooled to a temporary file first: the S3
  * producer would otherwise copy it into memory. A copy has a wall-clock limit (luma.harvest.max-copy-ms): the read
  * time-out only catches a CDN that goes silent, not one that trickles; past the limit a watchdog drops the download's
  * connection and the copy fails as a media attempt. A failed copy drops the connection too, instead of reading the
@@ -39,9 +40,15 @@ public class MediaCopy {
     private final boolean includePrompt;
     private final long maxCopyMs;
     private final ScheduledExecutorService watchdog;
+    private final long sentSha256UpTo;
 
+    /**
+     * {@code sentSha256UpTo}: the largest body the S3 client hashes for its checksum (s3.multipart.threshold-bytes:
+     * one PUT, whose checksum is the body's SHA-256), -1 if it sends none (s3.checksum-algorithm=NONE).
+     */
     public MediaCopy(MediaPolicy policy, String bucket, S3Client s3, SpoolSpace spoolSpace,
-            boolean includePrompt, long maxCopyMs, ScheduledExecutorService watchdog) {
+            boolean includePrompt, long maxCopyMs, ScheduledExecutorService watchdog, long sentSha256UpTo) {
+        this.sentSha256UpTo = sentSha256UpTo;
         this.maxCopyMs = maxCopyMs;
         this.watchdog = watchdog;
         this.policy = policy;
@@ -86,8 +93,9 @@ public class MediaCopy {
                 message.getHeader(Exchange.CONTENT_TYPE, String.class));
         Long length = message.getHeader(Exchange.CONTENT_LENGTH, Long.class);
         TaskTicket ticket = exchange.getProperty(TaskExchange.TICKET, TaskTicket.class);
+        boolean sentWithSha256 = length != null && length >= 0 && length <= sentSha256UpTo;
         HashingInputStream hashing = new HashingInputStream(message.getMandatoryBody(InputStream.class),
-                length == null ? -1 : length);
+                length == null ? -1 : length, !sentWithSha256);
         exchange.setProperty(HASHING, hashing);
         watch(exchange, file, hashing);
         if (length == null || length < 0) {
@@ -240,8 +248,10 @@ public class MediaCopy {
                     + " of " + expected + " bytes");
         }
         String key = message.getHeader(AWS2S3Constants.KEY, String.class);
+        String sha256 = hashing.hashes() ? hashing.sha256Hex() : S3Uploads.sha256OfPut(bucket, key)
+                .orElseThrow(() -> new IllegalStateException("the S3 client sent no SHA-256 checksum for " + key));
         return new StoredMedia(file.roles(), file.sourceUrl(), bucket, key, "s3://" + bucket + "/" + key,
-                message.getHeader(AWS2S3Constants.CONTENT_TYPE, String.class), expected, hashing.sha256Hex(),
+                message.getHeader(AWS2S3Constants.CONTENT_TYPE, String.class), expected, sha256,
                 file.width(), file.height(), file.duration());
     }
 

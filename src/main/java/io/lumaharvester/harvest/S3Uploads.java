@@ -8,11 +8,21 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.List;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 import org.apache.camel.component.aws2.s3.AWS2S3Configuration;
+import software.amazon.awssdk.checksums.DefaultChecksumAlgorithm;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkInternalExecutionAttribute;
+import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.auth.spi.signer.PayloadChecksumStore;
 import software.amazon.awssdk.services.s3.DelegatingS3Client;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
@@ -21,6 +31,7 @@ import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Request;
 import software.amazon.awssdk.services.s3.model.StorageClass;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
@@ -37,6 +48,15 @@ public final class S3Uploads {
 
     private static final List<String> SSE = List.of("none", "AES256", "aws:kms");
     private static final List<String> CHECKSUMS = List.of("SHA256", "NONE");
+
+    /**
+     * The last single PUT on this thread and its body's SHA-256. The 4.18 producer hands back only the ETag, and it
+     * uploads on the copy's thread, which describes the stored object next ({@link #sha256OfPut}).
+     */
+    private static final ThreadLocal<Put> LAST_PUT = new ThreadLocal<>();
+
+    private record Put(String bucket, String key, String sha256Base64) {
+    }
 
     private final String sse;
     private final String kmsKeyId;
@@ -92,6 +112,62 @@ public final class S3Uploads {
         return sha256;
     }
 
+    /**
+     * The SHA-256 of the body of this thread's last single PUT, if it was to {@code bucket} and {@code key} and the
+     * SDK sent a SHA-256 checksum with it (s3.checksum-algorithm=SHA256); taken once. For a single PUT that is the
+     * object's own SHA-256, so the copy need not hash every byte a second time.
+     */
+    public static Optional<String> sha256OfPut(String bucket, String key) {
+        Put put = LAST_PUT.get();
+        LAST_PUT.remove();
+        if (put == null || put.sha256Base64() == null || !put.bucket().equals(bucket) || !put.key().equals(key)) {
+            return Optional.empty();
+        }
+        return Optional.of(HexFormat.of().formatHex(Base64.getDecoder().decode(put.sha256Base64())));
+    }
+
+    /**
+     * Puts the SHA-256 the SDK sent in a single PUT's checksum trailer into the PUT's response, where S3 echoes it
+     * and S3-compatible stores need not (S3Proxy 4.1 does not). The SDK keeps the value for its retries, in an
+     * execution attribute of its own (protected API): a test pins that it is there (S3ChecksumsTest).
+     */
+    public static ExecutionInterceptor sentChecksums() {
+        return new ExecutionInterceptor() {
+            @Override
+            public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+                if (context.response() instanceof PutObjectResponse put && put.checksumSHA256() == null) {
+                    PayloadChecksumStore sent = attributes.getAttribute(SdkInternalExecutionAttribute.CHECKSUM_STORE);
+                    byte[] sha256 = sent == null ? null : sent.getChecksumValue(DefaultChecksumAlgorithm.SHA256);
+                    if (sha256 != null) {
+                        return put.toBuilder().checksumSHA256(Base64.getEncoder().encodeToString(sha256)).build();
+                    }
+                }
+                return context.response();
+            }
+        };
+    }
+
+    /**
+     * Drops the {@code Expect: 100-continue} the SDK adds to every PutObject and UploadPart when the body is at most
+     * {@code bytes} (s3.expect-continue-threshold-bytes): for a small body, waiting for S3's go-ahead costs a round
+     * trip, and sending it to a store that refuses it costs little. The HTTP client must not add one of its own.
+     */
+    public static ExecutionInterceptor expectContinueAbove(long bytes) {
+        return new ExecutionInterceptor() {
+            @Override
+            public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
+                SdkHttpRequest request = context.httpRequest();
+                if (request.firstMatchingHeader("Expect").isEmpty()) {
+                    return request;
+                }
+                long length = request.firstMatchingHeader("x-amz-decoded-content-length")
+                        .or(() -> request.firstMatchingHeader("Content-Length"))
+                        .map(Long::parseLong).orElse(Long.MAX_VALUE);
+                return length <= bytes ? request.toBuilder().removeHeader("Expect").build() : request;
+            }
+        };
+    }
+
     /** Server-side encryption as the component's own options, for its single PUT and its multipart upload. */
     public void applyTo(AWS2S3Configuration configuration) {
         configuration.setUseSSES3("AES256".equals(sse));
@@ -112,7 +188,11 @@ public final class S3Uploads {
             @Override
             @SuppressWarnings("unchecked")
             protected <T extends S3Request, R> R invokeOperation(T request, Function<T, R> operation) {
-                return operation.apply((T) withUploadSettings(request, partChecksums));
+                R response = operation.apply((T) withUploadSettings(request, partChecksums));
+                if (request instanceof PutObjectRequest put && response instanceof PutObjectResponse answer) {
+                    LAST_PUT.set(new Put(put.bucket(), put.key(), answer.checksumSHA256()));
+                }
+                return response;
             }
 
             /**
