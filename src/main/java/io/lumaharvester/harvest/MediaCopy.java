@@ -19,13 +19,13 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The two ends of one media copy, CDN to S3. {@link #download} prepares the GET, {@link #upload} checks the answer
- * and wraps its body so that the bytes are counted and hashed while the S3 producer streams them, {@link #stored}
- * checks the count and describes the object. A body that goes up in one PUT with a SHA-256 checksum is hashed by the
- * S3 client as it sends it; the copy takes that value ({@link S3Uploads#sha256OfPut}) rather than hash every byte twice. A body of unknown length is spooled to a temporary file first: the S3
- * producer would otherwise copy it into memory. A copy has a wall-clock limit (luma.harvest.max-copy-ms): the read
- * time-out only catches a CDN that goes silent, not one that trickles; past the limit a watchdog drops the download's
- * connection and the copy fails as a media attempt. A failed copy drops the connection too, instead of reading the
- * rest of the body.
+ * and wraps its body so that the bytes are counted while the S3 producer streams them, {@link #stored} checks the
+ * count and describes the object. A body that goes up in one PUT with a SHA-256 checksum is hashed by the S3 client as
+ * it sends it, and the copy takes that value ({@link S3Uploads#sha256OfPut}); any other body is hashed on the way. A
+ * body of unknown length is spooled to a temporary file first: the S3 producer would otherwise copy it into memory. A
+ * copy has a wall-clock limit (luma.harvest.max-copy-ms): the read time-out only catches a CDN that goes silent, not
+ * one that trickles; past the limit a watchdog drops the download's connection and the copy fails as a media attempt.
+ * A failed copy drops the connection too, instead of reading the rest of the body.
  */
 public class MediaCopy {
 
@@ -248,7 +248,7 @@ public class MediaCopy {
                     + " of " + expected + " bytes");
         }
         String key = message.getHeader(AWS2S3Constants.KEY, String.class);
-        String sha256 = hashing.hashes() ? hashing.sha256Hex() : S3Uploads.sha256OfPut(bucket, key)
+        String sha256 = hashing.hashes() ? hashing.sha256Hex() : S3Uploads.sha256OfPut(key)
                 .orElseThrow(() -> new IllegalStateException("the S3 client sent no SHA-256 checksum for " + key));
         return new StoredMedia(file.roles(), file.sourceUrl(), bucket, key, "s3://" + bucket + "/" + key,
                 message.getHeader(AWS2S3Constants.CONTENT_TYPE, String.class), expected, sha256,

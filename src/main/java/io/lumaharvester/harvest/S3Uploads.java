@@ -55,7 +55,7 @@ public final class S3Uploads {
      */
     private static final ThreadLocal<Put> LAST_PUT = new ThreadLocal<>();
 
-    private record Put(String bucket, String key, String sha256Base64) {
+    private record Put(String key, String sha256Base64) {
     }
 
     private final String sse;
@@ -113,14 +113,14 @@ public final class S3Uploads {
     }
 
     /**
-     * The SHA-256 of the body of this thread's last single PUT, if it was to {@code bucket} and {@code key} and the
-     * SDK sent a SHA-256 checksum with it (s3.checksum-algorithm=SHA256); taken once. For a single PUT that is the
-     * object's own SHA-256, so the copy need not hash every byte a second time.
+     * The SHA-256 of the body of this thread's last single PUT, if it was to {@code key} and the SDK sent a SHA-256
+     * checksum with it (s3.checksum-algorithm=SHA256); taken once. For a single PUT that is the object's own SHA-256,
+     * so the copy need not hash every byte a second time.
      */
-    public static Optional<String> sha256OfPut(String bucket, String key) {
+    public static Optional<String> sha256OfPut(String key) {
         Put put = LAST_PUT.get();
         LAST_PUT.remove();
-        if (put == null || put.sha256Base64() == null || !put.bucket().equals(bucket) || !put.key().equals(key)) {
+        if (put == null || put.sha256Base64() == null || !put.key().equals(key)) {
             return Optional.empty();
         }
         return Optional.of(HexFormat.of().formatHex(Base64.getDecoder().decode(put.sha256Base64())));
@@ -190,7 +190,7 @@ public final class S3Uploads {
             protected <T extends S3Request, R> R invokeOperation(T request, Function<T, R> operation) {
                 R response = operation.apply((T) withUploadSettings(request, partChecksums));
                 if (request instanceof PutObjectRequest put && response instanceof PutObjectResponse answer) {
-                    LAST_PUT.set(new Put(put.bucket(), put.key(), answer.checksumSHA256()));
+                    LAST_PUT.set(new Put(put.key(), answer.checksumSHA256()));
                 }
                 return response;
             }
