@@ -85,11 +85,7 @@ class EnterpriseBucketTest {
         String task = "sse-kms-" + UUID.randomUUID();
         Map<String, String> kms = settings("sse-kms", Map.of("s3.sse", "aws:kms", "s3.kms-key-id", KEY_ID));
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(task, List.of("processing"), MB);
-        try (HarvesterApp app = HarvesterApp.start(kms)) {
-            standIns.kafka.send(kms.get("luma.topics.tasks"), task);
-            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, kms.get("luma.topics.events"), task, WITHIN));
-            assertThat(event.get("status").asText()).isEqualTo("completed");
-        }
+        completedEvent(kms, task);
         String key = "luma/" + task + "/video.mp4";
         assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, key))
                 .isEqualTo(media.byRole().get("video").sha256());
@@ -112,14 +108,8 @@ class EnterpriseBucketTest {
                 "s3.multipart.part-size-bytes", String.valueOf(5 * MB)));
         // the video goes up in three parts (5 + 5 + 2 MiB), the thumbnail in one PUT
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(task, List.of("processing"), 12 * MB);
-        try (HarvesterApp app = HarvesterApp.start(props)) {
-            standIns.kafka.send(props.get("luma.topics.tasks"), task);
-            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, props.get("luma.topics.events"), task,
-                    WITHIN));
-            assertThat(event.get("status").asText()).isEqualTo("completed");
-            // the thumbnail's from the S3 client's checksum, the video's (in parts) from the copy's own hash
-            assertEventSha256s(event, media);
-        }
+        // the thumbnail's from the S3 client's checksum, the video's (in parts) from the copy's own hash
+        assertEventSha256s(completedEvent(props, task), media);
 
         String thumbnailKey = "luma/" + task + "/thumbnail.webp";
         String thumbnailSha256 = media.byRole().get("thumbnail").sha256();
@@ -160,19 +150,24 @@ class EnterpriseBucketTest {
         Map<String, String> props = settings("no-checksum", Map.of("s3.sse", "aws:kms", "s3.kms-key-id", KEY_ID,
                 "s3.checksum-algorithm", "NONE", "s3.expect-continue-threshold-bytes", "0"));
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(task, List.of("processing"), MB);
-        try (HarvesterApp app = HarvesterApp.start(props)) {
-            standIns.kafka.send(props.get("luma.topics.tasks"), task);
-            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, props.get("luma.topics.events"), task,
-                    WITHIN));
-            assertThat(event.get("status").asText()).isEqualTo("completed");
-            assertEventSha256s(event, media);
-        }
+        assertEventSha256s(completedEvent(props, task), media);
         assertThat(bucket.seen("PutObject", "luma/" + task + "/video.mp4")).singleElement().satisfies(put -> {
             assertThat(put.header("x-amz-sdk-checksum-algorithm")).isNull();
             assertThat(put.header("x-amz-trailer")).isNull();
             // threshold 0: every upload waits for S3's go-ahead
             assertThat(put.header("expect")).isEqualTo("100-continue");
         });
+    }
+
+    /** Runs the harvester with {@code props} until {@code task}'s one event, which must say completed. */
+    private static JsonNode completedEvent(Map<String, String> props, String task) throws Exception {
+        try (HarvesterApp app = HarvesterApp.start(props)) {
+            standIns.kafka.send(props.get("luma.topics.tasks"), task);
+            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, props.get("luma.topics.events"), task,
+                    WITHIN));
+            assertThat(event.get("status").asText()).isEqualTo("completed");
+            return event;
+        }
     }
 
     /** Every file in the event names the SHA-256 of the file the CDN served. */

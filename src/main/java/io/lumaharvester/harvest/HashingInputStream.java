@@ -45,10 +45,10 @@ public class HashingInputStream extends FilterInputStream {
     public int read() throws IOException {
         int b = source(() -> in.read());
         ended |= b < 0;
-        if (b >= 0 && digest != null) {
-            digest.update((byte) b);
-        }
         if (b >= 0) {
+            if (digest != null) {
+                digest.update((byte) b);
+            }
             count++;
         }
         return b;

@@ -7,8 +7,8 @@ import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import java.util.List;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,7 +42,9 @@ import software.amazon.awssdk.core.sync.RequestBody;
  * What every upload asks of S3 besides the bytes, from the s3.sse, s3.kms-key-id, s3.storage-class, s3.tags and
  * s3.checksum-algorithm settings (checked at start-up). Encryption and storage class are the aws2-s3 component's own
  * options ({@link #applyTo}); tags and checksums, which the 4.18 producer cannot set, are added by the S3 client
- * ({@link #wrap}), to the single PUT and to the multipart upload alike.
+ * ({@link #wrap}), to the single PUT and to the multipart upload alike. The client's interceptors hand a single PUT's
+ * SHA-256 back to the copy ({@link #sentChecksums}) and spare small bodies S3's 100-continue
+ * ({@link #expectContinueAbove}).
  */
 public final class S3Uploads {
 
