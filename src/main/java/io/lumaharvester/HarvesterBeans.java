@@ -67,7 +67,6 @@ import org.apache.camel.spi.ThreadPoolProfile;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -535,22 +534,13 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         s3Uploads = uploads;
         var builder = S3Client.builder()
                 .region(Region.of(region))
-                .overrideConfiguration(o -> o.scheduledExecutorService(timers(context))
-                        .addExecutionInterceptor(S3Uploads.sentChecksums())
-                        .addExecutionInterceptor(S3Uploads.expectContinueAbove(expectContinueThreshold)))
-                .httpClientBuilder(ApacheHttpClient.builder()
-                        .maxConnections(Math.max(S3_CONNECTIONS, maxConcurrentCopies))
-                        // only the uploads above s3.expect-continue-threshold-bytes wait for S3's go-ahead
-                        .expectContinueEnabled(false))
-                // s3.checksum-algorithm=NONE: not even the SDK's default CRC32, for stores that refuse checksums
-                .requestChecksumCalculation(uploads.checksums() ? RequestChecksumCalculation.WHEN_SUPPORTED
-                        : RequestChecksumCalculation.WHEN_REQUIRED)
                 .credentialsProvider(accessKey.isBlank() || secretKey.isBlank()
                         ? DefaultCredentialsProvider.builder().build()
                         : StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)));
         if (!endpoint.isBlank()) {
             builder.endpointOverride(URI.create(endpoint.strip())).forcePathStyle(true);
         }
-        return uploads.wrap(builder.build());
+        return uploads.client(builder, ApacheHttpClient.builder().maxConnections(Math.max(S3_CONNECTIONS,
+                maxConcurrentCopies)), o -> o.scheduledExecutorService(timers(context)), expectContinueThreshold);
     }
 }

@@ -23,10 +23,6 @@ public class HashingInputStream extends FilterInputStream {
     private final long expectedLength;
     private boolean ended;
 
-    public HashingInputStream(InputStream in) {
-        this(in, -1, true);
-    }
-
     /**
      * {@code expectedLength}: the body's Content-Length, -1 if unknown; a close before it is an {@link #abort}.
      * {@code hash}: false to count the bytes only.

@@ -12,19 +12,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import org.apache.camel.component.aws2.s3.AWS2S3Configuration;
 import software.amazon.awssdk.checksums.DefaultChecksumAlgorithm;
 import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkInternalExecutionAttribute;
 import software.amazon.awssdk.http.SdkHttpRequest;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.auth.spi.signer.PayloadChecksumStore;
 import software.amazon.awssdk.services.s3.DelegatingS3Client;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.AbortMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadRequest;
@@ -42,8 +47,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
  * What every upload asks of S3 besides the bytes, from the s3.sse, s3.kms-key-id, s3.storage-class, s3.tags and
  * s3.checksum-algorithm settings (checked at start-up). Encryption and storage class are the aws2-s3 component's own
  * options ({@link #applyTo}); tags and checksums, which the 4.18 producer cannot set, are added by the S3 client
- * ({@link #wrap}), to the single PUT and to the multipart upload alike. The client's interceptors hand a single PUT's
- * SHA-256 back to the copy ({@link #sentChecksums}) and spare small bodies S3's 100-continue
+ * ({@link #client}), to the single PUT and to the multipart upload alike. The client's interceptors hand a single
+ * PUT's SHA-256 back to the copy ({@link #sentChecksums}) and spare small bodies S3's 100-continue
  * ({@link #expectContinueAbove}).
  */
 public final class S3Uploads {
@@ -133,7 +138,7 @@ public final class S3Uploads {
      * and S3-compatible stores need not (S3Proxy 4.1 does not). The SDK keeps the value for its retries, in an
      * execution attribute of its own (protected API): a test pins that it is there (S3ChecksumsTest).
      */
-    public static ExecutionInterceptor sentChecksums() {
+    private static ExecutionInterceptor sentChecksums() {
         return new ExecutionInterceptor() {
             @Override
             public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
@@ -154,7 +159,7 @@ public final class S3Uploads {
      * {@code bytes} (s3.expect-continue-threshold-bytes): for a small body, waiting for S3's go-ahead costs a round
      * trip, and sending it to a store that refuses it costs little. The HTTP client must not add one of its own.
      */
-    public static ExecutionInterceptor expectContinueAbove(long bytes) {
+    private static ExecutionInterceptor expectContinueAbove(long bytes) {
         return new ExecutionInterceptor() {
             @Override
             public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
@@ -178,10 +183,29 @@ public final class S3Uploads {
     }
 
     /**
-     * The client the harvester uploads with: the request is changed before the SDK sees it (an SDK interceptor comes too
-     * late for the checksum algorithm, which the SDK resolves from the request as it was given).
+     * The client the harvester uploads with, from {@code s3} (region, endpoint, credentials), {@code http} (its pool)
+     * and {@code overrides} (the caller's own, such as its timers): the checksum calculation s3.checksum-algorithm
+     * asks for, the two interceptors, an HTTP client that adds no {@code Expect} of its own, and the requests changed
+     * before the SDK sees them ({@link #wrap}).
      */
-    public S3Client wrap(S3Client s3) {
+    public S3Client client(S3ClientBuilder s3, ApacheHttpClient.Builder http,
+            Consumer<ClientOverrideConfiguration.Builder> overrides, long expectContinueThreshold) {
+        return wrap(s3
+                .overrideConfiguration(o -> overrides.accept(o.addExecutionInterceptor(sentChecksums())
+                        .addExecutionInterceptor(expectContinueAbove(expectContinueThreshold))))
+                // only the uploads above s3.expect-continue-threshold-bytes wait for S3's go-ahead
+                .httpClientBuilder(http.expectContinueEnabled(false))
+                // s3.checksum-algorithm=NONE: not even the SDK's default CRC32, for stores that refuse checksums
+                .requestChecksumCalculation(sha256 ? RequestChecksumCalculation.WHEN_SUPPORTED
+                        : RequestChecksumCalculation.WHEN_REQUIRED)
+                .build());
+    }
+
+    /**
+     * The request is changed before the SDK sees it (an SDK interceptor comes too late for the checksum algorithm,
+     * which the SDK resolves from the request as it was given).
+     */
+    private S3Client wrap(S3Client s3) {
         return new DelegatingS3Client(s3) {
             // each part's SHA-256 by upload id: an upload created with a checksum algorithm completes only when the
             // complete request names every part's checksum (the 4.18 producer names only the ETags)

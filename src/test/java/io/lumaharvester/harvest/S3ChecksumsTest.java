@@ -18,7 +18,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -51,20 +50,15 @@ class S3ChecksumsTest {
         s3.close();
     }
 
-    /** As the harvester builds its client: the upload settings' wrapper and the interceptor. */
+    /** The harvester's own client for these settings ({@link S3Uploads#client}). */
     private static S3Client client(String scheme, boolean sha256) throws Exception {
         EmbeddedS3.Tls tls = s3.tls();
-        S3Uploads uploads = S3Uploads.from("none", "", "", "", sha256 ? "SHA256" : "NONE");
-        return uploads.wrap(S3Client.builder()
+        return S3Uploads.from("none", "", "", "", sha256 ? "SHA256" : "NONE").client(S3Client.builder()
                 .endpointOverride(URI.create("https".equals(scheme) ? tls.endpoint() : s3.endpoint()))
                 .forcePathStyle(true).region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY)))
-                .httpClientBuilder(ApacheHttpClient.builder().tlsTrustManagersProvider(tls::trustManagers))
-                .requestChecksumCalculation(sha256 ? RequestChecksumCalculation.WHEN_SUPPORTED
-                        : RequestChecksumCalculation.WHEN_REQUIRED)
-                .overrideConfiguration(o -> o.addExecutionInterceptor(S3Uploads.sentChecksums()))
-                .build());
+                        AwsBasicCredentials.create(EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY))),
+                ApacheHttpClient.builder().tlsTrustManagersProvider(tls::trustManagers), o -> { }, 1024 * 1024);
     }
 
     /** A streamed body of known length, as the aws2-s3 producer hands the copy's stream to the client. */
