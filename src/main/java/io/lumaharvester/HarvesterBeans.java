@@ -198,10 +198,14 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         return new GenerationReader(schedule, notFoundConfirmations, apiAccess, budget);
     }
 
-    /** The harvest consumer's gate: luma.harvest.max-concurrent-copies tasks, a quarter while polls lag. */
+    /**
+     * The harvest consumer's gate: luma.harvest.max-concurrent-copies tasks, fewer while polls lag
+     * (luma.harvest.max-concurrent-copies-while-polls-lag).
+     */
     @BindToRegistry("harvestGate")
-    public DueGate harvestGate(@BeanInject("apiBudget") ApiBudget budget) {
-        return HarvestGate.of(maxConcurrentCopies, budget::answersLag);
+    public DueGate harvestGate(@BeanInject("apiBudget") ApiBudget budget,
+            @PropertyInject("luma.harvest.max-concurrent-copies-while-polls-lag") int whilePollsLag) {
+        return HarvestGate.of(maxConcurrentCopies, whilePollsLag, budget::pollsLag);
     }
 
     /** Intake reads on while this instance holds fewer tasks than luma.tasks.max-in-flight. */

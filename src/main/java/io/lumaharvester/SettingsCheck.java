@@ -56,6 +56,7 @@ public final class SettingsCheck {
             positiveInt("luma.harvest.connect-timeout-ms"),
             positiveInt("luma.harvest.read-timeout-ms"),
             positiveInt("luma.harvest.max-concurrent-copies"),
+            positiveInt("luma.harvest.max-concurrent-copies-while-polls-lag"),
             positiveLong("luma.harvest.max-spool-bytes"),
             // a relative directory would follow whatever the working directory is
             new Rule("luma.harvest.spool-dir", v -> v.isBlank() || absolutePath(v),

@@ -469,6 +469,8 @@ class BenchmarksIT {
                 "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
                 // every task is polled every interval from the start: these runs measure polling
                 "luma.poll.first-delay-ms", "0",
+                // thousands of tasks polled: a burst of completions copies one task at a time while polls lag
+                "luma.harvest.max-concurrent-copies-while-polls-lag", "1",
                 "luma.topics.partitions", "8"));
     }
 

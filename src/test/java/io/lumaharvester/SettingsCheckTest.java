@@ -68,6 +68,9 @@ class SettingsCheckTest {
                         "luma.harvest.max-storage-rejections=0 is not allowed: it must be a whole number above 0"),
                 Arguments.of("luma.harvest.max-concurrent-copies", "0",
                         "luma.harvest.max-concurrent-copies=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.harvest.max-concurrent-copies-while-polls-lag", "0",
+                        "luma.harvest.max-concurrent-copies-while-polls-lag=0 is not allowed: it must be a whole number "
+                                + "above 0"),
                 Arguments.of("luma.harvest.max-spool-bytes", "0",
                         "luma.harvest.max-spool-bytes=0 is not allowed: it must be a whole number above 0"),
                 Arguments.of("luma.harvest.spool-dir", "tmp/spool",

@@ -6,19 +6,20 @@ import io.lumaharvester.due.DueGate;
 
 /**
  * The harvest consumer's gate: at most {@code luma.harvest.max-concurrent-copies} tasks copying their media at once,
- * and a quarter of that while poll answers are read late. Polls are on the clock: a late one delays every task it
- * finds done. Copies are throughput. A burst of completions (thousands of tasks done within seconds) would otherwise
- * take the CPU from the polls of the tasks still running; the media wait on Kafka instead, and go on at full width as
- * soon as polling keeps its schedule again.
+ * and at most {@code luma.harvest.max-concurrent-copies-while-polls-lag} while polls lag. Polls are on the clock: a
+ * late one delays every task it finds done; copies are throughput. In a burst of completions (thousands of tasks done
+ * within seconds) every copy thread wants the CPU, each with the same share as a poll thread, and polls fall behind;
+ * their work then bunches up and they fall further behind. Held back, the media wait on Kafka and go on at full width
+ * as soon as polling keeps its schedule again.
  */
 public final class HarvestGate {
 
     private HarvestGate() {
     }
 
-    /** {@code max} tasks at once; a quarter of them (at least one) while {@code pollsLag} says so. */
-    public static DueGate of(int max, BooleanSupplier pollsLag) {
-        int whilePollsLag = Math.max(1, max / 4);
-        return DueGate.inFlight(() -> pollsLag.getAsBoolean() ? whilePollsLag : max);
+    /** {@code max} tasks at once; {@code whilePollsLag} (at most {@code max}) while {@code pollsLag} says so. */
+    public static DueGate of(int max, int whilePollsLag, BooleanSupplier pollsLag) {
+        int narrow = Math.min(max, whilePollsLag);
+        return DueGate.inFlight(() -> narrow < max && pollsLag.getAsBoolean() ? narrow : max);
     }
 }

@@ -47,7 +47,7 @@ public class ApiBudget implements DueGate {
     private long secondStartedAt;
     private double observedRate;
 
-    /** When an answer was last read late enough to count as lagging; -1 before the first. */
+    /** When a poll last went out, or its answer was read, late enough to count as lagging; -1 before the first. */
     private long laggedAt = -1;
 
     private long windowStartedAt;
@@ -166,7 +166,10 @@ public class ApiBudget implements DueGate {
         String warning;
         synchronized (this) {
             polls++;
-            countLate(latenessMs);
+            // under a request rate (a budget, a 429) polls go out late by design: that lag is the budget's
+            if (countLate(latenessMs) && Double.isInfinite(rate)) {
+                laggedAt = clock.millis();
+            }
             warning = endedMinute();
         }
         if (warning != null) {
@@ -224,10 +227,11 @@ public class ApiBudget implements DueGate {
     }
 
     /**
-     * Answers were read late within the last second: this instance is short of CPU for its polls (a burst of media
-     * copies, say), not of API budget, which delays requests but not the reading of their answers.
+     * Polls lagged within the last second, not for a request rate: a poll went out late with no rate in force (the CPU
+     * busy, or every {@code luma.api.max-in-flight} slot taken), or an answer was read late (the budget delays requests,
+     * not the reading of their answers).
      */
-    public synchronized boolean answersLag() {
+    public synchronized boolean pollsLag() {
         return laggedAt >= 0 && clock.millis() - laggedAt < 1000;
     }
 

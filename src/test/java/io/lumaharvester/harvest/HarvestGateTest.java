@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 class HarvestGateTest {
 
     private final AtomicBoolean pollsLag = new AtomicBoolean();
-    private final DueGate gate = HarvestGate.of(32, pollsLag::get);
+    private final DueGate gate = HarvestGate.of(32, 1, pollsLag::get);
 
-    private int acquired() {
+    private static int acquired(DueGate gate) {
         int n = 0;
         while (gate.tryAcquire()) {
             n++;
@@ -23,31 +23,36 @@ class HarvestGateTest {
 
     @Test
     void asManyTasksCopyAsTheSettingAllowsWhilePollsKeepTheirSchedule() {
-        assertThat(acquired()).isEqualTo(32);
+        assertThat(acquired(gate)).isEqualTo(32);
         gate.release();
         assertThat(gate.tryAcquire()).isTrue();
     }
 
     @Test
-    void whilePollAnswersAreReadLateAQuarterOfThemCopyAndTheRestWaitOnKafka() {
+    void whilePollsLagOneTaskCopiesAndTheRestWaitOnKafka() {
         pollsLag.set(true);
-        assertThat(acquired()).isEqualTo(8);
+        assertThat(acquired(gate)).isEqualTo(1);
 
         pollsLag.set(false);
-        assertThat(acquired()).as("full width again once polls keep up").isEqualTo(24);
+        assertThat(acquired(gate)).as("full width again once polls keep up").isEqualTo(31);
 
         pollsLag.set(true);
-        for (int i = 0; i < 24; i++) {
+        for (int i = 0; i < 31; i++) {
             gate.release();
         }
-        assertThat(gate.tryAcquire()).as("8 still copying").isFalse();
+        assertThat(gate.tryAcquire()).as("one still copying").isFalse();
         gate.release();
         assertThat(gate.tryAcquire()).isTrue();
+    }
+
+    @Test
+    void byDefaultCopiesAreNeverHeldBack() {
+        assertThat(acquired(HarvestGate.of(32, 32, () -> true))).isEqualTo(32);
     }
 
     @Test
     void aSingleCopyIsAlwaysAllowed() {
-        DueGate narrow = HarvestGate.of(2, () -> true);
+        DueGate narrow = HarvestGate.of(2, 0, () -> true);
         assertThat(narrow.tryAcquire()).isTrue();
         assertThat(narrow.tryAcquire()).isFalse();
     }

@@ -105,14 +105,39 @@ class ApiBudgetTest {
         ApiBudget budget = new ApiBudget(10, 1, 5_000, clock, registry);
         budget.dispatched(30_000);
         budget.answeredLate(400);
-        assertThat(budget.answersLag()).as("a dispatch held back by the budget, an answer 400 ms late").isFalse();
+        assertThat(budget.pollsLag()).as("a dispatch held back by the budget, an answer 400 ms late").isFalse();
 
         budget.answeredLate(2_000);
-        assertThat(budget.answersLag()).isTrue();
+        assertThat(budget.pollsLag()).isTrue();
         clock.advance(999);
-        assertThat(budget.answersLag()).isTrue();
+        assertThat(budget.pollsLag()).isTrue();
         clock.advance(1);
-        assertThat(budget.answersLag()).isFalse();
+        assertThat(budget.pollsLag()).isFalse();
+    }
+
+    /**
+     * Without a request rate, a poll that goes out late says the instance itself lags (its CPU, its in-flight cap), for
+     * a second; a little late does not.
+     */
+    @Test
+    void pollsGoingOutLateWithoutABudgetSayPollsLagForASecond() {
+        ApiBudget budget = new ApiBudget(10, 0, 5_000, clock, registry);
+        budget.dispatched(500);
+        assertThat(budget.pollsLag()).as("a tenth of the interval late").isFalse();
+
+        budget.dispatched(501);
+        assertThat(budget.pollsLag()).isTrue();
+        clock.advance(1_000);
+        assertThat(budget.pollsLag()).isFalse();
+    }
+
+    /** After a 429 the instance runs under a rate: its late dispatches are that rate's doing. */
+    @Test
+    void pollsHeldBackAfterA429DoNotSayPollsLag() {
+        ApiBudget budget = new ApiBudget(10, 0, 5_000, clock, registry);
+        budget.throttled();
+        budget.dispatched(2_000);
+        assertThat(budget.pollsLag()).isFalse();
     }
 
     /**
