@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -32,6 +33,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -71,8 +73,30 @@ public class TaskStates extends ServiceSupport {
     /** How often (by the clock) the whole map is swept for expired states; a lookup never sees one anyway. */
     private static final long SWEEP_EVERY_MS = 60_000;
 
-    /** A state and the time of its record (the record's timestamp), from which its retention counts. */
-    private record Kept(TaskState state, long at) {
+    /**
+     * A state, the time of its record (the record's timestamp), from which its retention counts, and where the record
+     * is on the topic. The follower reads a record late, after this instance wrote newer ones for the same id; the
+     * place tells it that it is older, so it does not undo them.
+     */
+    private record Kept(TaskState state, long at, int partition, long offset) {
+
+        /** Written here, not yet acknowledged: newer than any record read before the acknowledgement. */
+        static final long WRITING = Long.MAX_VALUE;
+        /** Written here, but Kafka did not take it: any record read wins. */
+        static final long NOT_WRITTEN = -1;
+
+        static Kept writing(TaskState state, long at) {
+            return new Kept(state, at, -1, WRITING);
+        }
+
+        Kept placed(int partition, long offset) {
+            return new Kept(state, at, partition, offset);
+        }
+
+        /** Whether this is newer than the record at {@code partition} and {@code offset} of the same id. */
+        boolean newerThan(int partition, long offset) {
+            return this.offset == WRITING || (this.partition == partition && this.offset > offset);
+        }
     }
 
     private final String topic;
@@ -178,9 +202,18 @@ public class TaskStates extends ServiceSupport {
             }
             if (decision.runs()) {
                 TaskState running = TaskState.running(run, firstStep);
-                long at = clock.millis();
-                states.put(ticket.taskId(), new Kept(running, at));
-                written = write(ticket.taskId(), running, at);
+                Kept writing = Kept.writing(running, clock.millis());
+                states.put(ticket.taskId(), writing);
+                written = write(ticket.taskId(), running, writing.at()).handle((metadata, error) -> {
+                    // still this write's state: now the follower can tell it from the records around it
+                    states.computeIfPresent(ticket.taskId(), (id, kept) -> kept != writing ? kept
+                            : error == null ? writing.placed(metadata.partition(), metadata.offset())
+                                    : writing.placed(-1, Kept.NOT_WRITTEN));
+                    if (error != null) {
+                        throw error instanceof CompletionException e ? e : new CompletionException(error);
+                    }
+                    return null;
+                });
             }
         }
         switch (decision) {
@@ -218,7 +251,7 @@ public class TaskStates extends ServiceSupport {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(eventsTopic, taskId,
                 JSON.writeValueAsBytes(recorded.event()));
         recorded.headers().forEach((name, value) -> record.headers().add(name, value.getBytes(StandardCharsets.UTF_8)));
-        return send(record);
+        return send(record).thenRun(() -> { });
     }
 
     /**
@@ -251,7 +284,9 @@ public class TaskStates extends ServiceSupport {
                 headers);
         long at = clock.millis();
         // in memory once Kafka has it: a write that fails leaves the task running, so the replayed step writes it again
-        return write(event.taskId(), ended, at).thenRun(() -> states.put(event.taskId(), new Kept(ended, at)));
+        return write(event.taskId(), ended, at).thenAccept(metadata -> states.compute(event.taskId(),
+                (id, kept) -> kept != null && kept.newerThan(metadata.partition(), metadata.offset()) ? kept
+                        : new Kept(ended, at, metadata.partition(), metadata.offset())));
     }
 
     /** Reads the topic back on first use (the routes start after Kafka and the topics were checked). */
@@ -266,16 +301,16 @@ public class TaskStates extends ServiceSupport {
     }
 
     /** The record's timestamp is {@code at}, the clock's: the retention counts from it, here and on Kafka. */
-    private CompletableFuture<Void> write(String taskId, TaskState state, long at) throws Exception {
+    private CompletableFuture<RecordMetadata> write(String taskId, TaskState state, long at) throws Exception {
         return send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state)));
     }
 
     /** Completes on the callbacks executor once Kafka has acknowledged the record, or has given up on it. */
-    private CompletableFuture<Void> send(ProducerRecord<String, byte[]> record) {
-        CompletableFuture<Void> sent = new CompletableFuture<>();
+    private CompletableFuture<RecordMetadata> send(ProducerRecord<String, byte[]> record) {
+        CompletableFuture<RecordMetadata> sent = new CompletableFuture<>();
         producer.send(record, (metadata, error) -> callbacks.execute(() -> {
             if (error == null) {
-                sent.complete(null);
+                sent.complete(metadata);
             } else {
                 sent.completeExceptionally(error);
             }
@@ -337,29 +372,31 @@ public class TaskStates extends ServiceSupport {
         follower.follow("task-states-" + topic);
     }
 
-    private void remember(Iterable<ConsumerRecord<String, byte[]>> records) {
+    /** The follower's records, in the topic's order, but maybe after this instance wrote newer ones. */
+    void remember(Iterable<ConsumerRecord<String, byte[]>> records) {
         for (ConsumerRecord<String, byte[]> record : records) {
-            if (record.key() == null) {
-                continue;
-            }
-            if (record.value() == null) {
-                states.remove(record.key());
-                continue;
-            }
-            try {
-                Kept kept = new Kept(JSON.readValue(record.value(), TaskState.class), record.timestamp());
-                if (expired(kept, clock.millis())) {
-                    // read back at start-up, or written by an instance whose clock is late: already forgotten
-                    states.remove(record.key());
-                } else {
-                    states.put(record.key(), kept);
-                }
-            } catch (java.io.IOException e) {
-                // a record of the old idempotent repository (its value is the id) or of a newer version: no state
-                states.remove(record.key());
+            if (record.key() != null) {
+                states.compute(record.key(), (id, kept) -> kept != null
+                        && kept.newerThan(record.partition(), record.offset()) ? kept : read(record));
             }
         }
         sweep();
+    }
+
+    /** The state a record holds, or null: a tombstone, expired, or not a state. */
+    private Kept read(ConsumerRecord<String, byte[]> record) {
+        if (record.value() == null) {
+            return null;
+        }
+        try {
+            Kept kept = new Kept(JSON.readValue(record.value(), TaskState.class), record.timestamp(),
+                    record.partition(), record.offset());
+            // expired: read back at start-up, or written by an instance whose clock is late: already forgotten
+            return expired(kept, clock.millis()) ? null : kept;
+        } catch (java.io.IOException e) {
+            // a record of the old idempotent repository (its value is the id) or of a newer version: no state
+            return null;
+        }
     }
 
     @Override

@@ -7,8 +7,10 @@ import io.lumaharvester.task.Failure;
 import io.lumaharvester.task.TaskTicket;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -17,7 +19,12 @@ import java.util.concurrent.CompletionStage;
 
 import io.lumaharvester.dev.StandIns;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -144,6 +151,59 @@ class TaskStatesTest {
             assertThat(again.ticket().step()).isGreaterThan(firstStep);
         } finally {
             states.stop();
+        }
+    }
+
+    /**
+     * The follower reads the states topic on a thread of its own, and may read a task's running record only after
+     * this instance ended the task: that late record does not make the task run again. A state another instance
+     * writes after it is still taken. (Seen once in CI: a completed task read back as running.)
+     */
+    @Test
+    void aStateRecordReadLateDoesNotUndoANewerStateAndAnotherInstancesNewerStateIsTaken() throws Exception {
+        String topic = freshTopic();
+        String taskId = "t-" + UUID.randomUUID();
+        TaskStates states = started(topic);
+        TaskStates other = started(topic);
+        try {
+            join(states.decide(ticket(taskId), 0, 1L));
+            // another instance ends the task (its partition moved there): this one follows
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> other.state(taskId) != null);
+            endCompleted(other, taskId, "0-1");
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !states.state(taskId).running());
+
+            List<ConsumerRecord<String, byte[]>> written = recordsOf(topic, taskId, 2);
+            assertThat(new String(written.get(0).value(), StandardCharsets.UTF_8)).contains("\"running\"");
+            other.remember(written.subList(0, 1));
+            assertThat(other.state(taskId).running()).as("the running record read late").isFalse();
+            states.remember(written);
+            assertThat(states.state(taskId).running()).as("both records read again").isFalse();
+            assertThat(decided(states, taskId, 0, 2)).isEqualTo("republished");
+        } finally {
+            other.stop();
+            states.stop();
+        }
+    }
+
+    /** The records of {@code taskId} on the states topic, once there are {@code count}, in the topic's order. */
+    private List<ConsumerRecord<String, byte[]>> recordsOf(String topic, String taskId, int count) {
+        Properties props = new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()).client();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    if (taskId.equals(r.key())) {
+                        found.add(r);
+                    }
+                });
+                return found.size() >= count;
+            });
+            return found;
         }
     }
 
