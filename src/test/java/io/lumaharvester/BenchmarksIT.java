@@ -559,26 +559,29 @@ class BenchmarksIT {
     }
 
     private static long threadsCpuMillis(long pid, java.util.function.Predicate<String> named) throws Exception {
-        long ticks = 0;
+        long millis = 0;
         try (var threads = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
             for (Path thread : threads.toList()) {
                 try {
                     if (named.test(Files.readString(thread.resolve("comm")).strip())) {
-                        String stat = Files.readString(thread.resolve("stat"));
-                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                        millis += cpuMillis(thread.resolve("stat"));
                     }
                 } catch (java.nio.file.NoSuchFileException ended) {
                     // a thread that ended meanwhile
                 }
             }
         }
-        return ticks * 1000 / 100;
+        return millis;
     }
 
     /** User plus system CPU time of a process, from /proc (Linux). */
     private static long cpuMillis(long pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        return cpuMillis(Path.of("/proc", String.valueOf(pid), "stat"));
+    }
+
+    /** User plus system CPU time in a /proc stat file (of a process or of one of its threads). */
+    private static long cpuMillis(Path statFile) throws IOException {
+        String stat = Files.readString(statFile);
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
         return ticks * 1000 / 100; // USER_HZ is 100 on Linux
