@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -76,26 +75,46 @@ public class TaskStates extends ServiceSupport {
     /**
      * A state, the time of its record (the record's timestamp), from which its retention counts, and where the record
      * is on the topic. The follower reads a record late, after this instance wrote newer ones for the same id; the
-     * place tells it that it is older, so it does not undo them.
+     * place tells it that it is older, so it does not undo them. A {@code null} state stands for a record that removes
+     * the id (a tombstone, an expired or unreadable state).
+     * <p>
+     * A state written here is in memory before Kafka has placed it ({@link #WRITING}): it is newer than what was
+     * read before, but a record of another instance (or this one's {@code ended}) may land after it. The newest
+     * such record is kept beside it ({@code later}) and weighed once the write's place is known.
      */
-    private record Kept(TaskState state, long at, int partition, long offset) {
+    private record Kept(TaskState state, long at, int partition, long offset, Kept later) {
 
-        /** Written here, not yet acknowledged: newer than any record read before the acknowledgement. */
+        /** Written here, not yet acknowledged. */
         static final long WRITING = Long.MAX_VALUE;
         /** Written here, but Kafka did not take it: any record read wins. */
         static final long NOT_WRITTEN = -1;
 
+        static Kept at(TaskState state, long at, int partition, long offset) {
+            return new Kept(state, at, partition, offset, null);
+        }
+
         static Kept writing(TaskState state, long at) {
-            return new Kept(state, at, -1, WRITING);
+            return at(state, at, -1, WRITING);
         }
 
+        /** What to hold once the record {@code read} (of the same id) is known: this, {@code read}, or both. */
+        Kept then(Kept read) {
+            if (offset == WRITING) {
+                return new Kept(state, at, partition, offset, later == null || read.offset > later.offset ? read
+                        : later);
+            }
+            return partition == read.partition && offset > read.offset ? this : read;
+        }
+
+        /** This write's state at its place (or {@link #NOT_WRITTEN}), unless a record known meanwhile is newer. */
         Kept placed(int partition, long offset) {
-            return new Kept(state, at, partition, offset);
+            Kept placed = at(state, at, partition, offset);
+            return later == null ? placed : placed.then(later);
         }
 
-        /** Whether this is newer than the record at {@code partition} and {@code offset} of the same id. */
-        boolean newerThan(int partition, long offset) {
-            return this.offset == WRITING || (this.partition == partition && this.offset > offset);
+        /** The entry to hold: {@code null} removes the id. */
+        Kept orRemoved() {
+            return state == null ? null : this;
         }
     }
 
@@ -186,7 +205,7 @@ public class TaskStates extends ServiceSupport {
         TaskState recorded;
         Resubmission decision;
         long firstStep = 0;
-        CompletableFuture<Void> written = null;
+        CompletableFuture<RecordMetadata> written = null;
         // intake handles records side by side: two records of one id must not both find it new. The running state is
         // in memory from here on; its record may still fail, and then the intake record is read again, REPLAYED, and
         // the state written again.
@@ -202,18 +221,15 @@ public class TaskStates extends ServiceSupport {
             }
             if (decision.runs()) {
                 TaskState running = TaskState.running(run, firstStep);
-                Kept writing = Kept.writing(running, clock.millis());
-                states.put(ticket.taskId(), writing);
-                written = write(ticket.taskId(), running, writing.at()).handle((metadata, error) -> {
-                    // still this write's state: now the follower can tell it from the records around it
-                    states.computeIfPresent(ticket.taskId(), (id, kept) -> kept != writing ? kept
-                            : error == null ? writing.placed(metadata.partition(), metadata.offset())
-                                    : writing.placed(-1, Kept.NOT_WRITTEN));
-                    if (error != null) {
-                        throw error instanceof CompletionException e ? e : new CompletionException(error);
-                    }
-                    return null;
-                });
+                long at = clock.millis();
+                states.put(ticket.taskId(), Kept.writing(running, at));
+                try {
+                    written = write(ticket.taskId(), running, at)
+                            .whenComplete((metadata, error) -> place(ticket.taskId(), running, metadata));
+                } catch (Exception e) {
+                    place(ticket.taskId(), running, null);
+                    throw e;
+                }
             }
         }
         switch (decision) {
@@ -242,6 +258,16 @@ public class TaskStates extends ServiceSupport {
                 : written.thenApply(acknowledged -> admission);
     }
 
+    /**
+     * The {@code running} state written in {@link #decide}, if still held as written, at its place on the topic, or
+     * as not written ({@code metadata} null).
+     */
+    private void place(String taskId, TaskState running, RecordMetadata metadata) {
+        states.computeIfPresent(taskId, (id, kept) -> kept.offset() != Kept.WRITING || kept.state() != running ? kept
+                : (metadata == null ? kept.placed(-1, Kept.NOT_WRITTEN)
+                        : kept.placed(metadata.partition(), metadata.offset())).orRemoved());
+    }
+
     /** Intake, for a completed task sent again: its stored event goes out again, unchanged (same ce_id). */
     public CompletionStage<Void> republish(@Body Admission admission) throws Exception {
         started();
@@ -251,7 +277,7 @@ public class TaskStates extends ServiceSupport {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(eventsTopic, taskId,
                 JSON.writeValueAsBytes(recorded.event()));
         recorded.headers().forEach((name, value) -> record.headers().add(name, value.getBytes(StandardCharsets.UTF_8)));
-        return send(record).thenRun(() -> { });
+        return send(record, metadata -> null);
     }
 
     /**
@@ -284,9 +310,8 @@ public class TaskStates extends ServiceSupport {
                 headers);
         long at = clock.millis();
         // in memory once Kafka has it: a write that fails leaves the task running, so the replayed step writes it again
-        return write(event.taskId(), ended, at).thenAccept(metadata -> states.compute(event.taskId(),
-                (id, kept) -> kept != null && kept.newerThan(metadata.partition(), metadata.offset()) ? kept
-                        : new Kept(ended, at, metadata.partition(), metadata.offset())));
+        return write(event.taskId(), ended, at).thenAccept(metadata -> remember(event.taskId(),
+                Kept.at(ended, at, metadata.partition(), metadata.offset())));
     }
 
     /** Reads the topic back on first use (the routes start after Kafka and the topics were checked). */
@@ -302,15 +327,19 @@ public class TaskStates extends ServiceSupport {
 
     /** The record's timestamp is {@code at}, the clock's: the retention counts from it, here and on Kafka. */
     private CompletableFuture<RecordMetadata> write(String taskId, TaskState state, long at) throws Exception {
-        return send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state)));
+        return send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state)), metadata -> metadata);
     }
 
-    /** Completes on the callbacks executor once Kafka has acknowledged the record, or has given up on it. */
-    private CompletableFuture<RecordMetadata> send(ProducerRecord<String, byte[]> record) {
-        CompletableFuture<RecordMetadata> sent = new CompletableFuture<>();
+    /**
+     * Completes on the callbacks executor once Kafka has acknowledged the record (with {@code result} of where it
+     * is), or with Kafka's own exception once it has given up on it.
+     */
+    private <T> CompletableFuture<T> send(ProducerRecord<String, byte[]> record,
+            java.util.function.Function<RecordMetadata, T> result) {
+        CompletableFuture<T> sent = new CompletableFuture<>();
         producer.send(record, (metadata, error) -> callbacks.execute(() -> {
             if (error == null) {
-                sent.complete(metadata);
+                sent.complete(result.apply(metadata));
             } else {
                 sent.completeExceptionally(error);
             }
@@ -319,7 +348,7 @@ public class TaskStates extends ServiceSupport {
     }
 
     private boolean expired(Kept kept, long now) {
-        return !kept.state().running() && now - kept.at() > retentionMs;
+        return kept.state() != null && !kept.state().running() && now - kept.at() > retentionMs;
     }
 
     /** Forgets the expired states, at most once per {@link #SWEEP_EVERY_MS}: what bounds the memory held. */
@@ -376,27 +405,30 @@ public class TaskStates extends ServiceSupport {
     void remember(Iterable<ConsumerRecord<String, byte[]>> records) {
         for (ConsumerRecord<String, byte[]> record : records) {
             if (record.key() != null) {
-                states.compute(record.key(), (id, kept) -> kept != null
-                        && kept.newerThan(record.partition(), record.offset()) ? kept : read(record));
+                remember(record.key(), read(record));
             }
         }
         sweep();
     }
 
-    /** The state a record holds, or null: a tombstone, expired, or not a state. */
+    /** A state at its place on the topic, unless a newer one of the id is held. */
+    private void remember(String taskId, Kept read) {
+        states.compute(taskId, (id, kept) -> (kept == null ? read : kept.then(read)).orRemoved());
+    }
+
+    /** The state a record holds; a null state for a tombstone, an expired state or not a state. */
     private Kept read(ConsumerRecord<String, byte[]> record) {
-        if (record.value() == null) {
-            return null;
+        TaskState state = null;
+        if (record.value() != null) {
+            try {
+                state = JSON.readValue(record.value(), TaskState.class);
+            } catch (java.io.IOException e) {
+                // a record of the old idempotent repository (its value is the id) or of a newer version: no state
+            }
         }
-        try {
-            Kept kept = new Kept(JSON.readValue(record.value(), TaskState.class), record.timestamp(),
-                    record.partition(), record.offset());
-            // expired: read back at start-up, or written by an instance whose clock is late: already forgotten
-            return expired(kept, clock.millis()) ? null : kept;
-        } catch (java.io.IOException e) {
-            // a record of the old idempotent repository (its value is the id) or of a newer version: no state
-            return null;
-        }
+        Kept kept = Kept.at(state, record.timestamp(), record.partition(), record.offset());
+        // expired: read back at start-up, or written by an instance whose clock is late: already forgotten
+        return expired(kept, clock.millis()) ? Kept.at(null, kept.at(), kept.partition(), kept.offset()) : kept;
     }
 
     @Override

@@ -163,8 +163,9 @@ class TaskStatesTest {
     void aStateRecordReadLateDoesNotUndoANewerStateAndAnotherInstancesNewerStateIsTaken() throws Exception {
         String topic = freshTopic();
         String taskId = "t-" + UUID.randomUUID();
-        TaskStates states = started(topic);
-        TaskStates other = started(topic);
+        HandClock clock = new HandClock(System.currentTimeMillis());
+        TaskStates states = started(topic, clock);
+        TaskStates other = started(topic, clock);
         try {
             join(states.decide(ticket(taskId), 0, 1L));
             // another instance ends the task (its partition moved there): this one follows
@@ -185,6 +186,54 @@ class TaskStatesTest {
         }
     }
 
+    /**
+     * A running state is in memory before Kafka acknowledges it. A record read meanwhile that Kafka placed before it
+     * does not replace it; one placed after it (here: another instance ended the run) wins once the write's place is
+     * known.
+     */
+    @Test
+    void aStateWrittenAfterAnUnacknowledgedOneWinsOnceItsPlaceIsKnown() throws Exception {
+        String topic = freshTopic();
+        String taskId = "t-" + UUID.randomUUID();
+        HandClock clock = new HandClock(System.currentTimeMillis());
+        List<Runnable> acknowledgements = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TaskStates states = new TaskStates(topic, topic + ".events",
+                new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()), registry, clock, RETENTION_MS,
+                acknowledgements::add);
+        states.start();
+        TaskStates other = started(topic, clock);
+        try {
+            // an ended state of an earlier run, then a new run whose acknowledgement is held back
+            join(other.decide(ticket(taskId), 0, 1L));
+            join(other.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
+                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "0-1"), Map.of()));
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> states.state(taskId) != null
+                    && !states.state(taskId).running());
+            CompletionStage<TaskStates.Admission> rerun = states.decide(ticket(taskId), 0, 2L);
+            assertThat(states.state(taskId).run()).isEqualTo("0-2");
+
+            List<ConsumerRecord<String, byte[]>> before = recordsOf(topic, taskId, 3);
+            states.remember(before);
+            assertThat(states.state(taskId).run()).as("the earlier run's records read meanwhile").isEqualTo("0-2");
+            assertThat(states.state(taskId).running()).isTrue();
+
+            // the other instance ends the new run after it was written
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> "0-2".equals(other.state(taskId).run()));
+            endCompleted(other, taskId, "0-2");
+            states.remember(recordsOf(topic, taskId, 4));
+            assertThat(states.state(taskId).running()).as("before the acknowledgement").isTrue();
+
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !acknowledgements.isEmpty());
+            acknowledgements.forEach(Runnable::run);
+            assertThat(join(rerun).decision().tag()).isEqualTo("rerun");
+            assertThat(states.state(taskId).running()).as("after it").isFalse();
+            assertThat(states.state(taskId).run()).isEqualTo("0-2");
+        } finally {
+            other.stop();
+            states.stop();
+        }
+    }
+
     /** The records of {@code taskId} on the states topic, once there are {@code count}, in the topic's order. */
     private List<ConsumerRecord<String, byte[]>> recordsOf(String topic, String taskId, int count) {
         Properties props = new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()).client();
@@ -195,7 +244,7 @@ class TaskStatesTest {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
-            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).pollInSameThread().until(() -> {
                 consumer.poll(Duration.ofMillis(200)).forEach(r -> {
                     if (taskId.equals(r.key())) {
                         found.add(r);
