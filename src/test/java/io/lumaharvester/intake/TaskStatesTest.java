@@ -104,9 +104,14 @@ class TaskStatesTest {
     }
 
     private TaskStates started(String topic, Clock clock) {
+        return started(topic, clock, Runnable::run);
+    }
+
+    /** {@code callbacks}: where a write's acknowledgement goes on. */
+    private TaskStates started(String topic, Clock clock, java.util.concurrent.Executor callbacks) {
         TaskStates states = new TaskStates(topic, topic + ".events",
                 new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()), registry, clock, RETENTION_MS,
-                Runnable::run);
+                callbacks);
         states.start();
         return states;
     }
@@ -197,10 +202,7 @@ class TaskStatesTest {
         String taskId = "t-" + UUID.randomUUID();
         HandClock clock = new HandClock(System.currentTimeMillis());
         List<Runnable> acknowledgements = new java.util.concurrent.CopyOnWriteArrayList<>();
-        TaskStates states = new TaskStates(topic, topic + ".events",
-                new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()), registry, clock, RETENTION_MS,
-                acknowledgements::add);
-        states.start();
+        TaskStates states = started(topic, clock, acknowledgements::add);
         TaskStates other = started(topic, clock);
         try {
             // an ended state of an earlier run, then a new run whose acknowledgement is held back
