@@ -34,6 +34,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -47,6 +48,8 @@ import io.lumaharvester.due.DueGate;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.client.WebClientOptions;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.io.HttpClientConnectionManager;
@@ -486,16 +489,20 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     /**
      * The media client's connections, for both the http and https components: every name is resolved through
-     * {@link MediaAddresses}, and the CDN timeouts apply to every connection.
+     * {@link MediaAddresses}, and the CDN timeouts apply to every connection. A {@link DnsResolver} bound as
+     * {@code mediaDnsResolver} answers the look-ups in place of the system's (the tests map names to addresses);
+     * MediaAddresses checks its answers all the same.
      */
     @BindToRegistry(value = "mediaConnections", destroyMethod = "close")
-    public synchronized HttpClientConnectionManager mediaConnections(
+    public synchronized HttpClientConnectionManager mediaConnections(CamelContext context,
             @PropertyInject("luma.harvest.allow-private-addresses") boolean allowPrivate,
             @PropertyInject("luma.harvest.connect-timeout-ms") long connectTimeoutMs,
             @PropertyInject("luma.harvest.read-timeout-ms") long readTimeoutMs) {
         if (mediaConnections == null) {
             mediaConnections = PoolingHttpClientConnectionManagerBuilder.create()
-                    .setDnsResolver(new MediaAddresses(allowPrivate))
+                    .setDnsResolver(new MediaAddresses(Optional.ofNullable(context.getRegistry()
+                            .lookupByNameAndType("mediaDnsResolver", DnsResolver.class))
+                            .orElse(SystemDefaultDnsResolver.INSTANCE), allowPrivate))
                     .setDefaultConnectionConfig(ConnectionConfig.custom()
                             .setConnectTimeout(Timeout.ofMilliseconds(connectTimeoutMs))
                             .setSocketTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())
