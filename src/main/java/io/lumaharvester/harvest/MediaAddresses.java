@@ -26,18 +26,18 @@ public final class MediaAddresses implements DnsResolver {
         }
     }
 
-    private final DnsResolver system;
+    private final DnsResolver names;
     private final boolean allowPrivate;
 
-    /** {@code names}: what answers the look-ups, in place of the system's resolver; its answers are checked the same. */
+    /** {@code names}: answers the look-ups in place of the system resolver; its answers are checked the same. */
     public MediaAddresses(DnsResolver names, boolean allowPrivate) {
-        this.system = names;
+        this.names = names;
         this.allowPrivate = allowPrivate;
     }
 
     @Override
     public InetAddress[] resolve(String host) throws UnknownHostException {
-        InetAddress[] addresses = system.resolve(host);
+        InetAddress[] addresses = names.resolve(host);
         if (allowPrivate) {
             return addresses;
         }
@@ -52,7 +52,7 @@ public final class MediaAddresses implements DnsResolver {
 
     @Override
     public String resolveCanonicalHostname(String host) throws UnknownHostException {
-        return system.resolveCanonicalHostname(host);
+        return names.resolveCanonicalHostname(host);
     }
 
     /**
