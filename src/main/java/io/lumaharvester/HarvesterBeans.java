@@ -363,8 +363,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     /**
      * Every task's state (running with its run, or ended with its event) on the compacted luma.topics.accepted: what
      * intake decides a re-submitted task id means (docs/how-it-works.md, Re-submission); an ended state is forgotten after
-     * luma.tasks.state-retention-ms. It starts (reads the topic back) on first use, so after {@link KafkaStartup} has
-     * checked the topics, which a service of the context is not.
+     * luma.tasks.state-retention-ms. {@link KafkaStartup} starts it (reads the topic back) once the topics are checked,
+     * before any route starts; it stops with the context.
      */
     @BindToRegistry(value = "taskStates", destroyMethod = "stop")
     public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients) {
@@ -412,6 +412,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         KafkaStartup startup = context.getRegistry().lookupByNameAndType("kafkaStartup", KafkaStartup.class);
         context.addLifecycleStrategy(startup);
         context.addStartupListener(startup);
+        startup.then(context.getRegistry().lookupByNameAndType("taskStates", TaskStates.class)::start);
         s3Uploads.applyTo(context.getComponent("aws2-s3", AWS2S3Component.class).getConfiguration());
     }
 
