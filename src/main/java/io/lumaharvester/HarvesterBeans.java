@@ -34,6 +34,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -47,6 +48,8 @@ import io.lumaharvester.due.DueGate;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.client.WebClientOptions;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.io.HttpClientConnectionManager;
@@ -360,8 +363,8 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     /**
      * Every task's state (running with its run, or ended with its event) on the compacted luma.topics.accepted: what
      * intake decides a re-submitted task id means (docs/how-it-works.md, Re-submission); an ended state is forgotten after
-     * luma.tasks.state-retention-ms. It starts (reads the topic back) on first use, so after {@link KafkaStartup} has
-     * checked the topics, which a service of the context is not.
+     * luma.tasks.state-retention-ms. {@link KafkaStartup} starts it (reads the topic back) once the topics are checked,
+     * before any route starts; it stops with the context.
      */
     @BindToRegistry(value = "taskStates", destroyMethod = "stop")
     public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients) {
@@ -409,6 +412,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         KafkaStartup startup = context.getRegistry().lookupByNameAndType("kafkaStartup", KafkaStartup.class);
         context.addLifecycleStrategy(startup);
         context.addStartupListener(startup);
+        startup.then(context.getRegistry().lookupByNameAndType("taskStates", TaskStates.class)::start);
         s3Uploads.applyTo(context.getComponent("aws2-s3", AWS2S3Component.class).getConfiguration());
     }
 
@@ -486,16 +490,20 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     /**
      * The media client's connections, for both the http and https components: every name is resolved through
-     * {@link MediaAddresses}, and the CDN timeouts apply to every connection.
+     * {@link MediaAddresses}, and the CDN timeouts apply to every connection. A {@link DnsResolver} bound as
+     * {@code mediaDnsResolver} answers the look-ups in place of the system's (the tests map names to addresses);
+     * MediaAddresses checks its answers all the same.
      */
     @BindToRegistry(value = "mediaConnections", destroyMethod = "close")
-    public synchronized HttpClientConnectionManager mediaConnections(
+    public synchronized HttpClientConnectionManager mediaConnections(CamelContext context,
             @PropertyInject("luma.harvest.allow-private-addresses") boolean allowPrivate,
             @PropertyInject("luma.harvest.connect-timeout-ms") long connectTimeoutMs,
             @PropertyInject("luma.harvest.read-timeout-ms") long readTimeoutMs) {
         if (mediaConnections == null) {
             mediaConnections = PoolingHttpClientConnectionManagerBuilder.create()
-                    .setDnsResolver(new MediaAddresses(allowPrivate))
+                    .setDnsResolver(new MediaAddresses(Optional.ofNullable(context.getRegistry()
+                            .lookupByNameAndType("mediaDnsResolver", DnsResolver.class))
+                            .orElse(SystemDefaultDnsResolver.INSTANCE), allowPrivate))
                     .setDefaultConnectionConfig(ConnectionConfig.custom()
                             .setConnectTimeout(Timeout.ofMilliseconds(connectTimeoutMs))
                             .setSocketTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())

@@ -16,20 +16,27 @@ final class HarvesterExtension implements BeforeAllCallback, AfterAllCallback {
 
     private final String prefix;
     private final Map<String, String> overrides;
+    private final Map<String, Object> beans;
     private StandIns standIns;
     private Map<String, String> props;
     private HarvesterApp app;
 
     HarvesterExtension(String prefix, Map<String, String> overrides) {
+        this(prefix, overrides, Map.of());
+    }
+
+    /** With {@code beans} bound in the harvester's registry (HarvesterApp#start). */
+    HarvesterExtension(String prefix, Map<String, String> overrides, Map<String, Object> beans) {
         this.prefix = prefix;
         this.overrides = overrides;
+        this.beans = beans;
     }
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         standIns = StandIns.shared();
         props = standIns.properties(prefix, overrides);
-        app = HarvesterApp.start(props);
+        app = HarvesterApp.start(props, beans);
     }
 
     @Override

@@ -8,7 +8,15 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The local disk that bodies of unknown length are spooled to ({@code luma.harvest.spool-dir}), shared by every copy in
@@ -16,8 +24,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * size limit, and a pod that writes past it is evicted with all its copies. A failure says whose it is: the body is
  * larger than the whole cap (it never fits), the cap is held by other copies now (it may fit later), or the disk
  * itself would not take the file ({@link DiskException}).
+ * <p>
+ * A spool file is named after the process that wrote it ({@code luma-media-<pid>-<n>.part}). A process that was
+ * killed leaves its files behind; the next one removes them when it starts ({@link #sweep}).
  */
 public final class SpoolSpace {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpoolSpace.class);
+    private static final ProcessHandle PROCESS = ProcessHandle.current();
+    private static final String PREFIX = "luma-media-";
+    private static final String SUFFIX = ".part";
+    /** The name of a spool file, with the writer's pid (older versions wrote none). */
+    private static final Pattern SPOOL_FILE = Pattern.compile("luma-media-(?:(\\d{1,18})-)?\\d+\\.part");
 
     /** A body larger than the whole cap: it does not fit however empty the spool is. */
     public static final class LargerThanSpoolException extends IOException {
@@ -132,12 +150,64 @@ public final class SpoolSpace {
     private final long capacity;
     private final AtomicLong used = new AtomicLong();
 
+    /** Also removes the spool files that ended processes left in {@code directory} ({@link #sweep}). */
     public SpoolSpace(Path directory, long capacity) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("luma.harvest.max-spool-bytes must be above 0, not " + capacity);
         }
         this.directory = directory;
         this.capacity = capacity;
+        sweep(PROCESS.info().startInstant().orElse(Instant.EPOCH));
+    }
+
+    /**
+     * Removes the spool files last written before {@code startedAt} (this process's start), unless another process
+     * that is still running wrote them (two instances may share a directory). Their copies ended with the process that
+     * wrote them (a kill, an out-of-memory error), and nothing else deletes them: under Kubernetes an emptyDir
+     * outlives a container's restart, and a spool that fills up evicts the pod. Only the spool's own files, by their
+     * name; returns how many were removed. A directory that cannot be listed removes nothing: writing to it fails
+     * each copy with a {@link DiskException}, which says why.
+     */
+    int sweep(Instant startedAt) {
+        if (!Files.isDirectory(directory)) {
+            return 0;
+        }
+        int removed = 0;
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                try {
+                    if (left(file, startedAt) && Files.deleteIfExists(file)) {
+                        removed++;
+                    }
+                } catch (NoSuchFileException gone) {
+                    // removed meanwhile
+                } catch (IOException e) {
+                    LOG.warn("could not remove the spool file {} left by an ended process: {}", file, e.toString());
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            LOG.warn("could not look for spool files left by ended processes in {}: {}", directory, e.toString());
+        }
+        if (removed > 0) {
+            LOG.info("removed {} spool files left in {} by processes that ended", removed, directory);
+        }
+        return removed;
+    }
+
+    /** A spool file of no running process but this one, last written before {@code startedAt}. */
+    private static boolean left(Path file, Instant startedAt) throws IOException {
+        Matcher name = SPOOL_FILE.matcher(file.getFileName().toString());
+        if (!name.matches()) {
+            return false;
+        }
+        if (name.group(1) != null) {
+            long pid = Long.parseLong(name.group(1));
+            if (pid != PROCESS.pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                return false;
+            }
+        }
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        return attributes.isRegularFile() && attributes.lastModifiedTime().toInstant().isBefore(startedAt);
     }
 
     /** {@code luma.harvest.spool-dir}; empty means the JVM's temp directory ({@code java.io.tmpdir}). */
@@ -152,7 +222,7 @@ public final class SpoolSpace {
     /** A new empty file in the spool directory, holding nothing yet. */
     public Spool open() throws DiskException {
         try {
-            return new Spool(Files.createTempFile(directory, "luma-media-", ".part"));
+            return new Spool(Files.createTempFile(directory, PREFIX + PROCESS.pid() + "-", SUFFIX));
         } catch (IOException e) {
             throw new DiskException(directory, e);
         }

@@ -25,7 +25,6 @@ import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Header;
 import org.apache.camel.Headers;
 import org.apache.camel.component.kafka.KafkaConstants;
-import org.apache.camel.support.service.ServiceSupport;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -57,8 +56,12 @@ import org.slf4j.LoggerFactory;
  * Writes do not hold a thread: {@link #decide}, {@link #republish} and {@link #ended} return a stage that completes
  * when Kafka has acknowledged the write, and the route goes on then (Camel's bean component waits for a returned
  * CompletionStage without blocking). Intake waited for each write on its consumer thread, one task at a time.
+ * <p>
+ * Not a Camel service: the bean processors of the routes that call it would start it as a route starts and stop it
+ * as one stops, and the next call would then have to read the topic again on a consumer's thread. It is started once
+ * before the routes ({@link #start}) and stopped with the context.
  */
-public class TaskStates extends ServiceSupport {
+public class TaskStates {
 
     private static final Logger TASKS = LoggerFactory.getLogger("io.lumaharvester.tasks");
     private static final Logger LOG = LoggerFactory.getLogger(TaskStates.class);
@@ -69,6 +72,8 @@ public class TaskStates extends ServiceSupport {
      * (TaskRecovery#retriesTask). A kafka.client.delivery.timeout.ms setting wins.
      */
     static final int WRITE_TIMEOUT_MS = 30_000;
+    /** Each wait of the start for Kafka, unless kafka.client.default.api.timeout.ms is set. */
+    static final int START_TIMEOUT_MS = 30_000;
     /** How often (by the clock) the whole map is swept for expired states; a lookup never sees one anyway. */
     private static final long SWEEP_EVERY_MS = 60_000;
 
@@ -128,6 +133,7 @@ public class TaskStates extends ServiceSupport {
     private final Map<String, Kept> states = new ConcurrentHashMap<>();
     private final Object[] locks = new Object[64];
     private volatile long sweptAt;
+    private volatile boolean started;
 
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
@@ -314,10 +320,10 @@ public class TaskStates extends ServiceSupport {
                 Kept.at(ended, at, metadata.partition(), metadata.offset())));
     }
 
-    /** Reads the topic back on first use (the routes start after Kafka and the topics were checked). */
+    /** The states are read back at start-up, never on a route's thread ({@link #start}). */
     private void started() {
         if (!isStarted()) {
-            start();
+            throw new IllegalStateException("the task states of " + topic + " are not read: TaskStates is not started");
         }
     }
 
@@ -378,27 +384,57 @@ public class TaskStates extends ServiceSupport {
         return props;
     }
 
-    @Override
-    protected void doStart() throws Exception {
-        producer = new KafkaProducer<>(producerConfig(clients));
+    /**
+     * The consumer's settings. {@code default.api.timeout.ms} bounds each wait of the start for Kafka (the topic's
+     * partitions, its ends, the positions read to): 30 s, unless a kafka.client.default.api.timeout.ms setting is set.
+     */
+    static Properties consumerConfig(KafkaClients clients) {
         Properties props = clients.client();
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        consumer = new KafkaConsumer<>(props);
-        List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                .map(p -> new TopicPartition(topic, p.partition())).toList();
-        if (partitions.isEmpty()) {
-            consumer.close();
-            throw new IllegalStateException("the topic " + topic + " has no partitions: create it (docs/kafka.md, "
-                    + "Topics)");
+        props.putIfAbsent(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(START_TIMEOUT_MS));
+        return props;
+    }
+
+    public boolean isStarted() {
+        return started;
+    }
+
+    /**
+     * Reads the topic back, then follows it; once. Called at start-up, before any route consumes
+     * ({@link io.lumaharvester.kafka.KafkaStartup#then}): on a route's thread the read would hold the intake consumer
+     * past max.poll.interval.ms. A start that fails closes every client it made, and says which topic it could not
+     * read.
+     */
+    public synchronized void start() {
+        if (started) {
+            return;
         }
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        follower = new TopicFollower<>(consumer, topic, this::remember);
-        follower.readTo(partitions, consumer.endOffsets(partitions), Duration.ofSeconds(120), "the task states");
-        LOG.info("{} task states read from {}", states.size(), topic);
-        follower.follow("task-states-" + topic);
+        try {
+            producer = new KafkaProducer<>(producerConfig(clients));
+            consumer = new KafkaConsumer<>(consumerConfig(clients));
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            if (partitions.isEmpty()) {
+                throw new IllegalStateException("the topic " + topic + " has no partitions: create it (docs/kafka.md, "
+                        + "Topics)");
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            follower = new TopicFollower<>(consumer, topic, this::remember);
+            follower.readTo(partitions, consumer.endOffsets(partitions), Duration.ofSeconds(120), "the task states");
+            LOG.info("{} task states read from {}", states.size(), topic);
+            follower.follow("task-states-" + topic);
+            started = true;
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            closeClients();
+            throw new IllegalStateException("the task states could not be read from " + topic + " ("
+                    + clients.brokers() + "): " + e, e);
+        }
     }
 
     /** The follower's records, in the topic's order, but maybe after this instance wrote newer ones. */
@@ -431,13 +467,29 @@ public class TaskStates extends ServiceSupport {
         return expired(kept, clock.millis()) ? Kept.at(null, kept.at(), kept.partition(), kept.offset()) : kept;
     }
 
-    @Override
-    protected void doStop() throws Exception {
-        if (follower != null) {
-            follower.stop();
-        }
-        if (producer != null) {
-            producer.close(Duration.ofSeconds(5));
+    /** Stops following the topic and closes the clients (with the context: the bean's destroy method). */
+    public synchronized void stop() {
+        started = false;
+        closeClients();
+    }
+
+    /** Closes the clients made so far, each once; once it follows, the follower closes the consumer on its thread. */
+    private void closeClients() {
+        try {
+            if (follower != null) {
+                follower.stop();
+            } else if (consumer != null) {
+                consumer.close(Duration.ofSeconds(5));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            follower = null;
+            consumer = null;
+            if (producer != null) {
+                producer.close(Duration.ofSeconds(5));
+                producer = null;
+            }
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.lumaharvester.kafka;
 
 import io.lumaharvester.ops.KafkaAccessCheck;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 
 import org.apache.camel.CamelContext;
@@ -21,6 +23,8 @@ import org.slf4j.LoggerFactory;
  * {@code kafka-access}. Without this, every consumer and repository would log its own failure on each
  * reconnect.</li>
  * </ul>
+ * Then what reads a topic back before the routes may use it ({@link #then}) starts, in the same wait: readiness is
+ * DOWN until it has (the context is still starting), and one that fails fails the start in one line.
  */
 public class KafkaStartup extends LifecycleStrategySupport implements StartupListener, Ordered {
 
@@ -30,6 +34,7 @@ public class KafkaStartup extends LifecycleStrategySupport implements StartupLis
     private final KafkaTopics topics;
     private final KafkaClients clients;
     private final long retryMs;
+    private final List<Runnable> then = new CopyOnWriteArrayList<>();
     private String logged;
 
     public KafkaStartup(KafkaAccessCheck access, KafkaTopics topics, KafkaClients clients, long retryMs) {
@@ -37,6 +42,14 @@ public class KafkaStartup extends LifecycleStrategySupport implements StartupLis
         this.topics = topics;
         this.clients = clients;
         this.retryMs = retryMs;
+    }
+
+    /**
+     * Runs {@code start} once Kafka accepts the harvester and the topics are there, before any route starts: what
+     * reads a topic back before the routes may use it. What it throws fails the start, in its own words.
+     */
+    public void then(Runnable start) {
+        then.add(start);
     }
 
     /**
@@ -66,6 +79,15 @@ public class KafkaStartup extends LifecycleStrategySupport implements StartupLis
                 LOG.info("Kafka at {} accepts the harvester now", clients.brokers());
             }
             access.release();
+            for (Runnable start : then) {
+                try {
+                    start.run();
+                } catch (RuntimeException e) {
+                    // the service's own words (TaskStates names its topic), as the launcher's one line
+                    throw new VetoCamelContextStartException((Thread.currentThread().isInterrupted()
+                            ? "stopped while starting: " : "") + e.getMessage(), context, true);
+                }
+            }
         } catch (KafkaTopics.MissingTopicsException e) {
             // a veto, not an error: Camel stops without a stack trace, and the launcher prints this as its one line
             throw new VetoCamelContextStartException(e.getMessage(), context, true);

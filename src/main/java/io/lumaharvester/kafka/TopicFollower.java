@@ -72,11 +72,14 @@ public final class TopicFollower<K, V> {
         }
     }
 
+    /** Stops following and closes the consumer: on the following thread, or here if it never followed. */
     public void stop() throws InterruptedException {
         following = false;
         if (thread != null) {
             consumer.wakeup();
             thread.join(10_000);
+        } else {
+            consumer.close(Duration.ofSeconds(5));
         }
     }
 }

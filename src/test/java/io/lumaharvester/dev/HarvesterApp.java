@@ -16,8 +16,14 @@ public final class HarvesterApp implements AutoCloseable {
     }
 
     public static HarvesterApp start(Map<String, String> overrides) throws Exception {
+        return start(overrides, Map.of());
+    }
+
+    /** With {@code beans} in the registry before the harvester's own are bound (e.g. mediaDnsResolver). */
+    public static HarvesterApp start(Map<String, String> overrides, Map<String, Object> beans) throws Exception {
         Main main = HarvesterMain.newMain();
         overrides.forEach(main::addOverrideProperty);
+        beans.forEach(main::bind);
         main.start();
         return new HarvesterApp(main);
     }
