@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * failed) or its storage rejections (S3 or the spool disk refused them) run out: a {@link TaskStep} that is
  * {@code running} or {@code failed}. Kafka failing is never the task's doing:
  * {@link #retriesTask} leaves such errors unhandled, so the due: consumer keeps the record and sends it again. A record
- * Kafka refuses as too large would be refused again on every try: the task fails {@code record_too_large} at once.
+ * Kafka refuses as too large would be refused again on every try: the task fails {@code record_too_large} at once; a
+ * next ticket that cannot be written as JSON, likewise, {@code record_unwritable}.
  */
 public class TaskRecovery {
 
@@ -91,6 +92,14 @@ public class TaskRecovery {
         if (tooLarge != null) {
             return recordTooLarge(ticket, written, failedEndpoint, tooLarge);
         }
+        Throwable unwritable = unwritable(caught);
+        if (unwritable != null) {
+            // the same ticket would fail the same way on every try
+            String detail = "the task's next ticket could not be written as JSON ("
+                    + unwritable.getClass().getSimpleName() + ": " + unwritable.getMessage() + ")";
+            LOG.error("task {}: {}; the task fails", ticket.taskId(), LogSafe.text(detail));
+            return TaskStep.failed(ticket, new Failure(Failure.RECORD_UNWRITABLE, detail));
+        }
         if (cause instanceof MediaRejectedException) {
             LOG.warn("task {}: {}", ticket.taskId(), LogSafe.text(cause.getMessage()));
             return TaskStep.failed(ticket, new Failure(Failure.MEDIA_REJECTED, cause.getMessage()));
@@ -151,6 +160,19 @@ public class TaskRecovery {
     private static Throwable tooLarge(Throwable caught) {
         for (Throwable t = caught; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof RecordTooLargeException || t instanceof RecordBatchTooLargeException) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A JSON error with a task in hand: its ticket was read (a ticket that cannot be read is a dead letter), so it is
+     * a record of the task that cannot be written (nested too deep, not serialisable).
+     */
+    private static Throwable unwritable(Throwable caught) {
+        for (Throwable t = caught; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof com.fasterxml.jackson.core.JsonProcessingException) {
                 return t;
             }
         }
