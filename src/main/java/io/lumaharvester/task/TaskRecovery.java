@@ -2,6 +2,7 @@ package io.lumaharvester.task;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lumaharvester.LogSafe;
+import io.lumaharvester.due.DueEndpoint;
 import io.lumaharvester.harvest.MediaRejectedException;
 import io.lumaharvester.harvest.MediaUnavailableException;
 import io.lumaharvester.harvest.StorageFailedException;
@@ -60,6 +61,28 @@ public class TaskRecovery {
     public boolean retriesTask(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
             @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught) {
         return ticket != null && !kafkaFailed(caught);
+    }
+
+    /**
+     * Whether the task ends now: Kafka failed its step on the record's last try (a {@code due:} consumer's
+     * {@link DueEndpoint#LAST_ATTEMPT}, after luma.kafka.max-record-attempts tries over at least
+     * luma.kafka.min-record-retry-ms), so its record would otherwise pin its partition's commit for ever.
+     */
+    public boolean givesUp(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught,
+            @ExchangeProperty(DueEndpoint.LAST_ATTEMPT) Boolean lastAttempt) {
+        return ticket != null && Boolean.TRUE.equals(lastAttempt) && kafkaFailed(caught);
+    }
+
+    /** The task's failure after {@link #givesUp}: {@code record_unwritable}, naming the tries and Kafka's error. */
+    public TaskStep afterLastAttempt(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught,
+            @ExchangeProperty(DueEndpoint.ATTEMPT) Integer attempt) {
+        String detail = "Kafka failed the task's step on every try (" + attempt + " tries, "
+                + "luma.kafka.max-record-attempts and luma.kafka.min-record-retry-ms): "
+                + caught.getClass().getSimpleName() + ": " + caught.getMessage();
+        LOG.error("task {}: {}; the task fails", ticket.taskId(), LogSafe.text(detail));
+        return TaskStep.failed(ticket, new Failure(Failure.RECORD_UNWRITABLE, detail));
     }
 
     static boolean kafkaFailed(Throwable error) {
