@@ -163,6 +163,8 @@ public class DueConsumer extends DefaultConsumer {
         exchange.getMessage().setHeader(KafkaConstants.TOPIC, record.topic());
         exchange.getMessage().setHeader(KafkaConstants.PARTITION, record.partition());
         exchange.getMessage().setHeader(KafkaConstants.OFFSET, record.offset());
+        exchange.setProperty(DueEndpoint.ATTEMPT, held.failures + 1);
+        exchange.setProperty(DueEndpoint.LAST_ATTEMPT, endpoint.lastAttempt(held.failures));
         getAsyncProcessor().process(exchange, doneSync -> finished(held, exchange));
     }
 
@@ -172,12 +174,20 @@ public class DueConsumer extends DefaultConsumer {
         synchronized (records) {
             if (failure == null) {
                 records.done(held);
-            } else {
+            } else if (!exchange.getProperty(DueEndpoint.LAST_ATTEMPT, false, Boolean.class)) {
                 // not handled by the route (Kafka failing, say): the record is kept and tried again later
                 held.failures++;
-                long delay = Math.min(endpoint.getMaxRetryDelayMs(),
-                        endpoint.getRetryDelayMs() << Math.min(held.failures - 1, 16));
+                long delay = endpoint.retryDelayMs(held.failures);
                 LOG.warn("{} record {}-{}@{} failed ({}); trying again in {} ms", endpoint.getTopic(),
+                        held.partition.topic(), held.partition.partition(), held.offset, failure.toString(), delay);
+                records.retry(held, System.currentTimeMillis() + delay);
+            } else {
+                // the route could not even end it (its dead letter or its task's event not written: Kafka failing):
+                // kept, so that nothing is lost, and tried again at the longest back-off, again as a last try
+                held.failures++;
+                long delay = endpoint.getMaxRetryDelayMs();
+                LOG.error("{} record {}-{}@{} failed on its last try ({}), and neither its dead letter nor its "
+                        + "task's event could be written; trying again in {} ms", endpoint.getTopic(),
                         held.partition.topic(), held.partition.partition(), held.offset, failure.toString(), delay);
                 records.retry(held, System.currentTimeMillis() + delay);
             }

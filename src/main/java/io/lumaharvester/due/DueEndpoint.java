@@ -16,6 +16,18 @@ import org.apache.camel.support.DefaultEndpoint;
         category = Category.MESSAGING)
 public class DueEndpoint extends DefaultEndpoint {
 
+    /**
+     * The exchange property holding which try of its record an exchange is (an int, 1 for the first), in the spirit of
+     * Camel's redelivery counter: a record the route fails and does not handle is sent again after a back-off.
+     */
+    public static final String ATTEMPT = "lumaDueAttempt";
+    /**
+     * The exchange property saying this try is the record's last (a boolean): it has failed {@code maxAttempts - 1}
+     * times and its back-offs add up to {@code minRetryMs}. The route must handle what fails now (a dead letter, or
+     * its task's failure event), or its record is sent again at the longest back-off.
+     */
+    public static final String LAST_ATTEMPT = "lumaDueLastAttempt";
+
     @UriPath
     private final String topic;
     @UriParam(defaultValue = "16", description = "Records in flight through the route at once, when no gate is given")
@@ -32,6 +44,12 @@ public class DueEndpoint extends DefaultEndpoint {
     private long retryDelayMs = 1000;
     @UriParam(defaultValue = "60000", description = "Longest wait before a record the route failed goes in again")
     private long maxRetryDelayMs = 60_000;
+    @UriParam(defaultValue = "10", description = "Tries of a record the route fails, the last one marked (with "
+            + "minRetryMs)")
+    private int maxAttempts = 10;
+    @UriParam(defaultValue = "600000", description = "The back-offs of a record the route fails add up to at least "
+            + "this before its last try")
+    private long minRetryMs = 600_000;
     @UriParam(defaultValue = "10000", description = "On stop, how long records in flight may take to finish")
     private long shutdownTimeoutMs = 10_000;
 
@@ -115,6 +133,42 @@ public class DueEndpoint extends DefaultEndpoint {
 
     public void setMaxRetryDelayMs(long maxRetryDelayMs) {
         this.maxRetryDelayMs = maxRetryDelayMs;
+    }
+
+    public int getMaxAttempts() {
+        return maxAttempts;
+    }
+
+    public void setMaxAttempts(int maxAttempts) {
+        this.maxAttempts = maxAttempts;
+    }
+
+    public long getMinRetryMs() {
+        return minRetryMs;
+    }
+
+    public void setMinRetryMs(long minRetryMs) {
+        this.minRetryMs = minRetryMs;
+    }
+
+    /** The back-off before a record goes in again after its {@code failures}-th failure in a row. */
+    long retryDelayMs(int failures) {
+        return Math.min(maxRetryDelayMs, retryDelayMs << Math.min(failures - 1, 16));
+    }
+
+    /**
+     * Whether the try after {@code failures} failures is the record's last: at least {@code maxAttempts} tries, and
+     * back-offs adding up to {@code minRetryMs}, so that Kafka away for a while (the commonest cause) costs nothing.
+     */
+    boolean lastAttempt(int failures) {
+        if (failures + 1 < maxAttempts) {
+            return false;
+        }
+        long waited = 0;
+        for (int i = 1; i <= failures && waited < minRetryMs; i++) {
+            waited += retryDelayMs(i);
+        }
+        return waited >= minRetryMs;
     }
 
     public long getShutdownTimeoutMs() {

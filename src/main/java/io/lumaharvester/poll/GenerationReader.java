@@ -10,9 +10,13 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -29,11 +33,23 @@ public class GenerationReader {
 
     private static final Logger LOG = LoggerFactory.getLogger(GenerationReader.class);
 
+    /**
+     * How deep an API answer may nest. A completed answer travels in the task's next ticket one level deeper, and the
+     * tickets' mapper (camel-jackson's, Jackson's defaults) writes and reads at most
+     * {@link com.fasterxml.jackson.core.StreamWriteConstraints#DEFAULT_MAX_DEPTH} (1000) levels: an answer deeper
+     * than this could not travel, so it is refused here, as it is read. The other read limits are Jackson's defaults
+     * (numbers of 1,000 digits, names of 50,000 characters); a string or a document is bounded by
+     * luma.api.max-response-bytes before it is parsed.
+     */
+    public static final int MAX_NESTING_DEPTH = 500;
+
     private final PollSchedule schedule;
     private final int notFoundConfirmations;
     private final LumaApiAccessCheck apiAccess;
     private final ApiBudget budget;
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = JsonMapper.builder(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
+            .build()).build();
 
     public GenerationReader(PollSchedule schedule, int notFoundConfirmations, LumaApiAccessCheck apiAccess,
             ApiBudget budget) {
@@ -99,6 +115,13 @@ public class GenerationReader {
         JsonNode generation;
         try {
             generation = body == null ? null : json.readTree(body);
+        } catch (StreamConstraintsException tooDeep) {
+            // valid JSON, deliberately sent, that no ticket could carry: polling again would read the same answer
+            // until the task's deadline, so the task ends now
+            String detail = "the API answered a generation the task's next ticket cannot carry: "
+                    + tooDeep.getOriginalMessage() + "; answers are read to a nesting depth of " + MAX_NESTING_DEPTH;
+            LOG.warn("task {}: {}; the task fails", ticket.taskId(), LogSafe.text(detail));
+            return TaskStep.failed(ticket.pollFailed(false), new Failure(Failure.RECORD_UNWRITABLE, detail));
         } catch (JsonProcessingException e) {
             generation = null;
         }

@@ -13,4 +13,9 @@ public record Failure(@JsonProperty("reason") String reason, @JsonProperty("deta
     public static final String STORAGE_REJECTED = "storage_rejected";
     /** Kafka refused a record of the task (its next ticket, which carries the completed generation) as too large. */
     public static final String RECORD_TOO_LARGE = "record_too_large";
+    /**
+     * A record of the task cannot be written: its next ticket as JSON (nested too deep, not serialisable; an API answer
+     * nested too deep for a ticket is refused as it is read), or by Kafka on every try within the record's bound.
+     */
+    public static final String RECORD_UNWRITABLE = "record_unwritable";
 }

@@ -22,6 +22,8 @@ public final class TaskExchange {
     public static final String EVENT = "lumaEvent";
     /** The media file a copy is working on ({@link MediaFile}). */
     public static final String MEDIA = "lumaMedia";
+    /** Which try of its record the exchange is, set by the due: consumer (1 for the first; the dead letter's header). */
+    public static final String ATTEMPT = io.lumaharvester.due.DueEndpoint.ATTEMPT;
 
     private TaskExchange() {
     }

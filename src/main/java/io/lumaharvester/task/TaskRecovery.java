@@ -2,6 +2,7 @@ package io.lumaharvester.task;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lumaharvester.LogSafe;
+import io.lumaharvester.due.DueEndpoint;
 import io.lumaharvester.harvest.MediaRejectedException;
 import io.lumaharvester.harvest.MediaUnavailableException;
 import io.lumaharvester.harvest.StorageFailedException;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * failed) or its storage rejections (S3 or the spool disk refused them) run out: a {@link TaskStep} that is
  * {@code running} or {@code failed}. Kafka failing is never the task's doing:
  * {@link #retriesTask} leaves such errors unhandled, so the due: consumer keeps the record and sends it again. A record
- * Kafka refuses as too large would be refused again on every try: the task fails {@code record_too_large} at once.
+ * Kafka refuses as too large would be refused again on every try: the task fails {@code record_too_large} at once; a
+ * next ticket that cannot be written as JSON, likewise, {@code record_unwritable}.
  */
 public class TaskRecovery {
 
@@ -61,6 +63,28 @@ public class TaskRecovery {
         return ticket != null && !kafkaFailed(caught);
     }
 
+    /**
+     * Whether the task ends now: Kafka failed its step on the record's last try (a {@code due:} consumer's
+     * {@link DueEndpoint#LAST_ATTEMPT}, after luma.kafka.max-record-attempts tries over at least
+     * luma.kafka.min-record-retry-ms), so its record would otherwise pin its partition's commit for ever.
+     */
+    public boolean givesUp(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught,
+            @ExchangeProperty(DueEndpoint.LAST_ATTEMPT) Boolean lastAttempt) {
+        return ticket != null && Boolean.TRUE.equals(lastAttempt) && kafkaFailed(caught);
+    }
+
+    /** The task's failure after {@link #givesUp}: {@code record_unwritable}, naming the tries and Kafka's error. */
+    public TaskStep afterLastAttempt(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception caught,
+            @ExchangeProperty(DueEndpoint.ATTEMPT) Integer attempt) {
+        String detail = "Kafka failed the task's step on every try (" + attempt + " tries, "
+                + "luma.kafka.max-record-attempts and luma.kafka.min-record-retry-ms): "
+                + caught.getClass().getSimpleName() + ": " + caught.getMessage();
+        LOG.error("task {}: {}; the task fails", ticket.taskId(), LogSafe.text(detail));
+        return TaskStep.failed(ticket, new Failure(Failure.RECORD_UNWRITABLE, detail));
+    }
+
     static boolean kafkaFailed(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof RecordTooLargeException || t instanceof RecordBatchTooLargeException
@@ -90,6 +114,14 @@ public class TaskRecovery {
         Throwable tooLarge = tooLarge(caught);
         if (tooLarge != null) {
             return recordTooLarge(ticket, written, failedEndpoint, tooLarge);
+        }
+        Throwable unwritable = unwritable(caught);
+        if (unwritable != null) {
+            // the same ticket would fail the same way on every try
+            String detail = "the task's next ticket could not be written as JSON ("
+                    + unwritable.getClass().getSimpleName() + ": " + unwritable.getMessage() + ")";
+            LOG.error("task {}: {}; the task fails", ticket.taskId(), LogSafe.text(detail));
+            return TaskStep.failed(ticket, new Failure(Failure.RECORD_UNWRITABLE, detail));
         }
         if (cause instanceof MediaRejectedException) {
             LOG.warn("task {}: {}", ticket.taskId(), LogSafe.text(cause.getMessage()));
@@ -151,6 +183,19 @@ public class TaskRecovery {
     private static Throwable tooLarge(Throwable caught) {
         for (Throwable t = caught; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof RecordTooLargeException || t instanceof RecordBatchTooLargeException) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A JSON error with a task in hand: its ticket was read (a ticket that cannot be read is a dead letter), so it is
+     * a record of the task that cannot be written (nested too deep, not serialisable).
+     */
+    private static Throwable unwritable(Throwable caught) {
+        for (Throwable t = caught; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof com.fasterxml.jackson.core.JsonProcessingException) {
                 return t;
             }
         }

@@ -95,6 +95,42 @@ class GenerationReaderTest {
                 .isEqualTo(new Failure("provider_failed", "nsfw"));
     }
 
+    /**
+     * An answer nested deeper than {@link GenerationReader#MAX_NESTING_DEPTH} could not travel in the task's next
+     * ticket: it is refused as it is read and the task ends; one at the limit is read, and its ticket can be written.
+     */
+    @ParameterizedTest(name = "an answer {0} levels deep")
+    @CsvSource({"501", "1000", "1002", "100000"})
+    void anAnswerNestedDeeperThanATicketCanCarryEndsTheTaskRecordUnwritable(int depth) {
+        TaskStep step = answer(ticket, 200, nested(depth), null);
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.FAILED);
+        assertThat(step.failure().reason()).isEqualTo(Failure.RECORD_UNWRITABLE);
+        assertThat(step.failure().detail()).startsWith("the API answered a generation the task's next ticket cannot "
+                + "carry: Document nesting depth (501) exceeds the maximum allowed (500");
+        assertThat(step.ticket().generation()).isNull();
+    }
+
+    @Test
+    void anAnswerAtTheNestingLimitIsReadAndItsTicketCanBeWrittenAndReadBack() throws Exception {
+        TaskStep step = answer(ticket, 200, nested(GenerationReader.MAX_NESTING_DEPTH), null);
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.COMPLETED);
+        // the tickets' mapper (camel-jackson's) has Jackson's default constraints
+        com.fasterxml.jackson.databind.ObjectMapper tickets = new com.fasterxml.jackson.databind.ObjectMapper();
+        byte[] written = tickets.writeValueAsBytes(step.ticket());
+        assertThat(tickets.readValue(written, TaskTicket.class).generation()).isEqualTo(step.ticket().generation());
+        assertThat(GenerationReader.MAX_NESTING_DEPTH + 1)
+                .as("an answer's depth in its ticket, within what the tickets' mapper writes and reads")
+                .isLessThanOrEqualTo(com.fasterxml.jackson.core.StreamWriteConstraints.defaults().getMaxNestingDepth())
+                .isLessThanOrEqualTo(com.fasterxml.jackson.core.StreamReadConstraints.defaults().getMaxNestingDepth());
+    }
+
+    /** A completed answer {@code depth} levels deep: its object, then arrays in a field. */
+    private static String nested(int depth) {
+        return "{\"state\":\"completed\",\"x\":" + "[".repeat(depth - 1) + "]".repeat(depth - 1) + "}";
+    }
+
     @ParameterizedTest(name = "HTTP {0} with {1} backs off")
     @CsvSource(delimiter = '|', nullValues = "null", textBlock = """
             200 | <html>maintenance</html>

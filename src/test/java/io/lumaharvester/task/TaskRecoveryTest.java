@@ -109,6 +109,28 @@ class TaskRecoveryTest {
         assertThat(last.mediaAttempts()).isZero();
     }
 
+    /**
+     * A ticket nested deeper than the tickets' mapper writes: what camel-jackson's marshal throws for it. The same
+     * ticket would fail on every try, so the task ends with an event, never a dead letter.
+     */
+    @Test
+    void aNextTicketThatCannotBeWrittenAsJsonEndsTheTaskRecordUnwritable() throws Exception {
+        TaskTicket deep = TaskTicket.accepted("t-1", null, 0, 60_000, 0).polled("completed",
+                new ObjectMapper().readTree("{\"state\":\"completed\",\"x\":" + "[".repeat(999) + "]".repeat(999)
+                        + "}"));
+        Exception unwritable = org.junit.jupiter.api.Assertions.assertThrows(
+                com.fasterxml.jackson.core.JsonProcessingException.class, () -> new ObjectMapper().writeValueAsBytes(deep));
+
+        assertThat(recovery.retriesTask(deep, unwritable)).as("the task's error").isTrue();
+        TaskStep step = recovery.afterError(harvesting(), deep, unwritable, null);
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.FAILED);
+        assertThat(step.failure().reason()).isEqualTo(Failure.RECORD_UNWRITABLE);
+        assertThat(step.failure().detail()).startsWith("the task's next ticket could not be written as JSON "
+                + "(JsonMappingException: Document nesting depth (1001) exceeds the maximum allowed (1000");
+        assertThat(step.ticket().mediaAttempts()).as("no media attempt").isZero();
+    }
+
     @Test
     void aTaskStateWriteKafkaDoesNotAcknowledgeInTimeIsKafkaFailingAndCostsNoMediaAttempt() {
         // what the states' producer fails a write with once its delivery time-out has passed (TaskStatesTest)
