@@ -300,7 +300,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     /**
      * The due: consumers (intake, poll, harvest) connect with the shared Kafka settings and one consumer group, and hold
-     * records of luma.tasks.max-held-bytes together (0: a tenth of the heap).
+     * records of luma.tasks.max-held-bytes together (0: 5 % of the heap).
      */
     @BindToRegistry("due")
     public DueComponent due(@BeanInject("kafkaClients") KafkaClients clients,

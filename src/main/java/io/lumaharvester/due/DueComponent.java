@@ -18,7 +18,7 @@ public class DueComponent extends DefaultComponent {
     private final int fetchWaitMaxMs;
     private final HeldBytes heldBytes;
 
-    /** Held records capped at a tenth of the heap. */
+    /** Held records capped at 5 % of the heap. */
     public DueComponent(KafkaClients clients, String groupId, int fetchWaitMaxMs) {
         this(clients, groupId, fetchWaitMaxMs, HeldBytes.ofHeap(0, Runtime.getRuntime().maxMemory()));
     }

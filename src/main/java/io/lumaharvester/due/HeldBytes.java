@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class HeldBytes {
 
     /** The share of the heap held records may take when no cap is set: see {@link #ofHeap}. */
-    static final int HEAP_PERCENT = 10;
+    static final int HEAP_PERCENT = 5;
 
     private final long max;
     private final AtomicLong held = new AtomicLong();
@@ -23,8 +23,8 @@ public final class HeldBytes {
     }
 
     /**
-     * {@code max} when above 0, else a tenth of the heap ({@code Runtime.maxMemory()}, -Xmx): a record in flight is
-     * also parsed into objects and written as the next one, so it costs a few times its bytes.
+     * {@code max} when above 0, else 5 % of the heap ({@code Runtime.maxMemory()}, -Xmx): a record in flight is also
+     * parsed into objects and written as the next one, so the records held cost up to about four times their bytes.
      */
     public static HeldBytes ofHeap(long max, long maxMemory) {
         return new HeldBytes(max > 0 ? max : Math.max(1, maxMemory / 100 * HEAP_PERCENT));
