@@ -39,11 +39,12 @@ class HeapBoundIT {
     void fifteenHundredTasksWith60KbOfMetadataEachAllCompleteAt256MbOfHeap() throws Exception {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 8);
-        // the API answers at once, completed: each task is one poll, one harvest and its event
-        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 0, 1000)) {
+        // the API answers at once; each generation runs 10 s from its first poll, polled every 5 s: every task's ticket
+        // waits in the poll consumer, all of them due at about the same moments
+        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 10_000, 1000)) {
             Map<String, String> settings = standIns.properties("heap-bound-" + run, Map.of(
                     "luma.api.base-url", api.baseUrl(),
-                    "luma.poll.interval-ms", "200",
+                    "luma.poll.interval-ms", "5000",
                     "luma.topics.partitions", "4"));
             Path log = Files.createDirectories(Path.of("target", "it")).resolve("heap-bound-" + run + ".log");
             try (HarvesterProcess app = HarvesterProcess.start(HarvesterProcess.packagedJar(),
@@ -58,7 +59,7 @@ class HeapBoundIT {
                         settings.get("luma.topics.events"));
                 long start = System.currentTimeMillis();
                 List<String> ids = sendTasks(standIns, settings.get("luma.topics.tasks"), "heap-" + run);
-                Awaitility.await().atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofMillis(500))
+                Awaitility.await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(500))
                         .until(() -> events.count() >= ids.size() || !app.process().isAlive());
                 long tookMs = System.currentTimeMillis() - start;
                 sampler.stop();
