@@ -45,6 +45,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.lumaharvester.due.DueComponent;
 import io.lumaharvester.due.DueGate;
+import io.lumaharvester.due.HeldBytes;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -300,11 +301,16 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
                 .allowCoreThreadTimeOut(false).maxQueueSize(Integer.MAX_VALUE).build();
     }
 
-    /** The due: consumers (intake, poll, harvest) connect with the shared Kafka settings and one consumer group. */
+    /**
+     * The due: consumers (intake, poll, harvest) connect with the shared Kafka settings and one consumer group, and hold
+     * records of luma.tasks.max-held-bytes together (0: 5 % of the heap).
+     */
     @BindToRegistry("due")
     public DueComponent due(@BeanInject("kafkaClients") KafkaClients clients,
-            @PropertyInject("luma.kafka.fetch-wait-max-ms") int fetchWaitMaxMs) {
-        return new DueComponent(clients, groupId, fetchWaitMaxMs);
+            @PropertyInject("luma.kafka.fetch-wait-max-ms") int fetchWaitMaxMs,
+            @PropertyInject("luma.tasks.max-held-bytes") long maxHeldBytes) {
+        return new DueComponent(clients, groupId, fetchWaitMaxMs,
+                HeldBytes.ofHeap(maxHeldBytes, Runtime.getRuntime().maxMemory()));
     }
 
     /** A readiness check: DOWN while the API refuses the token. */

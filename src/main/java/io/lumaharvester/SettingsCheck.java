@@ -43,6 +43,8 @@ public final class SettingsCheck {
             positiveLong("luma.tasks.state-retention-ms"),
             positiveInt("luma.tasks.max-in-flight"),
             positiveInt("luma.tasks.max-record-bytes"),
+            new Rule("luma.tasks.max-held-bytes", v -> parses(v, Long::parseLong, n -> n >= 0),
+                    "a whole number of bytes, 0 or above (0: 5 % of the heap)"),
             positiveInt("luma.intake.max-in-flight"),
             positiveLong("luma.poll.interval-ms"),
             new Rule("luma.poll.first-delay-ms", v -> parses(v, Long::parseLong, n -> n >= 0),

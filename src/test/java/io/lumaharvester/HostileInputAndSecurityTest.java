@@ -143,6 +143,48 @@ class HostileInputAndSecurityTest {
         assertThat(media.byRole()).hasSize(3);
     }
 
+    static java.util.stream.Stream<Arguments> senderDueHeaders() {
+        byte[] far = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(Long.MAX_VALUE).array();
+        return java.util.stream.Stream.of(
+                Arguments.of("due in the year 5138, step 999", utf8("99999999999999"), utf8("999")),
+                Arguments.of("due at Long.MAX_VALUE as 8 bytes, step 999 as 8 bytes", far,
+                        java.nio.ByteBuffer.allocate(Long.BYTES).putLong(999).array()),
+                Arguments.of("garbage bytes", new byte[] {(byte) 0xff, 0, (byte) 0xfe, 7}, new byte[] {(byte) 0x80}));
+    }
+
+    /**
+     * The users' systems write luma.tasks: a record's headers there mean nothing. A task sent with the harvester's own
+     * due headers (and a token) runs like any other, and the next task on its partition completes too.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("senderDueHeaders")
+    void aTaskSentWithTheHarvestersDueHeadersCompletesLikeAnyOtherAndSoDoesTheNextOnItsPartition(String row,
+            byte[] dueAt, byte[] step) throws Exception {
+        String run = UUID.randomUUID().toString();
+        String pinned = "due-headers-" + run;
+        String next = "after-due-headers-" + run;
+        LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(pinned, List.of("processing"), 20_000);
+        standIns.api.completesAfter(next, List.of(), 10_000);
+        // one key for both: the same partition
+        byte[] key = utf8("partition-of-" + run);
+        standIns.kafka.send(topic("luma.topics.tasks"), key, utf8(pinned), Map.of(
+                "luma-due-at", dueAt, "luma-step", step, "Authorization", utf8("Bearer x")));
+        standIns.kafka.send(topic("luma.topics.tasks"), key, utf8(next), Map.of());
+
+        assertThat(onlyEvent(pinned).get("status").asText()).as(row).isEqualTo("completed");
+        assertThat(onlyEvent(next).get("status").asText()).as(row).isEqualTo("completed");
+        try (S3Client s3 = standIns.s3.client()) {
+            List<String> objects = s3.listObjectsV2(b -> b.bucket(StandIns.BUCKET).prefix("luma/" + pinned + "/"))
+                    .contents().stream().map(o -> o.key()).toList();
+            assertThat(objects).hasSize(media.byRole().size());
+            for (String object : objects) {
+                String role = object.substring(object.lastIndexOf('/') + 1).split("\\.")[0];
+                assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, object)).as(object)
+                        .isEqualTo(media.byRole().get(role).sha256());
+            }
+        }
+    }
+
     /**
      * A completed generation padded to 50 MB: read whole, it would complete the task on its first poll. Past
      * luma.api.max-response-bytes it is a failed poll that backs off, and the next answer completes the task.

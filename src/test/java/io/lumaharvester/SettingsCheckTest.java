@@ -105,6 +105,9 @@ class SettingsCheckTest {
                         "s3.endpoint=minio:9000 is not allowed: it must be empty (AWS) or an absolute http(s) URL"),
                 Arguments.of("s3.sse", "aws:kms:dsse",
                         "s3.sse=aws:kms:dsse is not allowed: it must be none, AES256 or aws:kms"),
+                Arguments.of("luma.tasks.max-held-bytes", "-1",
+                        "luma.tasks.max-held-bytes=-1 is not allowed: it must be a whole number of bytes, 0 or above "
+                                + "(0: 5 % of the heap)"),
                 Arguments.of("luma.dlq.max-record-bytes", "1000",
                         "luma.dlq.max-record-bytes=1000 is not allowed: it must be at least luma.tasks.max-record-bytes "
                                 + "(65536): a dead letter keeps the record's bytes"),

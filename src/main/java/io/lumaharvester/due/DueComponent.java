@@ -8,19 +8,26 @@ import org.apache.camel.support.DefaultComponent;
 
 /**
  * The {@code due:} component: Kafka topics whose records go into the route when due, many in flight at once, offsets
- * committed only for what the route has finished. Every consumer connects with the shared {@link KafkaClients} and
- * joins one consumer group.
+ * committed only for what the route has finished. Every consumer connects with the shared {@link KafkaClients},
+ * joins one consumer group, and counts the records it holds against one {@link HeldBytes}.
  */
 public class DueComponent extends DefaultComponent {
 
     private final KafkaClients clients;
     private final String groupId;
     private final int fetchWaitMaxMs;
+    private final HeldBytes heldBytes;
 
+    /** Held records capped at 5 % of the heap. */
     public DueComponent(KafkaClients clients, String groupId, int fetchWaitMaxMs) {
+        this(clients, groupId, fetchWaitMaxMs, HeldBytes.ofHeap(0, Runtime.getRuntime().maxMemory()));
+    }
+
+    public DueComponent(KafkaClients clients, String groupId, int fetchWaitMaxMs, HeldBytes heldBytes) {
         this.clients = clients;
         this.groupId = groupId;
         this.fetchWaitMaxMs = fetchWaitMaxMs;
+        this.heldBytes = heldBytes;
     }
 
     @Override
@@ -40,5 +47,9 @@ public class DueComponent extends DefaultComponent {
 
     public int getFetchWaitMaxMs() {
         return fetchWaitMaxMs;
+    }
+
+    public HeldBytes getHeldBytes() {
+        return heldBytes;
     }
 }

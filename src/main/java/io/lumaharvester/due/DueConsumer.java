@@ -4,9 +4,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
@@ -54,12 +56,14 @@ public class DueConsumer extends DefaultConsumer {
     private String lastProblem;
     private long committedAt;
     private int topicPartitions;
+    /** Reading stopped for the bytes held: resumes below the low-water mark. */
+    private boolean overHeldBytes;
 
     public DueConsumer(DueEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
         this.endpoint = endpoint;
         this.gate = endpoint.getGate() != null ? endpoint.getGate() : DueGate.inFlight(endpoint.getMaxInFlight());
-        this.records = new DueRecords(endpoint.getRememberSteps());
+        this.records = new DueRecords(endpoint.getRememberSteps(), endpoint.getComponent().getHeldBytes());
     }
 
     @Override
@@ -118,16 +122,31 @@ public class DueConsumer extends DefaultConsumer {
         }
     }
 
+    /**
+     * Records read go to {@link DueRecords}. Their due headers count only on topics the harvester alone writes
+     * ({@code dueHeaders}): on the tasks topic, the senders' headers would decide when a task runs, or that it never
+     * does.
+     */
     private void offer(Iterable<ConsumerRecord<byte[], byte[]>> polled) {
         long now = System.currentTimeMillis();
+        boolean dueHeaders = endpoint.isDueHeaders();
         synchronized (records) {
             for (ConsumerRecord<byte[], byte[]> record : polled) {
                 String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
                 records.offer(new DueRecords.Held<>(new TopicPartition(record.topic(), record.partition()),
-                        record.offset(), key, number(record, DueHeaders.STEP, -1), number(record, DueHeaders.DUE_AT, now),
-                        record));
+                        record.offset(), key, dueHeaders ? number(record, DueHeaders.STEP, -1) : -1,
+                        dueHeaders ? number(record, DueHeaders.DUE_AT, now) : now, record, bytes(record)));
             }
         }
+    }
+
+    /** A record's size as read: key, value, and each header's name and value. */
+    static long bytes(ConsumerRecord<byte[], byte[]> record) {
+        long bytes = Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize());
+        for (Header header : record.headers()) {
+            bytes += header.key().length() + (header.value() == null ? 0 : header.value().length);
+        }
+        return bytes;
     }
 
     /**
@@ -142,6 +161,9 @@ public class DueConsumer extends DefaultConsumer {
                 long untilDue = records.millisUntilDue(now);
                 if (untilDue != 0) {
                     return untilDue < 0 ? MAX_POLL_WAIT_MS : Math.min(untilDue, MAX_POLL_WAIT_MS);
+                }
+                if (!admitting()) {
+                    return MAX_POLL_WAIT_MS;
                 }
                 if (!gate.tryAcquire()) {
                     return Math.max(1, Math.min(gate.millisUntilOpen(), MAX_POLL_WAIT_MS));
@@ -223,18 +245,53 @@ public class DueConsumer extends DefaultConsumer {
         }
     }
 
-    /** Stop reading while too much is held, or while the endpoint's condition says no; go on when that passes. */
+    private boolean admitting() {
+        return endpoint.getAdmitWhile() == null || endpoint.getAdmitWhile().getAsBoolean();
+    }
+
+    /**
+     * Stop reading while too much is held, or while the endpoint's condition says no; go on when that passes. Every
+     * partition is paused, newly assigned ones too; the loop goes on polling, so the records held still go into the
+     * route when due, and free what they hold when done.
+     */
     private void pauseOrResume() {
         boolean full;
+        long mine;
         synchronized (records) {
             full = records.waitingCount() + records.inFlightCount() >= endpoint.getMaxHeld();
+            mine = records.heldBytes();
         }
-        boolean hold = full || endpoint.getReadWhile() != null && !endpoint.getReadWhile().getAsBoolean();
-        if (hold && kafka.paused().isEmpty() && !kafka.assignment().isEmpty()) {
-            kafka.pause(kafka.assignment());
-        } else if (!hold && !kafka.paused().isEmpty()) {
+        boolean overBytes = overHeldBytes(mine);
+        boolean hold = full || overBytes || !admitting();
+        if (hold) {
+            Set<TopicPartition> reading = new HashSet<>(kafka.assignment());
+            reading.removeAll(kafka.paused());
+            if (!reading.isEmpty()) {
+                kafka.pause(reading);
+            }
+        } else if (!kafka.paused().isEmpty()) {
             kafka.resume(kafka.paused());
         }
+    }
+
+    /**
+     * Whether the instance's consumers together hold too many bytes for this one to read on: at or above its share of
+     * the cap ({@code maxHeldBytesPercent}), until they hold less than three quarters of that share. A consumer that
+     * holds nothing reads on (one poll's records at most): it frees what it reads as it finishes it, and a stage that
+     * ends tasks must not wait for bytes held by another stage whose tasks wait for it.
+     */
+    private boolean overHeldBytes(long mine) {
+        HeldBytes held = endpoint.getComponent().getHeldBytes();
+        long share = held.max() / 100 * endpoint.getMaxHeldBytesPercent();
+        long total = held.held();
+        if (mine == 0) {
+            overHeldBytes = false;
+        } else if (!overHeldBytes) {
+            overHeldBytes = total >= share;
+        } else {
+            overHeldBytes = total > share / 4 * 3;
+        }
+        return overHeldBytes;
     }
 
     /** On stop: let what is in flight finish (within the shutdown timeout), then commit what is done. */

@@ -34,10 +34,17 @@ public class DueEndpoint extends DefaultEndpoint {
     private int maxInFlight = 16;
     @UriParam(description = "Decides when the next due record may go into the route (a DueGate bean)")
     private DueGate gate;
-    @UriParam(description = "Read more records only while this is true (a BooleanSupplier bean)")
-    private BooleanSupplier readWhile;
+    @UriParam(description = "Records go into the route, and more are read, only while this is true (a BooleanSupplier"
+            + " bean)")
+    private BooleanSupplier admitWhile;
     @UriParam(defaultValue = "50000", description = "Stop reading while this many records wait or are in flight")
     private int maxHeld = 50_000;
+    @UriParam(defaultValue = "100", description = "Read only while the records all due: consumers of the instance"
+            + " hold take less than this percentage of their bytes cap (HeldBytes)")
+    private int maxHeldBytesPercent = 100;
+    @UriParam(defaultValue = "true", description = "Whether the records carry the harvester's due headers (luma-due-at,"
+            + " luma-step); false: every record is due when read and none is stale, whatever its headers say")
+    private boolean dueHeaders = true;
     @UriParam(defaultValue = "100000", description = "Keys whose highest step number is remembered")
     private int rememberSteps = 100_000;
     @UriParam(defaultValue = "1000", description = "First wait before a record the route failed goes in again")
@@ -95,12 +102,28 @@ public class DueEndpoint extends DefaultEndpoint {
         this.gate = gate;
     }
 
-    public BooleanSupplier getReadWhile() {
-        return readWhile;
+    public BooleanSupplier getAdmitWhile() {
+        return admitWhile;
     }
 
-    public void setReadWhile(BooleanSupplier readWhile) {
-        this.readWhile = readWhile;
+    public void setAdmitWhile(BooleanSupplier admitWhile) {
+        this.admitWhile = admitWhile;
+    }
+
+    public int getMaxHeldBytesPercent() {
+        return maxHeldBytesPercent;
+    }
+
+    public void setMaxHeldBytesPercent(int maxHeldBytesPercent) {
+        this.maxHeldBytesPercent = maxHeldBytesPercent;
+    }
+
+    public boolean isDueHeaders() {
+        return dueHeaders;
+    }
+
+    public void setDueHeaders(boolean dueHeaders) {
+        this.dueHeaders = dueHeaders;
     }
 
     public int getMaxHeld() {

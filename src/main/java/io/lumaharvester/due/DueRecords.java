@@ -24,6 +24,8 @@ import org.apache.kafka.common.TopicPartition;
  * <li><b>One step per task.</b> Records of the same key carry a step number; a record whose number is not above the
  * highest seen for its key is stale (a duplicate left by a crash between a write and its commit) and is done at once.
  * A newer record replaces an older one still waiting.</li>
+ * <li><b>Bytes.</b> Every record held, waiting or in flight, counts its bytes here and in the instance's
+ * {@link HeldBytes} until it is done, replaced, or its partition is gone.</li>
  * </ul>
  */
 final class DueRecords {
@@ -35,18 +37,27 @@ final class DueRecords {
         final String key;
         final long step;
         final R record;
+        /** Its size as read (key, value, headers). */
+        final long bytes;
         long dueAt;
         int failures;
         boolean inFlight;
         boolean orphaned;
+        /** Its bytes count as held. */
+        boolean counted;
 
         Held(TopicPartition partition, long offset, String key, long step, long dueAt, R record) {
+            this(partition, offset, key, step, dueAt, record, 0);
+        }
+
+        Held(TopicPartition partition, long offset, String key, long step, long dueAt, R record, long bytes) {
             this.partition = partition;
             this.offset = offset;
             this.key = key;
             this.step = step;
             this.dueAt = dueAt;
             this.record = record;
+            this.bytes = bytes;
         }
     }
 
@@ -65,9 +76,17 @@ final class DueRecords {
     }
 
     private final Map<String, Step> highestStep;
+    private final HeldBytes heldBytes;
+    private long bytes;
 
     /** Step numbers are remembered for {@code rememberSteps} keys, the most recently seen. */
     DueRecords(int rememberSteps) {
+        this(rememberSteps, new HeldBytes(Long.MAX_VALUE));
+    }
+
+    /** As above; the bytes held also count in {@code heldBytes}, shared by the instance's consumers. */
+    DueRecords(int rememberSteps, HeldBytes heldBytes) {
+        this.heldBytes = heldBytes;
         this.highestStep = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Step> eldest) {
@@ -81,6 +100,7 @@ final class DueRecords {
         open.computeIfAbsent(held.partition, p -> new TreeSet<>()).add(held.offset);
         nextOffset.merge(held.partition, held.offset + 1, Math::max);
         if (held.key == null || held.step < 0) {
+            count(held);
             waiting.add(held);
             return Offered.WAITING;
         }
@@ -90,6 +110,7 @@ final class DueRecords {
             return Offered.STALE;
         }
         highestStep.put(held.key, new Step(held.step, held.partition));
+        count(held);
         Held<?> older = waitingByKey.put(held.key, held);
         waiting.add(held);
         if (older != null) {
@@ -125,6 +146,7 @@ final class DueRecords {
     void done(Held<?> held) {
         held.inFlight = false;
         inFlight.remove(held);
+        uncount(held);
         if (held.orphaned) {
             return;
         }
@@ -139,6 +161,7 @@ final class DueRecords {
         held.inFlight = false;
         inFlight.remove(held);
         if (held.orphaned) {
+            uncount(held);
             return;
         }
         if (held.key != null && waitingByKey.containsKey(held.key)) {
@@ -163,6 +186,7 @@ final class DueRecords {
         highestStep.values().removeIf(step -> gone.contains(step.partition()));
         waiting.removeIf(held -> {
             if (gone.contains(held.partition)) {
+                uncount(held);
                 if (held.key != null) {
                     waitingByKey.remove(held.key, held);
                 }
@@ -214,6 +238,27 @@ final class DueRecords {
     private long committable(TopicPartition partition, long next) {
         TreeSet<Long> pending = open.get(partition);
         return pending == null || pending.isEmpty() ? next : pending.first();
+    }
+
+    private void count(Held<?> held) {
+        if (!held.counted) {
+            held.counted = true;
+            bytes += held.bytes;
+            heldBytes.add(held.bytes);
+        }
+    }
+
+    private void uncount(Held<?> held) {
+        if (held.counted) {
+            held.counted = false;
+            bytes -= held.bytes;
+            heldBytes.add(-held.bytes);
+        }
+    }
+
+    /** The bytes of the records held here, waiting or in flight. */
+    long heldBytes() {
+        return bytes;
     }
 
     int waitingCount() {

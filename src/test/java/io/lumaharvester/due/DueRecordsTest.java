@@ -141,4 +141,56 @@ class DueRecordsTest {
         assertThat(records.offer(held(P0, 1, "task", 2, 60_000))).isEqualTo(DueRecords.Offered.WAITING);
         assertThat(records.takeDue(60_000).step).isEqualTo(2);
     }
+
+    private static DueRecords.Held<String> sized(TopicPartition partition, long offset, String key, long step,
+            long bytes) {
+        return new DueRecords.Held<>(partition, offset, key, step, 0, key + "@" + offset, bytes);
+    }
+
+    @Test
+    void theBytesOfEveryRecordHeldWaitingOrInFlightCountForTheInstanceUntilItIsDoneReplacedOrItsPartitionGone() {
+        HeldBytes instance = new HeldBytes(1_000_000);
+        DueRecords poll = new DueRecords(1000, instance);
+        DueRecords harvest = new DueRecords(1000, instance);
+
+        poll.offer(sized(P0, 0, "a", 1, 100));
+        poll.offer(sized(P0, 1, "b", 1, 200));
+        poll.offer(sized(P1, 0, "c", 1, 400));
+        harvest.offer(sized(new TopicPartition("harvest", 0), 0, "d", 1, 1000));
+        assertThat(poll.heldBytes()).isEqualTo(700);
+        assertThat(instance.held()).as("both consumers together").isEqualTo(1700);
+
+        // a stale copy is done at once and never counts; a newer step replaces the one waiting
+        poll.offer(sized(P0, 2, "a", 1, 100));
+        assertThat(poll.heldBytes()).isEqualTo(700);
+        poll.offer(sized(P0, 3, "a", 2, 150));
+        assertThat(poll.heldBytes()).isEqualTo(750);
+
+        // in flight still counts, done does not
+        DueRecords.Held<?> first = poll.takeDue(0);
+        assertThat(poll.heldBytes()).isEqualTo(750);
+        poll.done(first);
+        assertThat(poll.heldBytes()).isEqualTo(750 - first.bytes);
+
+        // a partition gone: its waiting records go at once, its records in flight when they finish
+        DueRecords.Held<?> inFlight = poll.takeDue(0);
+        poll.release(List.of(P0, P1));
+        assertThat(poll.heldBytes()).isEqualTo(inFlight.bytes);
+        poll.retry(inFlight, 0);
+        assertThat(poll.heldBytes()).isZero();
+        assertThat(instance.held()).isEqualTo(1000);
+
+        // a failed record waiting to be tried again still counts
+        DueRecords.Held<?> failing = harvest.takeDue(0);
+        harvest.retry(failing, 5_000);
+        assertThat(instance.held()).isEqualTo(1000);
+        harvest.done(harvest.takeDue(5_000));
+        assertThat(instance.held()).isZero();
+    }
+
+    @Test
+    void withoutACapTheHeldRecordsTakeFivePercentOfTheHeapAndASetCapWins() {
+        assertThat(HeldBytes.ofHeap(0, 256L << 20).max()).isEqualTo((256L << 20) / 100 * 5);
+        assertThat(HeldBytes.ofHeap(5_000_000, 256L << 20).max()).isEqualTo(5_000_000);
+    }
 }

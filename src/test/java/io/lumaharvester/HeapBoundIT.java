@@ -1,0 +1,99 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+
+import io.lumaharvester.dev.EmbeddedS3;
+import io.lumaharvester.dev.FastApiStandIn;
+import io.lumaharvester.dev.HarvesterProcess;
+import io.lumaharvester.dev.StandIns;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The heap holds however many tasks wait, whatever their size: the records the due: consumers hold are capped in bytes
+ * (luma.tasks.max-held-bytes, 5 % of the heap by default). 1,500 tasks with 60 KB of metadata each, sent at once,
+ * are 90 MB of task records and as much again in tickets: read whole, they exhausted a 256 MB heap. The packaged jar
+ * at -Xmx256m (exiting on OutOfMemoryError, as the image runs it) completes every one. Not more: each completed task's
+ * state keeps its event, metadata included, in memory (TaskStates), 90 MB here.
+ */
+class HeapBoundIT {
+
+    private static final int TASKS = 1500;
+    private static final int METADATA_BYTES = 60 * 1024;
+
+    @Test
+    void fifteenHundredTasksWith60KbOfMetadataEachAllCompleteAt256MbOfHeap() throws Exception {
+        StandIns standIns = StandIns.shared();
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        // the API answers at once; each generation runs 10 s from its first poll, polled every 5 s: every task's ticket
+        // waits in the poll consumer, all of them due at about the same moments
+        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 10_000, 1000)) {
+            Map<String, String> settings = standIns.properties("heap-bound-" + run, Map.of(
+                    "luma.api.base-url", api.baseUrl(),
+                    "luma.poll.interval-ms", "5000",
+                    "luma.topics.partitions", "4"));
+            Path log = Files.createDirectories(Path.of("target", "it")).resolve("heap-bound-" + run + ".log");
+            try (HarvesterProcess app = HarvesterProcess.start(HarvesterProcess.packagedJar(),
+                    List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError",
+                            "-Xlog:gc:file=" + log.resolveSibling("heap-bound-" + run + "-gc.log")), settings,
+                    Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY),
+                    log)) {
+                String port = settings.get("luma.http.port");
+                Probes.awaitReady(port);
+                BenchmarksIT.Sampler sampler = BenchmarksIT.Sampler.start(port);
+                BenchmarksIT.EventCollector events = BenchmarksIT.EventCollector.start(standIns,
+                        settings.get("luma.topics.events"));
+                long start = System.currentTimeMillis();
+                List<String> ids = sendTasks(standIns, settings.get("luma.topics.tasks"), "heap-" + run);
+                Awaitility.await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> events.count() >= ids.size() || !app.process().isAlive());
+                long tookMs = System.currentTimeMillis() - start;
+                sampler.stop();
+                events.stop();
+                System.out.printf("HeapBoundIT: %d tasks of %d KB metadata at -Xmx256m: %d events within %d ms, "
+                        + "heap used peak %d MB%n", TASKS, METADATA_BYTES / 1024, events.count(), tookMs,
+                        sampler.maxHeap() >> 20);
+                assertThat(app.output()).doesNotContain("OutOfMemoryError");
+                assertThat(app.process().isAlive()).as("the harvester still runs").isTrue();
+                assertThat(events.count()).as("tasks with an event").isEqualTo(TASKS);
+                assertThat(events.statuses()).isEqualTo(Map.of("completed", TASKS));
+            }
+        }
+    }
+
+    /** The task records, {"task_id": ..., "metadata": {"note": 60 KB}}, at once. */
+    private static List<String> sendTasks(StandIns standIns, String topic, String prefix) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, standIns.kafka.bootstrapServers());
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        String note = "m".repeat(METADATA_BYTES);
+        List<String> ids = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            for (int i = 0; i < TASKS; i++) {
+                String id = prefix + "-" + i;
+                ids.add(id);
+                byte[] value = ("{\"task_id\":\"" + id + "\",\"metadata\":{\"note\":\"" + note + "\"}}")
+                        .getBytes(StandardCharsets.UTF_8);
+                producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value));
+            }
+            producer.flush();
+        }
+        return ids;
+    }
+}
