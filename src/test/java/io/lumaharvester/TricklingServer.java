@@ -23,10 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * headers, or the body, trickle out one byte every {@code pace}, never silent for a read time-out, until the client
  * drops the connection. Each path answers in its {@link Shape}; each connection is kept as a {@link Trickle}.
  */
-final class TricklingServer implements AutoCloseable {
+public final class TricklingServer implements AutoCloseable {
 
     /** What trickles. */
-    enum Shape {
+    public enum Shape {
         /** the status line and headers, then header after header: the head never ends */
         HEAD,
         /** the head at once (a 200 with a Content-Length of 1 GB), then the body */
@@ -34,17 +34,17 @@ final class TricklingServer implements AutoCloseable {
     }
 
     /** One connection: when it started, the bytes sent, and when the client dropped it. */
-    static final class Trickle {
+    public static final class Trickle {
         private final long startedNanos = System.nanoTime();
         private final AtomicLong sent = new AtomicLong();
         private final CompletableFuture<Duration> dropped = new CompletableFuture<>();
 
         /** Completes with how long the connection lasted once the client has dropped it. */
-        CompletableFuture<Duration> dropped() {
+        public CompletableFuture<Duration> dropped() {
             return dropped;
         }
 
-        long sent() {
+        public long sent() {
             return sent.get();
         }
     }
@@ -60,7 +60,7 @@ final class TricklingServer implements AutoCloseable {
         this.pace = pace;
     }
 
-    static TricklingServer start(Duration pace) throws IOException {
+    public static TricklingServer start(Duration pace) throws IOException {
         TricklingServer trickling = new TricklingServer(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()),
                 pace);
         trickling.threads.execute(trickling::accept);
@@ -68,18 +68,18 @@ final class TricklingServer implements AutoCloseable {
     }
 
     /** host:port, as luma.harvest.allowed-hosts takes it. */
-    String authority() {
+    public String authority() {
         return "127.0.0.1:" + server.getLocalPort();
     }
 
     /** A URL of this server whose answer trickles in {@code shape}. */
-    String url(String path, Shape shape) {
+    public String url(String path, Shape shape) {
         shapes.put(path, shape);
         return "http://" + authority() + path;
     }
 
     /** The connections that asked for {@code path}, in order. */
-    List<Trickle> trickles(String path) {
+    public List<Trickle> trickles(String path) {
         return List.copyOf(trickles.getOrDefault(path, List.of()));
     }
 

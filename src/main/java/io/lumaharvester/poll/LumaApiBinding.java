@@ -23,8 +23,9 @@ import org.apache.camel.component.vertx.http.VertxHttpEndpoint;
  * backs off like any other failed poll. The endpoint's {@code timeout} (luma.api.response-timeout-ms) is also a
  * deadline for the body, counted from the request's start: the web client's own time-out is re-armed by every piece
  * of the body, so an answer that trickles would hold its poll and its connection as long as the API keeps sending.
- * Past the deadline the answer fails at its next byte (the web client then resets the request, which closes the
- * connection); an API silent from then on meets the web client's own time-out.
+ * Past the deadline the answer fails at its next byte and the poll goes on; an API silent from then on meets the web
+ * client's own time-out. The web client reads the rest of a failed body to keep its connection: a connection stays
+ * busy until the API ends its answer (the web client hands out no request to reset).
  */
 public final class LumaApiBinding extends DefaultVertxHttpBinding {
 
@@ -68,7 +69,7 @@ public final class LumaApiBinding extends DefaultVertxHttpBinding {
         return handler -> {
             long leftMs = timeoutMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
             if (timeoutMs > 0 && leftMs <= 0) {
-                // the head came in after the deadline: the web client resets the request
+                // the head came in after the deadline
                 handler.handle(Future.failedFuture(new ResponseTimeoutException(timeoutMs)));
             } else {
                 handler.handle(Future.succeededFuture(new BoundedBody(vertx, timeoutMs, leftMs)));
@@ -104,7 +105,7 @@ public final class LumaApiBinding extends DefaultVertxHttpBinding {
 
         @Override
         public Future<Void> write(Buffer data) {
-            // failed past the deadline: the web client resets the request at this write, unread the rest
+            // failed past the deadline (or too large): the poll fails at this write
             if (result.future().isComplete()) {
                 return result.future().failed() ? Future.failedFuture(result.future().cause())
                         : Future.succeededFuture();
