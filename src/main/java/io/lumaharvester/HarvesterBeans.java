@@ -463,7 +463,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     }
 
     /**
-     * One thread for the timers: every copy's wall-clock limit (it only aborts streams), the S3 client's own
+     * One thread for the timers: every copy's wall-clock limit (it only drops connections), the S3 client's own
      * time-outs, which would otherwise start five threads of the SDK's, and the polling-lag WARN line. Shut down with
      * the context.
      */

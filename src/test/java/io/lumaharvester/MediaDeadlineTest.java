@@ -28,7 +28,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * Every task ends, and a copy never runs or downloads for nothing: the media phase's deadline
  * ({@code luma.harvest.deadline-ms}) against S3 failing for now and an API answering 503 for ever; the wall-clock limit
  * of one copy ({@code luma.harvest.max-copy-ms}) against a CDN that trickles, its body or its status line and
- * headers; a copy that S3 fails at its first part drops the download instead of reading the rest. S3 is S3Proxy behind {@link FilteringS3}, with a rule per task.
+ * headers; a copy that S3 fails at its first part drops the download instead of reading the rest. S3 is S3Proxy
+ * behind {@link FilteringS3}, with a rule per task.
  */
 class MediaDeadlineTest {
 
