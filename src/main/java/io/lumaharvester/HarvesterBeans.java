@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.harvest.CopyLimit;
 import io.lumaharvester.harvest.HarvestGate;
 import io.lumaharvester.harvest.HarvestPlan;
 import io.lumaharvester.harvest.MediaAddresses;
@@ -64,6 +65,8 @@ import org.apache.camel.CamelContextAware;
 import org.apache.camel.Configuration;
 import org.apache.camel.PropertyInject;
 import org.apache.camel.component.aws2.s3.AWS2S3Component;
+import org.apache.camel.component.http.CompositeHttpConfigurer;
+import org.apache.camel.component.http.HttpClientConfigurer;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.spi.PropertiesComponent;
@@ -470,7 +473,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     }
 
     /**
-     * One thread for the timers: every copy's wall-clock limit (it only aborts streams), the S3 client's own
+     * One thread for the timers: every copy's wall-clock limit (it only drops connections), the S3 client's own
      * time-outs, which would otherwise start five threads of the SDK's, and the polling-lag WARN line. Shut down with
      * the context.
      */
@@ -524,6 +527,14 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("mediaRedirects")
     public MediaRedirects mediaRedirects(@BeanInject("mediaPolicy") MediaPolicy policy) {
         return new MediaRedirects(policy);
+    }
+
+    /** The media client's configuration: redirects only to allowed hosts, luma.harvest.max-copy-ms from the start. */
+    @BindToRegistry("mediaClient")
+    public HttpClientConfigurer mediaClient(CamelContext context,
+            @BeanInject("mediaRedirects") MediaRedirects redirects,
+            @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs) {
+        return CompositeHttpConfigurer.combineConfigurers(redirects, new CopyLimit(maxCopyMs, timers(context)));
     }
 
     @BindToRegistry("generationEvents")

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -19,13 +20,16 @@ import io.lumaharvester.dev.StandIns;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Every task ends, and a copy never runs or downloads for nothing: the media phase's deadline
  * ({@code luma.harvest.deadline-ms}) against S3 failing for now and an API answering 503 for ever; the wall-clock limit
- * of one copy ({@code luma.harvest.max-copy-ms}) against a CDN that trickles; a copy that S3 fails at its first part
- * drops the download instead of reading the rest. S3 is S3Proxy behind {@link FilteringS3}, with a rule per task.
+ * of one copy ({@code luma.harvest.max-copy-ms}) against a CDN that trickles, its body or its status line and
+ * headers; a copy that S3 fails at its first part drops the download instead of reading the rest. S3 is S3Proxy
+ * behind {@link FilteringS3}, with a rule per task.
  */
 class MediaDeadlineTest {
 
@@ -33,6 +37,8 @@ class MediaDeadlineTest {
     private static final long MEDIA_DEADLINE_MS = 8_000;
     private static final long MAX_COPY_MS = 1_500;
     private static final Duration WITHIN = Duration.ofSeconds(90);
+    /** Two attempts at MAX_COPY_MS each, and the re-poll between them, take about 4 s */
+    private static final Duration TRICKLED_WITHIN = Duration.ofSeconds(30);
 
     private static StandIns standIns;
     private static FilteringS3 s3;
@@ -41,6 +47,7 @@ class MediaDeadlineTest {
     private static Map<String, String> deadlineProps;
     private static HarvesterApp copyApp;
     private static Map<String, String> copyProps;
+    private static TricklingServer trickling;
 
     @BeforeAll
     static void start() throws Exception {
@@ -64,6 +71,10 @@ class MediaDeadlineTest {
                 "luma.harvest.max-storage-rejections", "1",
                 "luma.harvest.max-copy-ms", String.valueOf(MAX_COPY_MS))));
         copyProps.put("s3.endpoint", s3.endpoint());
+        // a byte every 100 ms: never silent for the read time-out (60 s)
+        trickling = TricklingServer.start(Duration.ofMillis(100));
+        copyProps.put("luma.harvest.allowed-hosts", copyProps.get("luma.harvest.allowed-hosts") + ","
+                + trickling.authority());
         copyApp = HarvesterApp.start(copyProps);
     }
 
@@ -76,6 +87,9 @@ class MediaDeadlineTest {
             copyApp.close();
         }
         s3.close();
+        if (trickling != null) {
+            trickling.close();
+        }
     }
 
     @Test
@@ -147,6 +161,34 @@ class MediaDeadlineTest {
         try (S3Client client = standIns.s3.client()) {
             assertThat(client.listObjectsV2(b -> b.bucket(StandIns.BUCKET).prefix("luma/" + taskId + "/video"))
                     .keyCount()).as("no partial video object").isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "the {0} trickles")
+    @EnumSource(TricklingServer.Shape.class)
+    void aCdnAnswerThatTricklesFailsEachCopyAtMaxCopyMsAndTheTaskEndsMediaUnavailable(TricklingServer.Shape shape)
+            throws Exception {
+        String taskId = "trickle-" + shape.name().toLowerCase() + "-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia served = standIns.api.completedMedia(taskId, MB);
+        String video = "/" + taskId + "/video.mp4";
+        Map<String, String> urls = new LinkedHashMap<>(served.urlByRole());
+        urls.put("video", trickling.url(video, shape));
+        standIns.api.answer(taskId, List.of(LumaApiStandIn.json(LumaApiStandIn.completedBody(
+                new LumaApiStandIn.ServedMedia(taskId, served.byRole(), urls)))));
+        long sent = System.nanoTime();
+        standIns.kafka.send(copyProps.get("luma.topics.tasks"), taskId);
+
+        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, copyProps.get("luma.topics.events"), taskId,
+                TRICKLED_WITHIN));
+        assertThat(event.get("status").asText()).as("%s", event).isEqualTo("failed");
+        assertThat(event.at("/failure/reason").asText()).isEqualTo("media_unavailable");
+        assertThat(event.at("/failure/detail").asText()).contains("video", "luma.harvest.max-copy-ms");
+        assertThat(Duration.ofNanos(System.nanoTime() - sent)).isLessThan(TRICKLED_WITHIN);
+        List<TricklingServer.Trickle> trickles = trickling.trickles(video);
+        assertThat(trickles).as("one download per media attempt").hasSize(2);
+        for (TricklingServer.Trickle trickle : trickles) {
+            // dropped at the limit: the server notices within its 100 ms pace
+            assertThat(trickle.dropped().get(10, TimeUnit.SECONDS)).isLessThan(Duration.ofMillis(MAX_COPY_MS + 2_000));
         }
     }
 

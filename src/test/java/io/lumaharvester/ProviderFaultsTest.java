@@ -20,6 +20,7 @@ import io.lumaharvester.dev.StandIns;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * One table of API faults, one test body: whatever the API answers first, the task still completes, once, and the
- * harvester waits between polls as long as the fault asks for.
+ * harvester waits between polls as long as the fault asks for. Another for answers that trickle past
+ * luma.api.response-timeout-ms: the poll fails at that deadline, whatever the answer would have been.
  */
 class ProviderFaultsTest {
 
@@ -43,6 +45,19 @@ class ProviderFaultsTest {
             "luma.poll.not-found-confirmations", "3"));
 
     private final StandIns standIns = harvester.standIns();
+
+    /**
+     * The first polls of a test JVM can outlast the 1 s time-out (class loading and a first connection on a busy
+     * machine): such a poll would fail before the fault under test is read. One task completes first.
+     */
+    @BeforeAll
+    static void aFirstTaskCompletes() throws Exception {
+        String warm = "warm-" + UUID.randomUUID();
+        harvester.standIns().api.completesAfter(warm, List.of(), 10_000);
+        harvester.submit(warm);
+        Events.awaitOnlyEvent(harvester.standIns(), harvester.setting("luma.topics.events"), warm,
+                Duration.ofSeconds(30));
+    }
 
     private static ResponseDefinitionBuilder status(int status) {
         return aResponse().withStatus(status);
@@ -78,6 +93,40 @@ class ProviderFaultsTest {
                 Arguments.of("401 (token refused)", status(401).withBody("{\"error\":\"invalid token\"}"), 1,
                         MAX_BACKOFF_MS),
                 Arguments.of("403", status(403), 1, MAX_BACKOFF_MS));
+    }
+
+    /** Longer than luma.api.response-timeout-ms (1 s), yet never 1 s without a byte. */
+    private static final long TRICKLE_MS = 6_000;
+
+    static Stream<Arguments> trickledAnswers() {
+        // a failed state: read whole, it would end the task failed instead of the next poll completing it
+        String failed = "{\"state\":\"failed\",\"failure_reason\":\"read after a trickle\"}";
+        return Stream.of(
+                Arguments.of("a 200 whose body trickles", status(200).withHeader("Content-Type", "application/json")
+                        .withBody(failed).withChunkedDribbleDelay(30, (int) TRICKLE_MS)),
+                Arguments.of("a 500 whose body trickles", status(500).withBody("<html>" + "x".repeat(60) + "</html>")
+                        .withChunkedDribbleDelay(30, (int) TRICKLE_MS)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("trickledAnswers")
+    void aTrickledAnswerFailsThePollAtTheDeadlineAndTheNextPollCompletesTheTask(String fault,
+            ResponseDefinitionBuilder answer) throws Exception {
+        String taskId = "trickled-" + UUID.randomUUID();
+        LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
+        standIns.api.answer(taskId, List.of(answer, LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
+        standIns.kafka.send(harvester.setting("luma.topics.tasks"), taskId);
+
+        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topics.events"), taskId,
+                Duration.ofSeconds(30)));
+        assertThat(event.get("status").asText()).as("%s", event).isEqualTo("completed");
+        List<LoggedRequest> polls = standIns.api.requestsFor(taskId);
+        assertThat(polls).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(event.get("polls").asInt()).isEqualTo(polls.size());
+        long gap = polls.get(1).getLoggedDate().getTime() - polls.get(0).getLoggedDate().getTime();
+        // cut at the deadline (1 s) and backed off, not read to the trickle's end
+        assertThat(gap).as("ms between the trickled answer's request and the next poll")
+                .isBetween(1000L, TRICKLE_MS - 1_000);
     }
 
     private HealthCheck.State apiAccess() {

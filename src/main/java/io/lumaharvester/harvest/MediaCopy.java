@@ -23,9 +23,10 @@ import software.amazon.awssdk.services.s3.S3Client;
  * count and describes the object. A body that goes up in one PUT with a SHA-256 checksum is hashed by the S3 client as
  * it sends it, and the copy takes that value ({@link S3Uploads#sha256OfPut}); any other body is hashed on the way. A
  * body of unknown length is spooled to a temporary file first: the S3 producer would otherwise copy it into memory. A
- * copy has a wall-clock limit (luma.harvest.max-copy-ms): the read time-out only catches a CDN that goes silent, not
- * one that trickles; past the limit a watchdog drops the download's connection and the copy fails as a media attempt.
- * A failed copy drops the connection too, instead of reading the rest of the body.
+ * copy has a wall-clock limit (luma.harvest.max-copy-ms) from the request's start: the read time-out only catches a
+ * CDN that goes silent, not one that trickles. Until the answer's head is read {@link CopyLimit} holds it; from then on
+ * a watchdog here, for what is left of it. Past the limit the download's connection is dropped and the copy fails as a
+ * media attempt. A failed copy drops the connection too, instead of reading the rest of the body.
  */
 public class MediaCopy {
 
@@ -66,7 +67,7 @@ public class MediaCopy {
     public void download(Exchange exchange) {
         MediaFile file = exchange.getMessage().getBody(MediaFile.class);
         exchange.setProperty(TaskExchange.MEDIA, file);
-        // the limit covers the whole copy, connecting and waiting for the first byte included
+        // the limit covers the whole copy: CopyLimit until the answer's head is read, then the watchdog (see watch)
         exchange.setProperty(STARTED, System.nanoTime());
         Message message = exchange.getMessage();
         message.setHeader(Exchange.HTTP_URI, file.sourceUrl());
@@ -172,8 +173,7 @@ public class MediaCopy {
     private void watch(Exchange exchange, MediaFile file, HashingInputStream hashing) {
         Long started = exchange.getProperty(STARTED, Long.class);
         long elapsedMs = started == null ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-        String why = "the " + file.keyRole() + " media took longer than " + maxCopyMs
-                + " ms (luma.harvest.max-copy-ms) to copy and was cancelled";
+        String why = pastLimit(file);
         Future<?> task = watchdog.schedule(() -> hashing.expire(why), Math.max(0, maxCopyMs - elapsedMs),
                 TimeUnit.MILLISECONDS);
         // the handle is kept as a Runnable, not the Future: a tracer that prints exchange properties (KameletMain's
@@ -189,6 +189,12 @@ public class MediaCopy {
         });
     }
 
+    /** Why a copy was cancelled at luma.harvest.max-copy-ms, before or after its answer's head. */
+    private String pastLimit(MediaFile file) {
+        return "the " + (file == null ? "" : file.keyRole() + " ") + "media took longer than " + maxCopyMs
+                + " ms (luma.harvest.max-copy-ms) to copy and was cancelled";
+    }
+
     private static void unwatch(Exchange exchange) {
         Runnable cancel = exchange.getProperty(WATCHDOG, Runnable.class);
         if (cancel != null) {
@@ -196,12 +202,17 @@ public class MediaCopy {
         }
     }
 
-    private static Exception classified(Exchange exchange, MediaFile file) {
+    private Exception classified(Exchange exchange, MediaFile file) {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         String role = file == null ? "" : file.keyRole() + " ";
         if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException
                 || cause instanceof StorageRejectedException || cause instanceof StorageFailedException) {
             return cause;
+        }
+        for (Throwable c = cause; c != null; c = c.getCause()) {
+            if (c instanceof CopyLimit.ExceededException) {
+                return new MediaUnavailableException(pastLimit(file), cause);
+            }
         }
         HashingInputStream watched = exchange.getProperty(HASHING, HashingInputStream.class);
         if (watched != null && watched.expired() != null && watched.sourceFailed()) {
