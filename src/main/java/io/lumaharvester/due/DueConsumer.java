@@ -257,11 +257,13 @@ public class DueConsumer extends DefaultConsumer {
         long deadline = System.currentTimeMillis() + endpoint.getShutdownTimeoutMs();
         stopDeadline = deadline;
         try {
-            awaitFinished(null, deadline);
+            int left = awaitFinished(null, deadline);
             Map<TopicPartition, OffsetAndMetadata> offsets;
             synchronized (records) {
                 offsets = records.toCommit();
             }
+            LOG.info("{}: stopping; {} records still in flight after waiting up to {} ms, committing {}",
+                    endpoint.getTopic(), left, endpoint.getShutdownTimeoutMs(), offsets);
             commitNow(offsets);
         } catch (RuntimeException e) {
             LOG.warn("{}: last commit failed ({}); what was not committed is read again", endpoint.getTopic(),
@@ -271,20 +273,23 @@ public class DueConsumer extends DefaultConsumer {
 
     /**
      * Waits until no record of {@code partitions} (null: of any partition) is in flight, or until {@code deadline}.
-     * Records finish on the route's threads; this thread only looks.
+     * Records finish on the route's threads; this thread only looks. Returns how many are still in flight.
      */
-    private void awaitFinished(Collection<TopicPartition> partitions, long deadline) {
-        try {
-            while (System.currentTimeMillis() < deadline) {
-                synchronized (records) {
-                    if ((partitions == null ? records.inFlightCount() : records.inFlightIn(partitions)) == 0) {
-                        return;
-                    }
-                }
-                Thread.sleep(10);
+    private int awaitFinished(Collection<TopicPartition> partitions, long deadline) {
+        while (true) {
+            int left;
+            synchronized (records) {
+                left = partitions == null ? records.inFlightCount() : records.inFlightIn(partitions);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            if (left == 0 || System.currentTimeMillis() >= deadline) {
+                return left;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return left;
+            }
         }
     }
 
@@ -354,11 +359,14 @@ public class DueConsumer extends DefaultConsumer {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             // on stop, drain has waited already: the revocation in close waits no longer than it
-            awaitFinished(partitions, Math.min(stopDeadline, System.currentTimeMillis() + handOverMs));
+            long started = System.currentTimeMillis();
+            int left = awaitFinished(partitions, Math.min(stopDeadline, started + handOverMs));
             Map<TopicPartition, OffsetAndMetadata> offsets;
             synchronized (records) {
                 offsets = records.commitFor(partitions);
             }
+            LOG.info("{}: giving up {} after {} ms, {} records still in flight; committing {}", endpoint.getTopic(),
+                    partitions, System.currentTimeMillis() - started, left, offsets);
             try {
                 commitNow(offsets);
             } catch (RuntimeException e) {

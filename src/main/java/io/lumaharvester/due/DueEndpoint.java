@@ -32,7 +32,8 @@ public class DueEndpoint extends DefaultEndpoint {
     private long retryDelayMs = 1000;
     @UriParam(defaultValue = "60000", description = "Longest wait before a record the route failed goes in again")
     private long maxRetryDelayMs = 60_000;
-    @UriParam(defaultValue = "10000", description = "On stop, how long records in flight may take to finish")
+    @UriParam(defaultValue = "10000", description = "On stop, and for the partitions a rebalance takes away, how long "
+            + "records in flight may take to finish")
     private long shutdownTimeoutMs = 10_000;
 
     public DueEndpoint(String uri, DueComponent component, String topic) {
