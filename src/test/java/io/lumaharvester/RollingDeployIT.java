@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
  * A rolling deploy: two instances of the packaged jar in one group, copies that take seconds (the CDN answers each
  * file after 3 s), one instance stopped with SIGTERM mid-copy and started again. Partitions move twice (to the
  * instance that stays, then back to the restarted one); each move waits for the records in flight of the partitions
- * that move, so no task is copied on both instances and none gets two events.
+ * that move, so no task gets two events and few files are downloaded twice (a record that outlasts the wait, or one
+ * finished ahead of an older one still waiting on its partition).
  */
 class RollingDeployIT {
 

@@ -85,7 +85,8 @@ public class DueConsumer extends DefaultConsumer {
         // a rebalance (an instance joins or leaves) takes away only the partitions that move, and the others go on
         // working through it; Kafka's default list starts with the eager RangeAssignor, which takes every partition
         // from every member first. A kafka.client.partition.assignment.strategy setting wins.
-        props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                CooperativeStickyAssignor.class.getName());
         // the wait in a rebalance holds the loop thread inside poll: half of max.poll.interval.ms at most, or the
         // group would drop this member in the middle of the hand-over
         long maxPollIntervalMs = Long.parseLong(String.valueOf(props.getOrDefault(

@@ -309,7 +309,8 @@ class DueConsumerTest {
     }
 
     /** Wakes itself inside the first try of each commitSync: the wakeup lands in the commit's first network wait. */
-    private static final class WokenInsideCommit extends org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> {
+    private static final class WokenInsideCommit
+            extends org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> {
 
         private final AtomicInteger wakeups;
         private boolean retry;
