@@ -17,6 +17,7 @@ import org.apache.camel.support.DefaultConsumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -46,6 +47,8 @@ public class DueConsumer extends DefaultConsumer {
      * much more, and the step numbers skip what was done.
      */
     private static final long COMMIT_EVERY_MS = 100;
+    /** How long a commit on giving partitions up (a rebalance, a stop) may take, wakeups included. */
+    private static final long COMMIT_TIMEOUT_MS = 5_000;
 
     private final DueEndpoint endpoint;
     private final DueGate gate;
@@ -58,6 +61,10 @@ public class DueConsumer extends DefaultConsumer {
     private int topicPartitions;
     /** Reading stopped for the bytes held: resumes below the low-water mark. */
     private boolean overHeldBytes;
+    /** How long a rebalance waits for the records in flight of the partitions it takes away (see {@link Rebalance}). */
+    private long handOverMs;
+    /** Once the loop stops: when {@link #drain} gives up waiting; the revocation in close waits no longer. */
+    private volatile long stopDeadline = Long.MAX_VALUE;
 
     public DueConsumer(DueEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -79,10 +86,26 @@ public class DueConsumer extends DefaultConsumer {
         // a process killed outright keeps its partitions until this passes: 10 s, not Kafka's 45 s (a
         // kafka.client.session.timeout.ms setting wins)
         props.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
-        kafka = new KafkaConsumer<>(props);
+        // a rebalance (an instance joins or leaves) takes away only the partitions that move, and the others go on
+        // working through it; Kafka's default list starts with the eager RangeAssignor, which takes every partition
+        // from every member first. A kafka.client.partition.assignment.strategy setting wins.
+        props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                CooperativeStickyAssignor.class.getName());
+        // the wait in a rebalance holds the loop thread inside poll: half of max.poll.interval.ms at most, or the
+        // group would drop this member in the middle of the hand-over
+        long maxPollIntervalMs = Long.parseLong(String.valueOf(props.getOrDefault(
+                ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, ConsumerConfig.configDef().defaultValues()
+                        .get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG))).strip());
+        handOverMs = Math.min(endpoint.getShutdownTimeoutMs(), maxPollIntervalMs / 2);
+        kafka = connect(props);
         running = true;
         loop = new Thread(this::run, "due-" + endpoint.getTopic());
         loop.start();
+    }
+
+    /** The Kafka consumer for these settings. */
+    KafkaConsumer<byte[], byte[]> connect(Properties props) {
+        return new KafkaConsumer<>(props);
     }
 
     @Override
@@ -294,30 +317,72 @@ public class DueConsumer extends DefaultConsumer {
         return overHeldBytes;
     }
 
-    /** On stop: let what is in flight finish (within the shutdown timeout), then commit what is done. */
+    /**
+     * On stop, before the consumer leaves the group: let what is in flight finish (within the shutdown timeout), then
+     * commit what is done, so the instance that takes the partitions over starts after it and does not do it again.
+     */
     private void drain() {
         long deadline = System.currentTimeMillis() + endpoint.getShutdownTimeoutMs();
+        stopDeadline = deadline;
         try {
-            while (System.currentTimeMillis() < deadline) {
-                synchronized (records) {
-                    if (records.inFlightCount() == 0) {
-                        break;
-                    }
-                }
-                Thread.sleep(50);
-            }
+            int left = awaitFinished(null, deadline);
             Map<TopicPartition, OffsetAndMetadata> offsets;
             synchronized (records) {
                 offsets = records.toCommit();
             }
-            if (!offsets.isEmpty()) {
-                kafka.commitSync(offsets, Duration.ofSeconds(5));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            LOG.info("{}: stopping; {} records still in flight after waiting up to {} ms, committing {}",
+                    endpoint.getTopic(), left, endpoint.getShutdownTimeoutMs(), offsets);
+            commitNow(offsets);
         } catch (RuntimeException e) {
             LOG.warn("{}: last commit failed ({}); what was not committed is read again", endpoint.getTopic(),
                     e.toString());
+        }
+    }
+
+    /**
+     * Waits until no record of {@code partitions} (null: of any partition) is in flight, or until {@code deadline}.
+     * Records finish on the route's threads; this thread only looks. Returns how many are still in flight.
+     */
+    private int awaitFinished(Collection<TopicPartition> partitions, long deadline) {
+        while (true) {
+            int left;
+            synchronized (records) {
+                left = partitions == null ? records.inFlightCount() : records.inFlightIn(partitions);
+            }
+            if (left == 0 || System.currentTimeMillis() >= deadline) {
+                return left;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return left;
+            }
+        }
+    }
+
+    /**
+     * A commit that a wakeup does not skip. {@link #finished} wakes the consumer whenever a due record waits, and a
+     * wakeup is kept until the consumer's next blocking call: landing inside commitSync, it throws there. The commit is
+     * then sent again, within the same time.
+     */
+    private void commitNow(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
+        long deadline = System.currentTimeMillis() + COMMIT_TIMEOUT_MS;
+        while (true) {
+            try {
+                kafka.commitSync(offsets, Duration.ofMillis(Math.max(1, deadline - System.currentTimeMillis())));
+                synchronized (records) {
+                    records.committed(offsets);
+                }
+                return;
+            } catch (WakeupException woken) {
+                if (System.currentTimeMillis() >= deadline) {
+                    throw woken;
+                }
+            }
         }
     }
 
@@ -349,19 +414,29 @@ public class DueConsumer extends DefaultConsumer {
         }
     }
 
-    /** Called on the loop thread, inside poll. */
+    /**
+     * Called on the loop thread, inside poll. Partitions are handed over, not dropped: the records in flight of the
+     * partitions taken away finish first (within {@link #handOverMs}), their offsets are committed, and only then
+     * does the rebalance go on and the next owner read them, from there. So no record is in flight on two instances
+     * at once (two copies of the same files, two events), unless it outlasts the wait. With the cooperative assignor
+     * only the partitions that move are taken away; the records of the others go on through the route meanwhile
+     * (this thread sends no new one in until the wait ends).
+     */
     private final class Rebalance implements ConsumerRebalanceListener {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // on stop, drain has waited already: the revocation in close waits no longer than it
+            long started = System.currentTimeMillis();
+            int left = awaitFinished(partitions, Math.min(stopDeadline, started + handOverMs));
             Map<TopicPartition, OffsetAndMetadata> offsets;
             synchronized (records) {
                 offsets = records.commitFor(partitions);
             }
+            LOG.info("{}: giving up {} after {} ms, {} records still in flight; committing {}", endpoint.getTopic(),
+                    partitions, System.currentTimeMillis() - started, left, offsets);
             try {
-                if (!offsets.isEmpty()) {
-                    kafka.commitSync(offsets, Duration.ofSeconds(5));
-                }
+                commitNow(offsets);
             } catch (RuntimeException e) {
                 LOG.info("{}: commit on giving up partitions failed ({}); the next owner reads again from the last "
                         + "commit", endpoint.getTopic(), e.toString());

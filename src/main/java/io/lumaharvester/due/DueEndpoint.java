@@ -57,7 +57,8 @@ public class DueEndpoint extends DefaultEndpoint {
     @UriParam(defaultValue = "600000", description = "The back-offs of a record the route fails add up to at least "
             + "this before its last try")
     private long minRetryMs = 600_000;
-    @UriParam(defaultValue = "10000", description = "On stop, how long records in flight may take to finish")
+    @UriParam(defaultValue = "10000", description = "On stop, and for the partitions a rebalance takes away, how long "
+            + "records in flight may take to finish")
     private long shutdownTimeoutMs = 10_000;
 
     public DueEndpoint(String uri, DueComponent component, String topic) {

@@ -268,4 +268,10 @@ final class DueRecords {
     int inFlightCount() {
         return inFlight.size();
     }
+
+    /** Records of these partitions in flight through the route (orphaned ones, of partitions already gone, not). */
+    int inFlightIn(Collection<TopicPartition> partitions) {
+        Set<TopicPartition> of = new HashSet<>(partitions);
+        return (int) inFlight.stream().filter(held -> !held.orphaned && of.contains(held.partition)).count();
+    }
 }

@@ -24,6 +24,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The due: consumer on a real broker: due order, many in flight on one thread, commits, stale steps. */
 class DueConsumerTest {
@@ -179,7 +181,8 @@ class DueConsumerTest {
     void aRebalanceLosesNoRecordThatWasWaiting() throws Exception {
         String shared = "due-shared-" + UUID.randomUUID();
         standIns.kafka.createTopics(List.of(shared), 2);
-        long due = System.currentTimeMillis() + 6_000;
+        // a join and a leave take two cooperative rebalances each, up to a heartbeat interval (3 s) apiece
+        long due = System.currentTimeMillis() + 15_000;
         for (int i = 0; i < 20; i++) {
             Map<String, byte[]> headers = Map.of(DueHeaders.DUE_AT, String.valueOf(due).getBytes(StandardCharsets.UTF_8),
                     DueHeaders.STEP, "1".getBytes(StandardCharsets.UTF_8));
@@ -200,6 +203,132 @@ class DueConsumerTest {
         Set<String> all = new java.util.HashSet<>(first);
         all.addAll(second);
         assertThat(all).hasSize(20);
+    }
+
+    /**
+     * An instance joins while the first one has records in flight on both partitions. The partition that moves is
+     * handed over once its records are done and committed, so the newcomer reads after them and routes none again;
+     * the first instance keeps the other partition and its records. A wakeup landing inside the commit (a record
+     * finishing while another is due) does not skip it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "no wakeup during the commit, false",
+            "a wakeup inside the first try of every commit, true"})
+    void aPartitionThatMovesIsHandedOverOnceItsRecordsInFlightAreDoneAndCommitted(String row,
+            boolean wakeupInsideCommit) throws Exception {
+        String shared = "due-handover-" + UUID.randomUUID();
+        standIns.kafka.createTopics(List.of(shared), 2);
+        int records = 20;
+        for (int i = 0; i < records; i++) {
+            standIns.kafka.send(shared, ("task-" + i).getBytes(StandardCharsets.UTF_8),
+                    ("task-" + i).getBytes(StandardCharsets.UTF_8), Map.of());
+        }
+        Map<String, AtomicInteger> routes = new ConcurrentHashMap<>();
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger wakeups = new AtomicInteger();
+        String log;
+        try (io.lumaharvester.LogCapture logs = new io.lumaharvester.LogCapture()) {
+            camel = slowConsumerOf(shared, routes, inFlight, wakeupInsideCommit ? wakeups : null);
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> inFlight.get() == records);
+            CamelContext other = slowConsumerOf(shared, routes, inFlight, null);
+            try {
+                awaitGroup(2);
+                // every record done and committed: a record routed again is counted when it goes in, before that
+                Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> committedOn(shared) == records);
+            } finally {
+                other.stop();
+            }
+            log = logs.text();
+        }
+        assertThat(routes).as(row).hasSize(records);
+        assertThat(routes.values()).as("%s: times each record was routed", row)
+                .allSatisfy(times -> assertThat(times.get()).isEqualTo(1));
+        if (wakeupInsideCommit) {
+            assertThat(wakeups.get()).as("wakeups put inside a commit").isPositive();
+        }
+        // the commit was confirmed before the partition went: Kafka's client sends the request before it looks for
+        // a wakeup, so the broker mostly has the offsets anyway, but commitSync gave up waiting for its answer
+        assertThat(log).as(row).contains("giving up").doesNotContain("commit on giving up partitions failed");
+    }
+
+    /** The committed offsets of the group on {@code topicName}, summed over its partitions. */
+    private long committedOn(String topicName) throws Exception {
+        try (Admin admin = standIns.kafka.admin()) {
+            return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().entrySet().stream()
+                    .filter(e -> e.getKey().topic().equals(topicName) && e.getValue() != null)
+                    .mapToLong(e -> e.getValue().offset()).sum();
+        }
+    }
+
+    /**
+     * A consumer whose route takes 3 s a record without holding a thread. With {@code wakeups}, its Kafka consumer is
+     * woken inside the first try of every commitSync, as a record finishing at that moment does (counted).
+     */
+    private CamelContext slowConsumerOf(String topicName, Map<String, AtomicInteger> routes, AtomicInteger inFlight,
+            AtomicInteger wakeups) throws Exception {
+        CamelContext context = new DefaultCamelContext();
+        context.addComponent("due", new DueComponent(new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()),
+                group, 50) {
+            @Override
+            protected org.apache.camel.Endpoint createEndpoint(String uri, String remaining,
+                    Map<String, Object> parameters) {
+                return new DueEndpoint(uri, this, remaining) {
+                    @Override
+                    public org.apache.camel.Consumer createConsumer(org.apache.camel.Processor processor)
+                            throws Exception {
+                        DueConsumer consumer = new DueConsumer(this, processor) {
+                            @Override
+                            org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> connect(
+                                    java.util.Properties props) {
+                                return wakeups == null ? super.connect(props) : new WokenInsideCommit(props, wakeups);
+                            }
+                        };
+                        configureConsumer(consumer);
+                        return consumer;
+                    }
+                };
+            }
+        });
+        context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("due:" + topicName + "?maxInFlight=100")
+                        .process(exchange -> {
+                            inFlight.incrementAndGet();
+                            routes.computeIfAbsent(new String(exchange.getMessage().getBody(byte[].class),
+                                    StandardCharsets.UTF_8), v -> new AtomicInteger()).incrementAndGet();
+                        })
+                        .delay(3_000).asyncDelayed()
+                        .process(exchange -> inFlight.decrementAndGet());
+            }
+        });
+        context.start();
+        return context;
+    }
+
+    /** Wakes itself inside the first try of each commitSync: the wakeup lands in the commit's first network wait. */
+    private static final class WokenInsideCommit
+            extends org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> {
+
+        private final AtomicInteger wakeups;
+        private boolean retry;
+
+        WokenInsideCommit(java.util.Properties props, AtomicInteger wakeups) {
+            super(props);
+            this.wakeups = wakeups;
+        }
+
+        @Override
+        public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
+            if (!retry) {
+                wakeup();
+                wakeups.incrementAndGet();
+            }
+            retry = !retry;
+            super.commitSync(offsets, timeout);
+        }
     }
 
     /** Waits until the group is stable with {@code members} members, each holding a partition. */

@@ -131,6 +131,29 @@ class DueRecordsTest {
         assertThat(records.inFlightCount()).isEqualTo(1);
     }
 
+    /** What a rebalance waits for before it hands a partition over: its records in flight, and no other. */
+    @Test
+    void theRecordsInFlightOfAPartitionAreCountedUntilDoneOrGivenAway() {
+        records.offer(held(P0, 0, "stays", 1, 0));
+        records.offer(held(P1, 0, "moves", 1, 0));
+        records.offer(held(P1, 1, "moves-later", 1, 60_000));
+        DueRecords.Held<?> first = records.takeDue(0);
+        DueRecords.Held<?> second = records.takeDue(0);
+        DueRecords.Held<?> moving = first.partition.equals(P1) ? first : second;
+
+        assertThat(records.inFlightIn(List.of(P1))).as("a waiting record is not in flight").isEqualTo(1);
+        assertThat(records.inFlightIn(List.of(P0, P1))).isEqualTo(2);
+        records.done(moving);
+        assertThat(records.inFlightIn(List.of(P1))).isZero();
+        assertThat(committable(records.commitFor(List.of(P1)), P1)).as("the waiting one is read again").isEqualTo(1);
+
+        DueRecords.Held<?> staying = first == moving ? second : first;
+        records.release(List.of(P0));
+        assertThat(records.inFlightIn(List.of(P0))).as("given away: it finishes without counting").isZero();
+        assertThat(records.inFlightCount()).isEqualTo(1);
+        records.done(staying);
+    }
+
     @Test
     void recordsReadAgainAfterTheirPartitionCameBackAreNotStale() {
         records.offer(held(P0, 0, "task", 1, 0));
