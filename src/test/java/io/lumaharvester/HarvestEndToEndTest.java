@@ -17,6 +17,8 @@ import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The whole pipeline on a real broker, a real S3 server and stand-ins for the API and CDN. */
@@ -138,6 +140,24 @@ class HarvestEndToEndTest {
         assertThat(event.at("/failure/reason").asText()).isEqualTo("timeout");
         assertThat(event.get("state").asText()).isEqualTo("processing");
         assertThat(event.get("polls").asInt()).isGreaterThan(3);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            503 for ever                   | 503 |
+            401 for ever (token refused)   | 401 |
+            200 with HTML for ever         | 200 | <html>maintenance</html>
+            """)
+    void aTaskWhoseApiNeverAnswersItsStateEndsWithTimeoutAtItsDeadline(String fault, int status, String body)
+            throws Exception {
+        String taskId = newTaskId("unanswered");
+        standIns.api.answer(taskId, List.of(WireMock.aResponse().withStatus(status).withBody(body == null ? "" : body)));
+        submit(taskId);
+
+        JsonNode event = value(onlyEvent(taskId));
+        assertThat(event.at("/failure/reason").asText()).isEqualTo("timeout");
+        assertThat(event.at("/failure/detail").asText()).contains("luma.tasks.deadline-ms");
+        assertThat(standIns.api.requestsFor(taskId)).hasSizeGreaterThan(1);
     }
 
     @Test

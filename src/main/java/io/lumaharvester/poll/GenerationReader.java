@@ -93,6 +93,10 @@ public class GenerationReader {
         if (code == 429) {
             budget.throttled();
         }
+        TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, next, "the API answered HTTP " + code);
+        if (timedOut != null) {
+            return timedOut;
+        }
         if (code == 429 || code == 503) {
             long retryAfterMs = retryAfterMillis(retryAfter);
             if (retryAfterMs > 0) {
@@ -127,6 +131,11 @@ public class GenerationReader {
         }
         JsonNode state = generation == null ? null : generation.get("state");
         if (state == null || !state.isTextual()) {
+            TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, ticket.pollFailed(false),
+                    "the API answered 200 without a JSON state");
+            if (timedOut != null) {
+                return timedOut;
+            }
             LOG.warn("task {}: API answered 200 without a JSON state; backing off", ticket.taskId());
             return TaskStep.running(schedule.backOff(ticket.pollFailed(false)));
         }
@@ -165,9 +174,29 @@ public class GenerationReader {
         if (over != null) {
             return over;
         }
+        TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, ticket.pollFailed(false), why);
+        if (timedOut != null) {
+            return timedOut;
+        }
         // an exception's message can quote the provider's URL or answer
         LOG.warn("task {}: poll failed ({}); retrying after a back-off", ticket.taskId(), LogSafe.text(why));
         return TaskStep.error(schedule.backOff(ticket.pollFailed(false)));
+    }
+
+    /**
+     * A poll without a usable answer (an error status, a 200 without a state, no answer at all) at or past the task's
+     * deadline ends the task {@code timeout}, naming what the poll got: an API that never answers again, or answers
+     * garbage for ever, must not keep a task (and its re-submissions, answered {@code in_flight}) for ever. Null before
+     * the deadline, and in the media phase, which the media deadline bounds.
+     */
+    private TaskStep pastDeadlineWithoutAnswer(TaskTicket ticket, TaskTicket next, String lastError) {
+        if (ticket.completedAt() > 0 || !schedule.pastDeadline(ticket)) {
+            return null;
+        }
+        String detail = "no answer with the task's state by its deadline (" + (ticket.deadlineAt() - ticket.acceptedAt())
+                + " ms, luma.tasks.deadline-ms); last poll: " + lastError;
+        LOG.warn("task {}: {}; the task times out", ticket.taskId(), LogSafe.text(detail));
+        return TaskStep.failed(next, new Failure(Failure.TIMEOUT, detail));
     }
 
     /** A media-phase re-poll past the media deadline ends the task, naming what the poll got; null otherwise. */

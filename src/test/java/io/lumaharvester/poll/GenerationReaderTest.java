@@ -210,6 +210,44 @@ class GenerationReaderTest {
         assertThat(step.ticket().nextPollAt()).isEqualTo(NOW + INTERVAL);
     }
 
+    @ParameterizedTest(name = "HTTP {0} {1} at the deadline: timeout")
+    @CsvSource(delimiter = '|', nullValues = "null", textBlock = """
+            503 | ''                     | 30
+            500 | ''                     | null
+            502 | <html>bad gateway</html> | null
+            429 | ''                     | 30
+            401 | ''                     | null
+            403 | ''                     | null
+            200 | <html>maintenance</html> | null
+            200 | '{"id":"task-1"}'      | null
+            200 | '{"state":7}'          | null
+            """)
+    void aPollWithoutTheTasksStateAtItsDeadlineEndsTheTaskTimeout(int status, String body, String retryAfter) {
+        TaskTicket atDeadline = TaskTicket.accepted("task-1", null, NOW - 1_800_000, 1_800_000, 0);
+
+        TaskStep step = answer(atDeadline, status, body, retryAfter);
+        TaskStep before = answer(ticket, status, body, retryAfter);
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.FAILED);
+        assertThat(step.failure().reason()).isEqualTo(Failure.TIMEOUT);
+        assertThat(step.failure().detail()).contains("luma.tasks.deadline-ms").contains("last poll:");
+        assertThat(before.outcome()).as("before the deadline the task is kept").isEqualTo(TaskStep.RUNNING);
+    }
+
+    @Test
+    void aPollWithoutAnAnswerAtTheTasksDeadlineEndsTheTaskTimeoutButNotInTheMediaPhase() {
+        TaskTicket atDeadline = TaskTicket.accepted("task-1", null, NOW - 1_800_000, 1_800_000, 0);
+        TaskTicket harvesting = atDeadline.polled("completed", LumaApiStandIn.seed()).mediaSince(NOW - 1_000);
+
+        TaskStep step = reader.unanswered(atDeadline, new java.util.concurrent.TimeoutException("no answer"));
+        TaskStep rePoll = reader.unanswered(harvesting, new java.util.concurrent.TimeoutException("no answer"));
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.FAILED);
+        assertThat(step.failure().reason()).isEqualTo(Failure.TIMEOUT);
+        assertThat(step.failure().detail()).contains("TimeoutException: no answer");
+        assertThat(rePoll.outcome()).as("the media deadline bounds a re-poll").isEqualTo(TaskStep.ERROR);
+    }
+
     @Test
     void aMediaPhaseRePollWithoutAnAnswerPastTheMediaDeadlineEndsTheTask() {
         TaskTicket completedLongAgo = ticket.polled("completed", LumaApiStandIn.seed()).mediaSince(NOW - 61_000);
