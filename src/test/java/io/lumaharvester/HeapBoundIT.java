@@ -75,20 +75,28 @@ class HeapBoundIT {
         }
     }
 
-    /** The task records, {"task_id": ..., "metadata": {"note": 60 KB}}, at once. */
+    /**
+     * The task records, {"task_id": ..., "metadata": {"f000": "...", ...}}, at once: 60 KB of metadata in fields of
+     * 116 characters, as structured metadata is (read into a tree, it takes more heap than its bytes; one string of 60 KB
+     * would take only its bytes).
+     */
     private static List<String> sendTasks(StandIns standIns, String topic, String prefix) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, standIns.kafka.bootstrapServers());
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        String note = "m".repeat(METADATA_BYTES);
+        StringBuilder fields = new StringBuilder();
+        for (int field = 0; fields.length() < METADATA_BYTES; field++) {
+            fields.append(field == 0 ? "" : ",").append(String.format("\"f%03d\":\"%s\"", field, "m".repeat(116)));
+        }
+        String metadata = "{" + fields + "}";
         List<String> ids = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
             for (int i = 0; i < TASKS; i++) {
                 String id = prefix + "-" + i;
                 ids.add(id);
-                byte[] value = ("{\"task_id\":\"" + id + "\",\"metadata\":{\"note\":\"" + note + "\"}}")
+                byte[] value = ("{\"task_id\":\"" + id + "\",\"metadata\":" + metadata + "}")
                         .getBytes(StandardCharsets.UTF_8);
                 producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value));
             }
