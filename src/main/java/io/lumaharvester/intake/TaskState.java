@@ -1,5 +1,6 @@
 package io.lumaharvester.intake;
 
+import io.lumaharvester.publish.GenerationEvent;
 import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
@@ -7,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 
 /**
  * A task's value on the compacted {@code luma.tasks.accepted} topic (key: task id), so compaction keeps one record
@@ -25,6 +27,11 @@ public record TaskState(
 
     public static final String RUNNING = "running";
     public static final String ENDED = "ended";
+    /**
+     * The event of a state held in memory ({@link #held}): it is on the state's record, not here. Shared by every
+     * such state; never written.
+     */
+    public static final JsonNode EVENT_ON_RECORD = MissingNode.getInstance();
 
     /** {@code firstStep}: the step number of the run's first ticket (a replayed intake record starts there too). */
     public static TaskState running(String run, long firstStep) {
@@ -33,6 +40,20 @@ public record TaskState(
 
     public static TaskState ended(String run, String status, JsonNode event, Map<String, String> headers) {
         return new TaskState(ENDED, run, 0, status, event, headers);
+    }
+
+    /**
+     * This state as {@link TaskStates} holds it in memory: without the event and its headers (as large as the task's
+     * metadata), which a re-submission reads back from the state's record; {@link #EVENT_ON_RECORD} says there is
+     * one. Its words are the constants, so a state read from a record keeps no copies of them.
+     */
+    public TaskState held() {
+        String heldState = RUNNING.equals(state) ? RUNNING : ENDED.equals(state) ? ENDED : state;
+        String heldStatus = GenerationEvent.COMPLETED.equals(status)
+                ? GenerationEvent.COMPLETED
+                : GenerationEvent.FAILED.equals(status)
+                        ? GenerationEvent.FAILED : status;
+        return new TaskState(heldState, run, firstStep, heldStatus, event == null ? null : EVENT_ON_RECORD, null);
     }
 
     /** Consistent with equals and cheap, for the same reason as {@link io.lumaharvester.task.TaskTicket#hashCode}. */

@@ -53,6 +53,11 @@ import org.slf4j.LoggerFactory;
  * state is never forgotten here; on Kafka it outlives its run, since SettingsCheck keeps the retention longer than a
  * run's two deadlines.
  * <p>
+ * In memory a state is held without its event ({@link TaskState#held}): a few hundred bytes, whatever the task's
+ * metadata. A completed task sent again reads its state's record back from its place on the topic
+ * ({@link StateRecords}) before it is decided republished; a record no longer there (compacted away behind a newer
+ * record of the id, or deleted by retention) leaves the id forgotten, as after the retention: a new task.
+ * <p>
  * Writes do not hold a thread: {@link #decide}, {@link #republish} and {@link #ended} return a stage that completes
  * when Kafka has acknowledged the write, and the route goes on then (Camel's bean component waits for a returned
  * CompletionStage without blocking). Intake waited for each write on its consumer thread, one task at a time.
@@ -72,7 +77,10 @@ public class TaskStates {
      * (TaskRecovery#retriesTask). A kafka.client.delivery.timeout.ms setting wins.
      */
     static final int WRITE_TIMEOUT_MS = 30_000;
-    /** Each wait of the start for Kafka, unless kafka.client.default.api.timeout.ms is set. */
+    /**
+     * Each wait of the start for Kafka, and of a re-submission for its state's record, unless
+     * kafka.client.default.api.timeout.ms is set.
+     */
     static final int START_TIMEOUT_MS = 30_000;
     /** How often (by the clock) the whole map is swept for expired states; a lookup never sees one anyway. */
     private static final long SWEEP_EVERY_MS = 60_000;
@@ -138,6 +146,7 @@ public class TaskStates {
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
     private TopicFollower<String, byte[]> follower;
+    private StateRecords records;
 
     /**
      * {@code retentionMs}: how long an ended state is kept after its record was written. {@code callbacks}: where the
@@ -173,8 +182,14 @@ public class TaskStates {
 
     /** The task's recorded state, or null (never recorded, or ended longer ago than the retention). */
     public TaskState state(String taskId) {
+        Kept kept = kept(taskId);
+        return kept == null ? null : kept.state();
+    }
+
+    /** The task's state as held, or null (never recorded, or ended longer ago than the retention). */
+    private Kept kept(String taskId) {
         Kept kept = states.get(taskId);
-        return kept == null || expired(kept, clock.millis()) ? null : kept.state();
+        return kept == null || expired(kept, clock.millis()) || kept.state() == null ? null : kept;
     }
 
     /** How many states are held in memory. */
@@ -207,7 +222,11 @@ public class TaskStates {
             @Header(KafkaConstants.PARTITION) Object partition, @Header(KafkaConstants.OFFSET) Object offset)
             throws Exception {
         started();
-        String run = runOf(partition, offset);
+        return decide(ticket, runOf(partition, offset));
+    }
+
+    private CompletionStage<Admission> decide(TaskTicket ticket, String run) throws Exception {
+        Kept kept;
         TaskState recorded;
         Resubmission decision;
         long firstStep = 0;
@@ -216,7 +235,8 @@ public class TaskStates {
         // in memory from here on; its record may still fail, and then the intake record is read again, REPLAYED, and
         // the state written again.
         synchronized (locks[Math.floorMod(ticket.taskId().hashCode(), locks.length)]) {
-            recorded = state(ticket.taskId());
+            kept = kept(ticket.taskId());
+            recorded = kept == null ? null : kept.state();
             decision = Resubmission.decide(recorded, run);
             if (decision == Resubmission.NEW || decision == Resubmission.RERUN) {
                 // above every step of the runs before, also of a run whose state was forgotten, which the due:
@@ -238,6 +258,39 @@ public class TaskStates {
                 }
             }
         }
+        if (decision == Resubmission.REPUBLISHED) {
+            return stored(ticket, run, kept);
+        }
+        return admitted(ticket, run, decision, recorded, firstStep, written);
+    }
+
+    /**
+     * A completed task sent again: republished with its state read back from its record (the event is not held in
+     * memory); if that record is no longer there, the id is forgotten and decided again: a new task.
+     */
+    private CompletionStage<Admission> stored(TaskTicket ticket, String run, Kept kept) {
+        String taskId = ticket.taskId();
+        return records.read(taskId, kept.partition(), kept.offset()).thenCompose(value -> {
+            TaskState stored = value == null ? null : parsed(value);
+            try {
+                if (stored != null && stored.event() != null && kept.state().run().equals(stored.run())) {
+                    return admitted(ticket, run, Resubmission.REPUBLISHED, stored, 0, null);
+                }
+                LOG.warn("task {}: the record of its completed run {} is no longer on {} (partition {}, offset {}): "
+                        + "forgotten, as after the retention", taskId, kept.state().run(), topic, kept.partition(),
+                        kept.offset());
+                // unless a newer state was held meanwhile
+                states.remove(taskId, kept);
+                return decide(ticket, run);
+            } catch (Exception e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        });
+    }
+
+    /** Logs and counts the decision; the admission once the running state written (if any) is acknowledged. */
+    private CompletionStage<Admission> admitted(TaskTicket ticket, String run, Resubmission decision,
+            TaskState recorded, long firstStep, CompletableFuture<RecordMetadata> written) {
         switch (decision) {
             case NEW -> TASKS.info("task {} (run {}): accepted", ticket.taskId(), run);
             case REPLAYED -> TASKS.info("task {}: its intake record was read again (a restart), run {} goes on",
@@ -315,9 +368,10 @@ public class TaskStates {
         TaskState ended = TaskState.ended(event.run(), event.status(), completed ? JSON.valueToTree(event) : null,
                 headers);
         long at = clock.millis();
-        // in memory once Kafka has it: a write that fails leaves the task running, so the replayed step writes it again
+        // in memory once Kafka has it (and its place, where a re-submission reads the event back): a write that fails
+        // leaves the task running, so the replayed step writes it again
         return write(event.taskId(), ended, at).thenAccept(metadata -> remember(event.taskId(),
-                Kept.at(ended, at, metadata.partition(), metadata.offset())));
+                Kept.at(ended.held(), at, metadata.partition(), metadata.offset())));
     }
 
     /** The states are read back at start-up, never on a route's thread ({@link #start}). */
@@ -426,6 +480,9 @@ public class TaskStates {
             follower.readTo(partitions, consumer.endOffsets(partitions), Duration.ofSeconds(120), "the task states");
             LOG.info("{} task states read from {}", states.size(), topic);
             follower.follow("task-states-" + topic);
+            Properties readConfig = consumerConfig(clients);
+            records = new StateRecords(topic, readConfig, callbacks,
+                    Long.parseLong(readConfig.getProperty(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG)));
             started = true;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
@@ -454,17 +511,23 @@ public class TaskStates {
 
     /** The state a record holds; a null state for a tombstone, an expired state or not a state. */
     private Kept read(ConsumerRecord<String, byte[]> record) {
-        TaskState state = null;
-        if (record.value() != null) {
-            try {
-                state = JSON.readValue(record.value(), TaskState.class);
-            } catch (java.io.IOException e) {
-                // a record of the old idempotent repository (its value is the id) or of a newer version: no state
-            }
+        TaskState state = record.value() == null ? null : parsed(record.value());
+        if (state != null) {
+            state = state.held();
         }
         Kept kept = Kept.at(state, record.timestamp(), record.partition(), record.offset());
         // expired: read back at start-up, or written by an instance whose clock is late: already forgotten
         return expired(kept, clock.millis()) ? Kept.at(null, kept.at(), kept.partition(), kept.offset()) : kept;
+    }
+
+    /** The state a record's value holds, or null. */
+    private static TaskState parsed(byte[] value) {
+        try {
+            return JSON.readValue(value, TaskState.class);
+        } catch (java.io.IOException e) {
+            // a record of the old idempotent repository (its value is the id) or of a newer version: no state
+            return null;
+        }
     }
 
     /** Stops following the topic and closes the clients (with the context: the bean's destroy method). */
@@ -486,6 +549,14 @@ public class TaskStates {
         } finally {
             follower = null;
             consumer = null;
+            if (records != null) {
+                try {
+                    records.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                records = null;
+            }
             if (producer != null) {
                 producer.close(Duration.ofSeconds(5));
                 producer = null;

@@ -27,6 +27,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The task states on a compacted topic, across a restart (a new instance reads them back), and their retention: an
@@ -255,6 +257,45 @@ class TaskStatesTest {
                 return found.size() >= count;
             });
             return found;
+        }
+    }
+
+    /**
+     * A completed state is held without its event: a re-submission reads the state's record back from its place. A
+     * record no longer there (deleted by retention: its offset is before the log's start, here past its end; or
+     * compacted away: another id's record, or none, is at its offset) leaves the id forgotten, as after the retention:
+     * a new task.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"deleted", "compacted"})
+    void aCompletedTaskWhoseStateRecordIsGoneIsANewTask(String gone) throws Exception {
+        String topic = freshTopic();
+        String taskId = "t-" + UUID.randomUUID();
+        TaskStates states = started(topic);
+        try {
+            int partition = 0;
+            long offset = 1_000;
+            if (gone.equals("compacted")) {
+                String other = "other-" + UUID.randomUUID();
+                join(states.decide(ticket(other), 0, 1L));
+                ConsumerRecord<String, byte[]> there = recordsOf(topic, other, 1).get(0);
+                partition = there.partition();
+                offset = there.offset();
+            }
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            byte[] completed = json.writeValueAsBytes(TaskState.ended("0-1", GenerationEvent.COMPLETED,
+                    json.createObjectNode().put("task_id", taskId), Map.of("ce_id", "id-" + taskId)));
+            states.remember(List.of(new ConsumerRecord<>(topic, partition, offset, System.currentTimeMillis(),
+                    org.apache.kafka.common.record.TimestampType.CREATE_TIME, -1, completed.length, taskId, completed,
+                    new org.apache.kafka.common.header.internals.RecordHeaders(), java.util.Optional.empty())));
+            assertThat(states.state(taskId).running()).isFalse();
+
+            TaskStates.Admission again = join(states.decide(ticket(taskId), 0, 9L));
+            assertThat(again.decision().tag()).isEqualTo("new");
+            assertThat(again.ticket().run()).isEqualTo("0-9");
+            assertThat(states.state(taskId).running()).isTrue();
+        } finally {
+            states.stop();
         }
     }
 
