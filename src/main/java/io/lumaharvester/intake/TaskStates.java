@@ -186,6 +186,18 @@ public class TaskStates {
         return kept == null ? null : kept.state();
     }
 
+    /**
+     * Whether the ticket's run has ended here or on another instance (its event is out): a step read again after that
+     * (a record that a rebalance or a restart replays, though its step was done) has nothing left to do, and copying
+     * the media again would only cost the CDN and S3 the same bytes twice.
+     */
+    public boolean runEnded(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket) {
+        started();
+        TaskState state = state(ticket.taskId());
+        return state != null && TaskState.ENDED.equals(state.state()) && ticket.run() != null
+                && ticket.run().equals(state.run());
+    }
+
     /** The task's state as held, or null (never recorded, or ended longer ago than the retention). */
     private Kept kept(String taskId) {
         Kept kept = states.get(taskId);
