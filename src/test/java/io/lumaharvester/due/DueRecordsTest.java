@@ -114,19 +114,14 @@ class DueRecordsTest {
         assertThat(records.takeDue(100_000)).as("the failed older step is dropped").isNull();
     }
 
-    /** P0 and P1 each have a record in flight, P1 one more waiting; returns P1's record in flight. */
-    private DueRecords.Held<?> oneInFlightOnEachPartitionAndOneWaitingOnP1() {
+    @Test
+    void partitionsGivenAwayAreForgottenAndTheirRecordsInFlightNoLongerCount() {
         records.offer(held(P0, 0, "stays", 1, 0));
         records.offer(held(P1, 0, "moves", 1, 0));
         records.offer(held(P1, 1, "moves-later", 1, 60_000));
         DueRecords.Held<?> first = records.takeDue(0);
         DueRecords.Held<?> second = records.takeDue(0);
-        return first.partition.equals(P1) ? first : second;
-    }
-
-    @Test
-    void partitionsGivenAwayAreForgottenAndTheirRecordsInFlightNoLongerCount() {
-        DueRecords.Held<?> moving = oneInFlightOnEachPartitionAndOneWaitingOnP1();
+        DueRecords.Held<?> moving = first.partition.equals(P1) ? first : second;
 
         records.release(List.of(P1));
         records.done(moving);
@@ -139,7 +134,12 @@ class DueRecordsTest {
     /** What a rebalance waits for before it hands a partition over: its records in flight, and no other. */
     @Test
     void theRecordsInFlightOfAPartitionAreCountedUntilDoneOrGivenAway() {
-        DueRecords.Held<?> moving = oneInFlightOnEachPartitionAndOneWaitingOnP1();
+        records.offer(held(P0, 0, "stays", 1, 0));
+        records.offer(held(P1, 0, "moves", 1, 0));
+        records.offer(held(P1, 1, "moves-later", 1, 60_000));
+        DueRecords.Held<?> first = records.takeDue(0);
+        DueRecords.Held<?> second = records.takeDue(0);
+        DueRecords.Held<?> moving = first.partition.equals(P1) ? first : second;
 
         assertThat(records.inFlightIn(List.of(P1))).as("a waiting record is not in flight").isEqualTo(1);
         assertThat(records.inFlightIn(List.of(P0, P1))).isEqualTo(2);
