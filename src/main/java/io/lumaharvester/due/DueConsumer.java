@@ -219,21 +219,21 @@ public class DueConsumer extends DefaultConsumer {
         synchronized (records) {
             if (failure == null) {
                 records.done(held);
-            } else if (!exchange.getProperty(DueEndpoint.LAST_ATTEMPT, false, Boolean.class)) {
-                // not handled by the route (Kafka failing, say): the record is kept and tried again later
-                held.failures++;
-                long delay = endpoint.retryDelayMs(held.failures);
-                LOG.warn("{} record {}-{}@{} failed ({}); trying again in {} ms", endpoint.getTopic(),
-                        held.partition.topic(), held.partition.partition(), held.offset, failure.toString(), delay);
-                records.retry(held, System.currentTimeMillis() + delay);
             } else {
-                // the route could not even end it (its dead letter or its task's event not written: Kafka failing):
-                // kept, so that nothing is lost, and tried again at the longest back-off, again as a last try
+                // not handled by the route (Kafka failing, say): the record is kept and tried again later. On its
+                // last try the route could not even end it (its dead letter or its task's event not written): kept
+                // all the same, so that nothing is lost, and tried again at the longest back-off, again as a last try
+                boolean last = exchange.getProperty(DueEndpoint.LAST_ATTEMPT, false, Boolean.class);
                 held.failures++;
-                long delay = endpoint.getMaxRetryDelayMs();
-                LOG.error("{} record {}-{}@{} failed on its last try ({}), and neither its dead letter nor its "
-                        + "task's event could be written; trying again in {} ms", endpoint.getTopic(),
-                        held.partition.topic(), held.partition.partition(), held.offset, failure.toString(), delay);
+                long delay = last ? endpoint.getMaxRetryDelayMs() : endpoint.retryDelayMs(held.failures);
+                if (last) {
+                    LOG.error("{} record {}-{}@{} failed on its last try ({}), and neither its dead letter nor its "
+                            + "task's event could be written; trying again in {} ms", endpoint.getTopic(),
+                            held.partition.topic(), held.partition.partition(), held.offset, failure.toString(), delay);
+                } else {
+                    LOG.warn("{} record {}-{}@{} failed ({}); trying again in {} ms", endpoint.getTopic(),
+                            held.partition.topic(), held.partition.partition(), held.offset, failure.toString(), delay);
+                }
                 records.retry(held, System.currentTimeMillis() + delay);
             }
             dueWaiting = records.millisUntilDue(System.currentTimeMillis()) == 0;

@@ -15,6 +15,7 @@ import org.apache.camel.InvalidPayloadException;
 import org.apache.camel.Message;
 import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import org.apache.camel.support.SynchronizationAdapter;
+import org.apache.camel.util.ObjectHelper;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -209,10 +210,8 @@ public class MediaCopy {
                 || cause instanceof StorageRejectedException || cause instanceof StorageFailedException) {
             return cause;
         }
-        for (Throwable c = cause; c != null; c = c.getCause()) {
-            if (c instanceof CopyLimit.ExceededException) {
-                return new MediaUnavailableException(pastLimit(file), cause);
-            }
+        if (ObjectHelper.getException(CopyLimit.ExceededException.class, cause) != null) {
+            return new MediaUnavailableException(pastLimit(file), cause);
         }
         HashingInputStream watched = exchange.getProperty(HASHING, HashingInputStream.class);
         if (watched != null && watched.expired() != null && watched.sourceFailed()) {
