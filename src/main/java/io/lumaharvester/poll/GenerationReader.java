@@ -52,19 +52,19 @@ public class GenerationReader {
     private final PollSchedule schedule;
     private final int notFoundConfirmations;
     private final LumaApiAccessCheck apiAccess;
-    private final ApiBudget budget;
+    private final ApiBudgets budgets;
     private final Providers providers;
     private final ObjectMapper json = JsonMapper.builder(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
             .build()).build();
 
     public GenerationReader(PollSchedule schedule, int notFoundConfirmations, LumaApiAccessCheck apiAccess,
-            ApiBudget budget, Providers providers) {
+            ApiBudgets budgets, Providers providers) {
         this.providers = providers;
         this.schedule = schedule;
         this.notFoundConfirmations = notFoundConfirmations;
         this.apiAccess = apiAccess;
-        this.budget = budget;
+        this.budgets = budgets;
     }
 
     public TaskStep read(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
@@ -101,7 +101,7 @@ public class GenerationReader {
         }
         TaskTicket next = ticket.pollFailed(false);
         if (code == 429) {
-            budget.throttled();
+            budgets.budget(ticket.providerName()).throttled();
         }
         TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, next, "the API answered HTTP " + code);
         if (timedOut != null) {
@@ -174,7 +174,7 @@ public class GenerationReader {
                     + (ticket.deadlineAt() - ticket.acceptedAt()) + " ms"));
         }
         // lateness is measured where it arises: at dispatch (ApiBudget), and here, when the answer was read too late
-        budget.answeredLate(schedule.lateBy(ticket));
+        budgets.budget(provider.name()).answeredLate(schedule.lateBy(ticket, provider.pollIntervalMs()));
         long suggestedMs = suggestedNextPollMillis(provider, headers);
         return TaskStep.running(ticket, suggestedMs > 0 ? schedule.notBefore(next, suggestedMs)
                 : schedule.nextPoll(next, provider.pollIntervalMs()));
