@@ -117,8 +117,10 @@ public class GenerationReader {
         }
         if (code == 401 || code == 403) {
             // polling again soon cannot fix a refused token: wait the longest back-off, keep the task
-            LOG.error("task {}: API refused the token (HTTP {}); check luma.api.token. Next poll in the longest "
-                    + "back-off; the task is kept", ticket.taskId(), code);
+            LOG.error("task {}: provider {} refused the token (HTTP {}); check {}. Next poll in the longest "
+                    + "back-off; the task is kept", ticket.taskId(), provider.name(), code,
+                    Providers.LUMA_AGGREGATOR.equals(provider.name()) ? "luma.api.token"
+                            : "luma.providers." + provider.name() + ".token");
             return TaskStep.running(schedule.backOffHard(next));
         }
         LOG.warn("task {}: API answered HTTP {}; backing off", ticket.taskId(), code);
