@@ -73,9 +73,10 @@ public class GenerationReader {
         Provider provider = providers.get(ticket.providerName());
         Object retryAfter = headers.get("Retry-After");
         int code = status == null ? 0 : status;
-        if (code == 401 || code == 403) {
+        // readiness follows luma.api.token (luma-aggregator's); another provider's refused token is its tasks' ERROR
+        if (Providers.LUMA_AGGREGATOR.equals(provider.name()) && (code == 401 || code == 403)) {
             apiAccess.refused(code);
-        } else if (code != 0) {
+        } else if (Providers.LUMA_AGGREGATOR.equals(provider.name()) && code != 0) {
             apiAccess.answered();
         }
         ticket = schedule.mediaClock(ticket);
