@@ -32,13 +32,21 @@ public class MediaNaming {
             Map.of("mp4", "mp4", "mov", "mov", "webm", "webm"));
     private static final Kind IMAGE = new Kind(Set.of("image/jpeg", "image/png", "image/webp"),
             Map.of("jpg", "jpg", "jpeg", "jpg", "png", "png", "webp", "webp"));
+    private static final Kind AUDIO = new Kind(Set.of("audio/mpeg", "audio/wav", "audio/x-wav", "audio/mp4",
+            "audio/ogg", "audio/flac"), Map.of("mp3", "mp3", "wav", "wav", "m4a", "m4a", "ogg", "ogg", "flac", "flac"));
     private static final Kind UNKNOWN = new Kind(Set.of(), Map.of());
 
-    /** Key role (without its {@code artifact_} prefix) to its kind, and to its default extension. */
+    /**
+     * Key role (without its {@code artifact_} prefix and its {@code _2}, {@code _3}, ... suffix) to its kind, and to
+     * its default extension: luma-aggregator's roles, and those the built-in profiles name.
+     */
     private static final Map<String, Kind> KINDS = Map.of(
-            "video", VIDEO, "video_raw", VIDEO, "thumbnail", IMAGE, "last_frame", IMAGE);
+            "video", VIDEO, "video_raw", VIDEO, "progress_video", VIDEO, "thumbnail", IMAGE, "last_frame", IMAGE,
+            "image", IMAGE, "cover", IMAGE, "poster", IMAGE, "audio", AUDIO);
     private static final Map<String, String> DEFAULT_EXTENSIONS = Map.of(
-            "video", "mp4", "video_raw", "mp4", "thumbnail", "webp", "last_frame", "jpg");
+            "video", "mp4", "video_raw", "mp4", "progress_video", "mp4", "thumbnail", "webp", "last_frame", "jpg",
+            "image", "png", "cover", "jpg", "poster", "jpg", "audio", "mp3");
+    private static final Pattern NTH_FILE = Pattern.compile("_[0-9]+$");
     // a profile's role (up to 32 characters) with its '.' as '_', and _2, _3, ... for a role's later files
     private static final Pattern ROLE = Pattern.compile("[a-z][a-z0-9_]{0,39}");
 
@@ -112,9 +120,11 @@ public class MediaNaming {
         return KINDS.getOrDefault(baseRole(keyRole), UNKNOWN);
     }
 
-    /** {@code artifact_video} is a video like {@code video}. */
+    /** {@code artifact_video} and {@code video_2} are videos like {@code video}. */
     private static String baseRole(String keyRole) {
-        return keyRole == null ? "" : keyRole.startsWith("artifact_") ? keyRole.substring("artifact_".length()) : keyRole;
+        String role = keyRole == null ? "" : keyRole.startsWith("artifact_") ? keyRole.substring("artifact_".length())
+                : keyRole;
+        return NTH_FILE.matcher(role).replaceFirst("");
     }
 
     /** The lower-case suffix after the last dot of the URL path's last segment, or "" when there is none. */

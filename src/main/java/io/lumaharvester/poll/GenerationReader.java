@@ -87,7 +87,8 @@ public class GenerationReader {
         if (over != null) {
             return over;
         }
-        if (code == 200) {
+        // 202: a provider that answers Accepted while the task is pending (fal's queue) says its state all the same
+        if (code == 200 || code == 202) {
             return readGeneration(ticket, provider, answer, headers);
         }
         if (code == 404) {

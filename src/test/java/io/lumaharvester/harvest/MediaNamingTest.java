@@ -27,6 +27,13 @@ class MediaNamingTest {
             last_frame          | https://cdn/a/frame.mp4                 | jpg
             artifact_last_frame | https://cdn/a/frame.WEBP                | webp
             mystery             | https://cdn/a/clip.mp4                  | bin
+            video_2             | https://cdn/a/clip.webm                 | webm
+            image               | https://cdn/a/pic                       | png
+            image_3             | https://cdn/a/pic.jpeg                  | jpg
+            progress_video      | https://cdn/a/p                         | mp4
+            audio               | https://cdn/a/song.wav                  | wav
+            audio_2             | https://cdn/a/song                      | mp3
+            output              | https://cdn/a/out.mp4                   | bin
             """)
     void extensionComesFromTheUrlWhenTheRoleAllowsItElseFromTheRole(String keyRole, String url, String ext) {
         assertThat(MediaNaming.extension(keyRole, url)).isEqualTo(ext);
@@ -49,6 +56,9 @@ class MediaNamingTest {
             last_frame          | video/mp4                   | application/octet-stream
             thumbnail           | text/html; charset=utf-8    | application/octet-stream
             mystery             | video/mp4                   | application/octet-stream
+            image_2             | image/png                   | image/png
+            audio               | audio/mpeg                  | audio/mpeg
+            audio               | video/mp4                   | application/octet-stream
             """)
     void storedContentTypeIsTheCdnsOnlyWhenTheRoleAllowsIt(String keyRole, String cdnContentType, String stored) {
         assertThat(MediaNaming.storedContentType(keyRole, cdnContentType)).isEqualTo(stored);

@@ -63,6 +63,15 @@ class ProviderPollTest {
     }
 
     @Test
+    void anAcceptedAnswerWhileTheTaskIsPendingIsReadLikeAnOkOne() {
+        TaskStep step = reader.read(ticket, 202, Map.of(), "{\"status\":\"IN_QUEUE\"}");
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.RUNNING);
+        assertThat(step.ticket().state()).isEqualTo("IN_QUEUE");
+        assertThat(step.ticket().errors()).isZero();
+    }
+
+    @Test
     void aCompletedTaskWhoseMediaComeFromASecondAnswerAsksForItAndThatAnswerCompletesThePoll() {
         TaskStep step = reader.read(ticket, 200, Map.of(),
                 "{\"status\":\"COMPLETED\",\"response_url\":\"https://queue.example.com/owner/app/requests/req-1\"}");
