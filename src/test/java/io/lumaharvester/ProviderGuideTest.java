@@ -32,7 +32,7 @@ class ProviderGuideTest {
 
     private static final Path GUIDE = Path.of("docs", "providers.md");
     private static final String TOKEN = "acme-key-31f7";
-    private static final ProviderStandIn STAND_IN = startStandIn();
+    private static final ProviderStandIn STAND_IN = ProviderStandIn.startForTheRun();
     private static final Path DIRECTORY = printedProfileDirectory();
 
     @RegisterExtension
@@ -51,16 +51,6 @@ class ProviderGuideTest {
             Path dir = Files.createDirectories(Path.of("target", "provider-guide", UUID.randomUUID().toString()));
             Files.writeString(dir.resolve("acme-video.yaml"), example.group(1));
             return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static ProviderStandIn startStandIn() {
-        try {
-            ProviderStandIn standIn = ProviderStandIn.start(StandIns.shared().cdn);
-            Runtime.getRuntime().addShutdownHook(new Thread(standIn::close));
-            return standIn;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -76,6 +76,20 @@ public final class ProviderStandIn implements AutoCloseable {
         return standIn;
     }
 
+    /**
+     * A stand-in for a test class's whole run, its media on the shared CDN stand-in, closed when the JVM exits (as
+     * the shared stand-ins are).
+     */
+    public static ProviderStandIn startForTheRun() {
+        try {
+            ProviderStandIn standIn = start(io.lumaharvester.dev.StandIns.shared().cdn);
+            Runtime.getRuntime().addShutdownHook(new Thread(standIn::close));
+            return standIn;
+        } catch (Exception e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     public String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }

@@ -41,20 +41,10 @@ class ProvidersEndToEndTest {
     private static final List<String> PROVIDERS = List.of("luma-official", "runway", "kling", "kling-aggregator",
             "replicate", "fal", "minimax", "vidu", "pika", "suno");
 
-    private static final ProviderStandIn STAND_IN = startStandIn();
+    private static final ProviderStandIn STAND_IN = ProviderStandIn.startForTheRun();
 
     @RegisterExtension
     static final HarvesterExtension harvester = new HarvesterExtension("providers-e2e", settings());
-
-    private static ProviderStandIn startStandIn() {
-        try {
-            ProviderStandIn standIn = ProviderStandIn.start(StandIns.shared().cdn);
-            Runtime.getRuntime().addShutdownHook(new Thread(standIn::close));
-            return standIn;
-        } catch (Exception e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private static String baseUrl(String name) {
         return STAND_IN.baseUrl() + BASE_PATHS.getOrDefault(name, "");
