@@ -26,7 +26,7 @@ public final class StandardWebhooksVerifier implements CallbackVerifier {
     private final byte[] key;
     private final Clock clock;
 
-    /** {@code secret}: {@code whsec_<base64>} (the prefix optional); null, empty or not base64 refuses every callback. */
+    /** {@code secret}: {@code whsec_<base64>} (prefix optional); null, empty or not base64 refuses every callback. */
     public StandardWebhooksVerifier(String secret, Clock clock) {
         this.key = key(secret);
         this.clock = clock;

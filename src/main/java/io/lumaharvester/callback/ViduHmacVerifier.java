@@ -22,8 +22,9 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>
  * The document says nothing of a tolerance for {@code Date} or of how {@code x-request-nonce} is checked; the
  * harvester refuses a {@code Date} more than five minutes from now (as for the other schemes), and a callback sent
- * again within that time has the body of one already taken, which deduplication answers. The body is not signed: a callback is only a signal and its body is never read beyond the task id, so a
- * changed body can at most wake another running task of the same account.
+ * again within that time has the body of one already taken, which deduplication answers. The body is not signed: a
+ * callback is only a signal and its body is read for the task id only, so a changed body can at most wake another
+ * running task (or, with luma.callbacks.start-unknown, start polling an id Vidu does not know: not_found).
  */
 public final class ViduHmacVerifier implements CallbackVerifier {
 
@@ -56,7 +57,8 @@ public final class ViduHmacVerifier implements CallbackVerifier {
             return Verification.refused("X-HMAC-ALGORITHM is not hmac-sha256");
         }
         try {
-            long at = ZonedDateTime.parse(date.strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+            long at = ZonedDateTime.parse(date.strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant()
+                    .toEpochMilli();
             if (Math.abs(clock.millis() - at) > TOLERANCE.toMillis()) {
                 return Verification.refused("Date is more than 5 minutes from now");
             }
