@@ -26,7 +26,7 @@ import io.lumaharvester.poll.ApiBudget;
 import io.lumaharvester.poll.GenerationReader;
 import io.lumaharvester.poll.LumaApiBinding;
 import io.lumaharvester.poll.PollSchedule;
-import io.lumaharvester.provider.Providers;
+import io.lumaharvester.poll.StatusRequests;
 import io.lumaharvester.publish.EventTopicIdempotentRepository;
 import io.lumaharvester.publish.GenerationEvents;
 import io.lumaharvester.task.DeadLetters;
@@ -59,7 +59,14 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuil
 import org.apache.hc.client5.http.io.HttpClientConnectionManager;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.util.Timeout;
+import io.lumaharvester.provider.ProviderProfile;
+import io.lumaharvester.provider.ProviderProfiles;
+import io.lumaharvester.provider.Providers;
+import java.nio.file.Path;
+import java.util.TreeMap;
 import org.apache.camel.BeanInject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -89,22 +96,18 @@ import software.amazon.awssdk.services.s3.S3Client;
 @Configuration
 public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
-    /**
-     * The API's generations endpoint, from luma.api.base-url without its trailing slashes (the poll route's URI).
-     * A derived setting: an override property cannot change luma.api.base-url itself, which an environment variable
-     * (LUMA_API_BASE_URL) outranks.
-     */
-    public static final String GENERATIONS_URL = "luma.api.generations-url";
-
     // the S3 client's own default pool; an instance that copies more files at once gets as many connections, so that
     // no upload waits for one (and fails after the SDK's 10 s wait)
     private static final int S3_CONNECTIONS = 50;
+
+    private static final Logger LOG = LoggerFactory.getLogger(HarvesterBeans.class);
 
     private final Clock clock = Clock.systemUTC();
     private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
     // camel-main calls each method below twice (its injector post-processes this class as it creates it, then again
     // with the other configurations); what owns threads or meters is created once
     private ApiBudget apiBudget;
+    private Providers providers;
     private TaskMetrics taskMetrics;
     private TaskStates taskStates;
     private Vertx vertx;
@@ -146,9 +149,6 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         if (!problems.isEmpty()) {
             throw new IllegalStateException(SettingsCheck.report(problems));
         }
-        properties.addOverrideProperty(GENERATIONS_URL,
-                SettingsCheck.baseUrl(properties.resolveProperty("luma.api.base-url").orElseThrow())
-                        + "/luma/generations");
         pollSchedule = new PollSchedule(setting(properties, "luma.poll.interval-ms"),
                 setting(properties, "luma.poll.max-backoff-ms"), setting(properties, "luma.harvest.deadline-ms"),
                 clock);
@@ -167,7 +167,24 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
                 properties.resolveProperty("luma.events.include-prompt").orElseThrow().strip());
         maxResponseBytes = setting(properties, "luma.api.max-response-bytes");
         maxApiInFlight = (int) setting(properties, "luma.api.max-in-flight");
+        providers = providers(context, properties);
         this.camelContext = context;
+    }
+
+    /**
+     * The built-in profiles and those of luma.providers.directory, each with its luma.providers.NAME.* settings. A
+     * profile that is not valid stops the start, naming its file, field and why.
+     */
+    private static Providers providers(CamelContext context, PropertiesComponent properties) {
+        Map<String, ProviderProfile> profiles = new TreeMap<>(ProviderProfiles.builtIns(context));
+        String directory = properties.resolveProperty("luma.providers.directory").orElse("").strip();
+        if (!directory.isEmpty()) {
+            profiles.putAll(ProviderProfiles.load(Path.of(directory)));
+        }
+        return Providers.build(profiles, properties::resolveProperty,
+                properties.resolveProperty("luma.providers.default").orElse(Providers.LUMA_AGGREGATOR).strip(),
+                provider -> meterRegistry(context).counter("luma.provider.unknown.states", "provider", provider)
+                        .increment());
     }
 
     private static long setting(PropertiesComponent properties, String name) {
@@ -181,7 +198,18 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     @BindToRegistry("taskIntake")
     public TaskIntake taskIntake(@PropertyInject("luma.poll.first-delay-ms") long firstDelayMs) {
-        return new TaskIntake(taskDeadlineMs, firstDelayMs, maxTaskRecordBytes, clock);
+        return new TaskIntake(taskDeadlineMs, firstDelayMs, maxTaskRecordBytes, clock, providers);
+    }
+
+    /** The providers whose answers this harvester reads (docs/providers.md), built with the settings' check. */
+    @BindToRegistry("providers")
+    public Providers providers() {
+        return providers;
+    }
+
+    @BindToRegistry("statusRequests")
+    public StatusRequests statusRequests() {
+        return new StatusRequests(providers);
     }
 
     @BindToRegistry("pollSchedule")
@@ -206,7 +234,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public GenerationReader generationReader(@BeanInject("pollSchedule") PollSchedule schedule,
             @PropertyInject("luma.poll.not-found-confirmations") int notFoundConfirmations,
             @BeanInject("apiBudget") ApiBudget budget) {
-        return new GenerationReader(schedule, notFoundConfirmations, apiAccess, budget);
+        return new GenerationReader(schedule, notFoundConfirmations, apiAccess, budget, providers);
     }
 
     /**
@@ -452,12 +480,15 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("mediaPolicy")
     public MediaPolicy mediaPolicy(@PropertyInject("luma.harvest.allowed-hosts") String allowedHosts,
             @PropertyInject("luma.harvest.allowed-schemes") String allowedSchemes) {
-        return new MediaPolicy(allowedHosts, allowedSchemes);
+        // each provider's profile adds the hosts its media come from (media-hosts)
+        StringBuilder hosts = new StringBuilder(allowedHosts);
+        providers.names().forEach(name -> providers.get(name).mediaHosts().forEach(h -> hosts.append(',').append(h)));
+        return new MediaPolicy(hosts.toString(), allowedSchemes);
     }
 
     @BindToRegistry("harvestPlan")
     public HarvestPlan harvestPlan(@BeanInject("mediaPolicy") MediaPolicy policy) {
-        return new HarvestPlan(new MediaSplitter(), policy);
+        return new HarvestPlan(new MediaSplitter(), policy, providers);
     }
 
     @BindToRegistry("mediaNaming")
@@ -543,7 +574,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
 
     @BindToRegistry("generationEvents")
     public GenerationEvents generationEvents(@PropertyInject("luma.events.source") String source) {
-        return new GenerationEvents(source, clock, includePrompt);
+        return new GenerationEvents(source, clock, includePrompt, providers);
     }
 
     @BindToRegistry("deadLetters")

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
 
+import io.lumaharvester.provider.Providers;
 import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.StandIns;
 import org.junit.jupiter.api.Test;
@@ -210,8 +211,9 @@ class SettingsCheckTest {
         String base = settings.get("luma.api.base-url");
         settings.put("luma.api.base-url", base + "/");
         try (HarvesterApp app = HarvesterApp.start(settings)) {
-            assertThat(app.context().getPropertiesComponent().resolveProperty(HarvesterBeans.GENERATIONS_URL))
-                    .contains(base + "/luma/generations");
+            assertThat(app.context().getRegistry().lookupByNameAndType("providers", Providers.class)
+                    .get(Providers.LUMA_AGGREGATOR).statusUrl("t-1", null))
+                    .isEqualTo(base + "/luma/generations/t-1");
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.lumaharvester.harvest;
 
+import io.lumaharvester.provider.Providers;
 import io.lumaharvester.task.Failure;
 import io.lumaharvester.task.TaskExchange;
 import io.lumaharvester.task.TaskStep;
@@ -20,10 +21,18 @@ public class HarvestPlan {
 
     private final MediaSplitter splitter;
     private final MediaPolicy policy;
+    private final Providers providers;
 
-    public HarvestPlan(MediaSplitter splitter, MediaPolicy policy) {
+    public HarvestPlan(MediaSplitter splitter, MediaPolicy policy, Providers providers) {
         this.splitter = splitter;
         this.policy = policy;
+        this.providers = providers;
+    }
+
+    /** The task's distinct media files, as its provider's profile reads its completed generation. */
+    private List<MediaFile> files(TaskTicket ticket) {
+        return splitter.split(providers.get(ticket.providerName()).media(ticket.taskId(), ticket.metadata(),
+                ticket.generation()));
     }
 
     /** The files to copy ({@code refusal} null), or why none is copied. */
@@ -35,7 +44,7 @@ public class HarvestPlan {
     }
 
     public MediaPlan plan(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket) {
-        List<MediaFile> files = splitter.split(ticket.generation());
+        List<MediaFile> files = files(ticket);
         String refused = files.stream()
                 .filter(a -> !policy.allows(a.sourceUrl()))
                 .map(a -> a.keyRole() + ": " + policy.refusal(a.sourceUrl()))
@@ -56,7 +65,7 @@ public class HarvestPlan {
      */
     public TaskTicket stored(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket, @Body List<?> copies)
             throws Exception {
-        List<String> order = splitter.split(ticket.generation()).stream().map(MediaFile::sourceUrl).toList();
+        List<String> order = files(ticket).stream().map(MediaFile::sourceUrl).toList();
         var failure = copies.stream().filter(CopyFailure.class::isInstance).map(CopyFailure.class::cast)
                 .min(Comparator.comparingInt(f -> f.file() == null ? -1 : order.indexOf(f.file().sourceUrl())));
         if (failure.isPresent()) {

@@ -1,62 +1,41 @@
 package io.lumaharvester.harvest;
 
+import io.lumaharvester.provider.MediaUrl;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 /**
- * Lists the distinct media files of a completed generation: {@code video}, {@code video_raw}, {@code thumbnail},
- * {@code last_frame} and their {@code artifact.*} twins, {@code download_url} before {@code url}. A URL named by
- * several fields is one file, keyed by the first role that uses it.
+ * Lists the distinct media files of a completed generation from the media URLs its provider's profile reads, in the
+ * profile's role order. A URL named by several roles is one file, keyed by the first role that uses it; the second
+ * and later files of one role are keyed {@code role_2}, {@code role_3}, ... A role's '.' becomes '_' in its key
+ * ({@code artifact.video}: {@code artifact_video}).
  */
 public class MediaSplitter {
 
-    /** Priority order: the first role that uses a URL names its object. */
-    public static final List<String> ROLES = List.of("video", "video_raw", "thumbnail", "last_frame");
-
-    public List<MediaFile> split(JsonNode generation) {
+    public List<MediaFile> split(List<MediaUrl> urls) {
         Map<String, Builder> byUrl = new LinkedHashMap<>();
-        for (String role : ROLES) {
-            collect(byUrl, role, role, generation == null ? null : generation.get(role));
-            JsonNode artifact = generation == null ? null : generation.get("artifact");
-            collect(byUrl, "artifact." + role, "artifact_" + role, artifact == null ? null : artifact.get(role));
+        Map<String, Integer> filesOfRole = new HashMap<>();
+        for (MediaUrl media : urls) {
+            Builder file = byUrl.get(media.url());
+            if (file == null) {
+                int n = filesOfRole.merge(media.role(), 1, Integer::sum);
+                String keyRole = media.role().replace('.', '_') + (n == 1 ? "" : "_" + n);
+                file = new Builder(media.url(), keyRole);
+                byUrl.put(media.url(), file);
+            }
+            if (!file.roles.contains(media.role())) {
+                file.roles.add(media.role());
+            }
+            file.width = file.width != null ? file.width : media.width();
+            file.height = file.height != null ? file.height : media.height();
+            file.duration = file.duration != null ? file.duration : media.duration();
         }
         List<MediaFile> files = new ArrayList<>(byUrl.size());
         byUrl.values().forEach(b -> files.add(b.build()));
         return files;
-    }
-
-    private static void collect(Map<String, Builder> byUrl, String role, String keyRole, JsonNode media) {
-        if (media == null || !media.isObject()) {
-            return;
-        }
-        String url = text(media.get("download_url"));
-        if (url == null) {
-            url = text(media.get("url"));
-        }
-        if (url == null) {
-            return;
-        }
-        Builder file = byUrl.computeIfAbsent(url, u -> new Builder(u, keyRole));
-        file.roles.add(role);
-        file.width = file.width != null ? file.width : integer(media.get("width"));
-        file.height = file.height != null ? file.height : integer(media.get("height"));
-        file.duration = file.duration != null ? file.duration : number(media.get("duration"));
-    }
-
-    private static String text(JsonNode node) {
-        return node != null && node.isTextual() && !node.textValue().isBlank() ? node.textValue() : null;
-    }
-
-    private static Integer integer(JsonNode node) {
-        return node != null && node.isNumber() ? node.intValue() : null;
-    }
-
-    private static Double number(JsonNode node) {
-        return node != null && node.isNumber() ? node.doubleValue() : null;
     }
 
     private static final class Builder {

@@ -1,5 +1,8 @@
 package io.lumaharvester.intake;
 
+import io.lumaharvester.provider.Provider;
+import io.lumaharvester.provider.Providers;
+import io.lumaharvester.provider.UnknownProviderException;
 import io.lumaharvester.task.TaskTicket;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -18,7 +21,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Turns a record of the task topic into a {@link TaskTicket}, or rejects it with a reason. A record is either a
- * bare task id or {@code {"task_id": "...", "metadata": {...}}}.
+ * bare task id (of the default provider, luma.providers.default) or
+ * {@code {"task_id": "...", "provider": "...", "metadata": {...}}}. A task id is always 1-128 letters, digits, '-' or
+ * '_' (it names S3 keys), and matches its provider's own task-id pattern too.
  */
 public class TaskIntake {
 
@@ -30,9 +35,11 @@ public class TaskIntake {
     private final int maxRecordBytes;
     private final Clock clock;
     private final ObjectMapper json;
+    private final Providers providers;
 
     /** A task's deadline counts from its admission here; its first poll waits {@code firstDelayMs}. */
-    public TaskIntake(long deadlineMs, long firstDelayMs, int maxRecordBytes, Clock clock) {
+    public TaskIntake(long deadlineMs, long firstDelayMs, int maxRecordBytes, Clock clock, Providers providers) {
+        this.providers = providers;
         this.deadlineMs = deadlineMs;
         this.firstDelayMs = firstDelayMs;
         this.maxRecordBytes = maxRecordBytes;
@@ -60,7 +67,9 @@ public class TaskIntake {
         if (text.charAt(0) == '[' || text.charAt(0) == '"') {
             throw new RejectedTaskException("not_an_object", "a JSON task must be an object with a task_id");
         }
-        return TaskTicket.accepted(validId(text), json.createObjectNode(), clock.millis(), deadlineMs, firstDelayMs);
+        Provider provider = provider(null);
+        return TaskTicket.accepted(validId(text, provider), json.createObjectNode(), clock.millis(), deadlineMs,
+                firstDelayMs).withProvider(provider.name());
     }
 
     private TaskTicket fromJson(String text) throws RejectedTaskException {
@@ -82,13 +91,36 @@ public class TaskIntake {
             throw new RejectedTaskException("invalid_metadata", "metadata must be a JSON object");
         }
         ObjectNode meta = metadata instanceof ObjectNode object ? object : json.createObjectNode();
-        return TaskTicket.accepted(validId(id.textValue()), meta, clock.millis(), deadlineMs, firstDelayMs);
+        JsonNode named = root.get("provider");
+        if (named != null && !named.isNull() && !named.isTextual()) {
+            throw new RejectedTaskException("unknown_provider", "provider must be a string, not " + named.getNodeType());
+        }
+        Provider provider = provider(named == null || named.isNull() ? null : named.textValue());
+        return TaskTicket.accepted(validId(id.textValue(), provider), meta, clock.millis(), deadlineMs, firstDelayMs)
+                .withProvider(provider.name());
     }
 
-    private static String validId(String candidate) throws RejectedTaskException {
+    private Provider provider(String name) throws RejectedTaskException {
+        try {
+            Provider provider = providers.get(name);
+            if (!provider.missingSecrets().isEmpty()) {
+                throw new RejectedTaskException("unknown_provider", "provider " + provider.name()
+                        + " is not configured: set " + String.join(", ", provider.missingSecrets()));
+            }
+            return provider;
+        } catch (UnknownProviderException e) {
+            throw new RejectedTaskException("unknown_provider", e.getMessage());
+        }
+    }
+
+    private static String validId(String candidate, Provider provider) throws RejectedTaskException {
         if (!TASK_ID.matcher(candidate).matches()) {
             throw new RejectedTaskException("invalid_task_id",
                     "a task id is 1-128 letters, digits, '-' or '_' (got " + candidate.length() + " characters)");
+        }
+        if (!provider.acceptsTaskId(candidate)) {
+            throw new RejectedTaskException("invalid_task_id", "a task id of provider " + provider.name()
+                    + " matches " + provider.taskIdPattern());
         }
         return candidate;
     }

@@ -1,6 +1,9 @@
 package io.lumaharvester.poll;
 
 import io.lumaharvester.LogSafe;
+import io.lumaharvester.provider.Provider;
+import io.lumaharvester.provider.ProviderAnswer;
+import io.lumaharvester.provider.Providers;
 import io.lumaharvester.task.Failure;
 import io.lumaharvester.ops.LumaApiAccessCheck;
 import io.lumaharvester.task.TaskExchange;
@@ -9,6 +12,7 @@ import io.lumaharvester.task.TaskTicket;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -21,13 +25,15 @@ import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Header;
+import org.apache.camel.Headers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads one answer of {@code GET /luma/generations/{task_id}} ({@link #read}), or its absence ({@link #unanswered}),
- * and decides what happens to the task next: a {@link TaskStep} that is {@code running}, {@code error} (poll again
- * later), {@code completed} or {@code failed}, with the task's next ticket.
+ * Reads one answer of the task's status request ({@link #read}), as its provider's profile says, or its absence
+ * ({@link #unanswered}), and decides what happens to the task next: a {@link TaskStep} that is {@code running},
+ * {@code error} (poll again later), {@code completed}, {@code media_request} (then {@link #readMedia}) or
+ * {@code failed}, with the task's next ticket.
  */
 public class GenerationReader {
 
@@ -47,12 +53,14 @@ public class GenerationReader {
     private final int notFoundConfirmations;
     private final LumaApiAccessCheck apiAccess;
     private final ApiBudget budget;
+    private final Providers providers;
     private final ObjectMapper json = JsonMapper.builder(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
             .build()).build();
 
     public GenerationReader(PollSchedule schedule, int notFoundConfirmations, LumaApiAccessCheck apiAccess,
-            ApiBudget budget) {
+            ApiBudget budget, Providers providers) {
+        this.providers = providers;
         this.schedule = schedule;
         this.notFoundConfirmations = notFoundConfirmations;
         this.apiAccess = apiAccess;
@@ -60,8 +68,10 @@ public class GenerationReader {
     }
 
     public TaskStep read(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
-            @Header(Exchange.HTTP_RESPONSE_CODE) Integer status, @Header("Retry-After") String retryAfter,
+            @Header(Exchange.HTTP_RESPONSE_CODE) Integer status, @Headers Map<String, Object> headers,
             @Body String answer) {
+        Provider provider = providers.get(ticket.providerName());
+        Object retryAfter = headers.get("Retry-After");
         int code = status == null ? 0 : status;
         if (code == 401 || code == 403) {
             apiAccess.refused(code);
@@ -77,7 +87,7 @@ public class GenerationReader {
             return over;
         }
         if (code == 200) {
-            return readGeneration(ticket, answer);
+            return readGeneration(ticket, provider, answer, headers);
         }
         if (code == 404) {
             TaskTicket next = ticket.pollFailed(true);
@@ -98,7 +108,7 @@ public class GenerationReader {
             return timedOut;
         }
         if (code == 429 || code == 503) {
-            long retryAfterMs = retryAfterMillis(retryAfter);
+            long retryAfterMs = retryAfterMillis(retryAfter == null ? null : retryAfter.toString());
             if (retryAfterMs > 0) {
                 LOG.warn("task {}: API answered {}; next poll in {} ms as Retry-After asks", ticket.taskId(), code,
                         retryAfterMs);
@@ -115,7 +125,7 @@ public class GenerationReader {
         return TaskStep.running(schedule.backOff(next));
     }
 
-    private TaskStep readGeneration(TaskTicket ticket, String body) {
+    private TaskStep readGeneration(TaskTicket ticket, Provider provider, String body, Map<String, Object> headers) {
         JsonNode generation;
         try {
             generation = body == null ? null : json.readTree(body);
@@ -129,28 +139,34 @@ public class GenerationReader {
         } catch (JsonProcessingException e) {
             generation = null;
         }
-        JsonNode state = generation == null ? null : generation.get("state");
-        if (state == null || !state.isTextual()) {
-            TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, ticket.pollFailed(false),
-                    "the API answered 200 without a JSON state");
-            if (timedOut != null) {
-                return timedOut;
+        ProviderAnswer answer = provider.read(ticket.taskId(), ticket.metadata(), generation);
+        switch (answer.outcome()) {
+            case INVALID -> {
+                TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, ticket.pollFailed(false),
+                        "the API answered 200, but " + answer.invalidWhy());
+                if (timedOut != null) {
+                    return timedOut;
+                }
+                LOG.warn("task {}: API answered 200, but {}; backing off", ticket.taskId(),
+                        LogSafe.text(answer.invalidWhy()));
+                return TaskStep.running(schedule.backOff(ticket.pollFailed(false)));
             }
-            LOG.warn("task {}: API answered 200 without a JSON state; backing off", ticket.taskId());
-            return TaskStep.running(schedule.backOff(ticket.pollFailed(false)));
+            case SUCCEEDED -> {
+                if (answer.mediaRequestUrl() != null) {
+                    return TaskStep.mediaRequest(ticket.polled(answer.state(), null), answer.mediaRequestUrl());
+                }
+                // the media deadline counts from the first completed answer; a re-poll keeps it
+                return TaskStep.completed(schedule.mediaClock(ticket.polled(answer.state(), generation)));
+            }
+            case FAILED -> {
+                return TaskStep.failed(ticket.polled(answer.state(), null),
+                        new Failure(Failure.PROVIDER_FAILED, answer.failureDetail(), answer.retryable()));
+            }
+            default -> {
+            }
         }
-        String value = state.textValue();
-        if ("completed".equals(value)) {
-            // the media deadline counts from the first completed answer; a re-poll keeps it
-            return TaskStep.completed(schedule.mediaClock(ticket.polled(value, generation)));
-        }
-        if ("failed".equals(value)) {
-            JsonNode reason = generation.get("failure_reason");
-            String detail = reason == null || reason.isNull() ? null : reason.isTextual() ? reason.textValue()
-                    : reason.toString();
-            return TaskStep.failed(ticket.polled(value, null), new Failure(Failure.PROVIDER_FAILED, detail));
-        }
-        // pending, processing, queued, dreaming and any state not known yet: still running
+        // still running, whatever the provider calls it
+        String value = answer.state();
         TaskTicket next = ticket.polled(value, null);
         if (schedule.pastDeadline(ticket)) {
             // lateness never fails a task: only a task the provider still runs after its deadline times out
@@ -159,7 +175,56 @@ public class GenerationReader {
         }
         // lateness is measured where it arises: at dispatch (ApiBudget), and here, when the answer was read too late
         budget.answeredLate(schedule.lateBy(ticket));
-        return TaskStep.running(ticket, schedule.nextPoll(next));
+        long suggestedMs = suggestedNextPollMillis(provider, headers);
+        return TaskStep.running(ticket, suggestedMs > 0 ? schedule.notBefore(next, suggestedMs)
+                : schedule.nextPoll(next, provider.pollIntervalMs()));
+    }
+
+    /**
+     * The answer of a {@code media_request} step's second GET ({@code step.mediaRequest}): a 200 whose JSON names the
+     * media completes the poll (the task goes to harvest); anything else is a failed poll, and the task polls its
+     * status again after a back-off.
+     */
+    public TaskStep readMedia(@ExchangeProperty(TaskExchange.MEDIA_STEP) TaskStep step,
+            @Header(Exchange.HTTP_RESPONSE_CODE) Integer status, @Body String answer) {
+        TaskTicket ticket = step.ticket();
+        int code = status == null ? 0 : status;
+        JsonNode media = null;
+        if (code == 200 && answer != null) {
+            try {
+                media = json.readTree(answer);
+            } catch (StreamConstraintsException tooDeep) {
+                String detail = "the media request's answer cannot travel in a ticket: " + tooDeep.getOriginalMessage();
+                return TaskStep.failed(ticket, new Failure(Failure.RECORD_UNWRITABLE, detail));
+            } catch (JsonProcessingException e) {
+                media = null;
+            }
+        }
+        if (media == null || !media.isContainerNode()) {
+            String why = code == 200 ? "the media request's answer is not JSON" : "the media request was answered HTTP " + code;
+            TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, ticket.pollFailed(false), why);
+            if (timedOut != null) {
+                return timedOut;
+            }
+            LOG.warn("task {}: {}; backing off", ticket.taskId(), why);
+            return TaskStep.error(schedule.backOff(ticket.pollFailed(false)));
+        }
+        return TaskStep.completed(schedule.mediaClock(ticket.withGeneration(media)));
+    }
+
+    /** The next poll a running answer's header suggests (the profile's poll.after-header), in ms; 0 when none. */
+    private static long suggestedNextPollMillis(Provider provider, Map<String, Object> headers) {
+        String header = provider.pollAfterHeader();
+        Object value = header == null ? null : headers.get(header);
+        if (value == null) {
+            return 0;
+        }
+        try {
+            long amount = Long.parseLong(value.toString().strip());
+            return Math.max(0, "milliseconds".equals(provider.pollAfterUnit()) ? amount : amount * 1000);
+        } catch (NumberFormatException notANumber) {
+            return 0;
+        }
     }
 
     /**

@@ -64,7 +64,12 @@ public class PollSchedule {
      * stretch the interval; at once if that moment has passed (a poll that went out late).
      */
     public TaskTicket nextPoll(TaskTicket ticket) {
-        return ticket.dueAt(Math.max(clock.millis(), regularNextAt(ticket)));
+        return nextPoll(ticket, 0);
+    }
+
+    /** {@link #nextPoll(TaskTicket)} at a provider's own interval ({@code intervalMs}; 0: luma.poll.interval-ms). */
+    public TaskTicket nextPoll(TaskTicket ticket, long intervalMs) {
+        return ticket.dueAt(Math.max(clock.millis(), ticket.nextPollAt() + (intervalMs > 0 ? intervalMs : this.intervalMs)));
     }
 
     /**

@@ -28,7 +28,8 @@ public record GenerationEvent(
         @JsonProperty("aspect_ratio") String aspectRatio,
         @JsonProperty("media") List<StoredMedia> media,
         @JsonProperty("failure") Failure failure,
-        @JsonProperty("run") String run) {
+        @JsonProperty("run") String run,
+        @JsonProperty("provider") String provider) {
 
     public static final String COMPLETED = "completed";
     public static final String FAILED = "failed";

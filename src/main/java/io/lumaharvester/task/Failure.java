@@ -1,9 +1,19 @@
 package io.lumaharvester.task;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
-/** Why a task ended without its media: {@code reason} is a stable code, {@code detail} is for people. */
-public record Failure(@JsonProperty("reason") String reason, @JsonProperty("detail") String detail) {
+/**
+ * Why a task ended without its media: {@code reason} is a stable code, {@code detail} is for people;
+ * {@code retryable} (only when true) says the provider failed in a way a new generation may not (its profile's
+ * failure.retryable, e.g. Runway's INTERNAL.* codes).
+ */
+public record Failure(@JsonProperty("reason") String reason, @JsonProperty("detail") String detail,
+        @JsonProperty("retryable") @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean retryable) {
+
+    public Failure(String reason, String detail) {
+        this(reason, detail, false);
+    }
 
     public static final String PROVIDER_FAILED = "provider_failed";
     public static final String TIMEOUT = "timeout";

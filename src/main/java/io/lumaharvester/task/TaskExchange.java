@@ -22,6 +22,10 @@ public final class TaskExchange {
     public static final String EVENT = "lumaEvent";
     /** The media file a copy is working on ({@link MediaFile}). */
     public static final String MEDIA = "lumaMedia";
+    /** The provider request a poll sends next (StatusRequests.ProviderRequest: url, query, headers). */
+    public static final String REQUEST = "lumaRequest";
+    /** The poll's {@code media_request} step while its second GET is answered (routes/poll.camel.yaml). */
+    public static final String MEDIA_STEP = "lumaMediaStep";
     /** Which try of its record the exchange is, set by the due: consumer (1 for the first; the dead letter's header). */
     public static final String ATTEMPT = io.lumaharvester.due.DueEndpoint.ATTEMPT;
     /** A callback's {@link io.lumaharvester.callback.CallbackCheck}, which its answer says (callbacks.camel.yaml). */

@@ -19,7 +19,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * and committing) is recognised and skipped. {@code completed_at} is when the provider first said {@code completed}:
  * the media phase's own deadline counts from it ({@link PollSchedule#mediaDeadlinePassed}); 0 on a ticket written
  * before it existed, whose clock then starts when it is read. {@code run} names the intake record that started the
- * task's current run (docs/how-it-works.md, Re-submission). Fields this version does not know are ignored, so versions
+ * task's current run (docs/how-it-works.md, Re-submission). {@code provider} names the profile its answers are read
+ * with (docs/providers.md). Fields this version does not know are ignored, so versions
  * can be rolled either way.
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -40,7 +41,8 @@ public record TaskTicket(
         @JsonProperty("stored") List<StoredMedia> stored,
         @JsonProperty("step") @JsonInclude(JsonInclude.Include.ALWAYS) long step,
         @JsonProperty("completed_at") long completedAt,
-        @JsonProperty("run") String run) {
+        @JsonProperty("run") String run,
+        @JsonProperty("provider") String provider) {
 
     public TaskTicket {
         stored = stored == null ? List.of() : List.copyOf(stored);
@@ -49,49 +51,55 @@ public record TaskTicket(
     /** A new task, first polled {@code firstDelayMs} from now; its deadline counts from now. */
     public static TaskTicket accepted(String taskId, ObjectNode metadata, long now, long deadlineMs, long firstDelayMs) {
         return new TaskTicket(taskId, metadata, now, now + deadlineMs, now + firstDelayMs, 0, 0, 0, 0, 0, null, null,
-                null, 0, 0, null);
+                null, 0, 0, null, null);
     }
 
     /** One more poll, answered with {@code newState}; a streak of errors or 404s ends with it. */
     public TaskTicket polled(String newState, JsonNode completedGeneration) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, 0, 0, mediaAttempts,
-                storageRejections, newState, completedGeneration, null, step + 1, completedAt, run);
+                storageRejections, newState, completedGeneration, null, step + 1, completedAt, run, provider);
+    }
+
+    /** The completed generation, read by a second request after the poll that said completed (no poll more). */
+    public TaskTicket withGeneration(JsonNode completedGeneration) {
+        return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
+                mediaAttempts, storageRejections, state, completedGeneration, stored, step, completedAt, run, provider);
     }
 
     /** One more poll without a usable answer; {@code notFoundAnswer} counts 404s in a row. */
     public TaskTicket pollFailed(boolean notFoundAnswer) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, errors + 1,
-                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, storageRejections, state, null, null, step + 1, completedAt, run);
+                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, storageRejections, state, null, null, step + 1, completedAt, run, provider);
     }
 
     /** The media could not be copied; the task goes back to polling, which brings fresh media URLs. */
     public TaskTicket mediaFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts + 1, storageRejections, state, null, null, step + 1, completedAt, run);
+                mediaAttempts + 1, storageRejections, state, null, null, step + 1, completedAt, run, provider);
     }
 
     /** S3 failed for now: the task goes back to polling without using up its media attempts. */
     public TaskTicket storageFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts, storageRejections, state, null, null, step + 1, completedAt, run);
+                mediaAttempts, storageRejections, state, null, null, step + 1, completedAt, run, provider);
     }
 
     /** S3 or the spool disk refused the copy; counted apart from the media attempts (the files were fine). */
     public TaskTicket storageRejected() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts, storageRejections + 1, state, null, null, step + 1, completedAt, run);
+                mediaAttempts, storageRejections + 1, state, null, null, step + 1, completedAt, run, provider);
     }
 
     /** Every media file is in S3. */
     public TaskTicket withStored(List<StoredMedia> files) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, storageRejections, state, generation, files, step + 1, completedAt, run);
+                mediaAttempts, storageRejections, state, generation, files, step + 1, completedAt, run, provider);
     }
 
     /** In the media phase since {@code when}, unless its clock already runs (a re-poll keeps the first instant). */
     public TaskTicket mediaSince(long when) {
         return completedAt > 0 ? this : new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls,
-                errors, notFound, mediaAttempts, storageRejections, state, generation, stored, step, when, run);
+                errors, notFound, mediaAttempts, storageRejections, state, generation, stored, step, when, run, provider);
     }
 
     /**
@@ -110,7 +118,7 @@ public record TaskTicket(
      */
     public TaskTicket withRun(String newRun, long firstStep) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, storageRejections, state, generation, stored, firstStep, completedAt, newRun);
+                mediaAttempts, storageRejections, state, generation, stored, firstStep, completedAt, newRun, provider);
     }
 
     /** The provider's state as a log line may carry it (see {@link LogSafe}). */
@@ -128,8 +136,23 @@ public record TaskTicket(
         return 31 * java.util.Objects.hashCode(taskId) + Long.hashCode(step);
     }
 
+    /** The provider of a ticket written before tickets named theirs. */
+    public static final String FIRST_PROVIDER = "luma-aggregator";
+
+    /** The name of the profile the task's answers are read with. */
+    @JsonIgnore
+    public String providerName() {
+        return provider == null ? FIRST_PROVIDER : provider;
+    }
+
+    /** The task's provider (a profile's name); null on a ticket written before providers: luma-aggregator. */
+    public TaskTicket withProvider(String name) {
+        return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
+                mediaAttempts, storageRejections, state, generation, stored, step, completedAt, run, name);
+    }
+
     public TaskTicket dueAt(long when) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, when, polls, errors, notFound, mediaAttempts,
-                storageRejections, state, generation, stored, step, completedAt, run);
+                storageRejections, state, generation, stored, step, completedAt, run, provider);
     }
 }

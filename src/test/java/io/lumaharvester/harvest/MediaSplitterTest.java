@@ -6,6 +6,8 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lumaharvester.dev.LumaApiStandIn;
+import io.lumaharvester.provider.Providers;
+import io.lumaharvester.provider.TestProviders;
 import org.junit.jupiter.api.Test;
 
 class ArtifactSplitterTest {
@@ -19,9 +21,14 @@ class ArtifactSplitterTest {
 
     private final MediaSplitter splitter = new MediaSplitter();
 
+    /** The seed's generations, read as the built-in luma-aggregator profile reads them. */
+    private List<MediaFile> split(com.fasterxml.jackson.databind.JsonNode generation) {
+        return splitter.split(TestProviders.builtIns().get(Providers.LUMA_AGGREGATOR).media("t", null, generation));
+    }
+
     @Test
     void theSeedSampleHasThreeDistinctFilesNamedByTheirFirstRole() {
-        List<MediaFile> files = splitter.split(LumaApiStandIn.seed());
+        List<MediaFile> files = split(LumaApiStandIn.seed());
 
         assertThat(files).containsExactly(
                 new MediaFile(MP4, List.of("video", "artifact.video", "video_raw", "artifact.video_raw"), "video",
@@ -36,7 +43,7 @@ class ArtifactSplitterTest {
         ObjectNode generation = LumaApiStandIn.seed();
         ((ObjectNode) generation.get("video")).put("download_url", "https://storage.cdn-luma.com/dl/video.mp4");
 
-        List<MediaFile> files = splitter.split(generation);
+        List<MediaFile> files = split(generation);
 
         assertThat(files.get(0).sourceUrl()).isEqualTo("https://storage.cdn-luma.com/dl/video.mp4");
         assertThat(files.get(0).roles()).containsExactly("video");
@@ -47,8 +54,8 @@ class ArtifactSplitterTest {
 
     @Test
     void aRunningTaskWithNullOrAbsentMediaHasNoFiles() {
-        assertThat(splitter.split(LumaApiStandIn.runningBody("t", "processing"))).isEmpty();
-        assertThat(splitter.split(null)).isEmpty();
+        assertThat(split(LumaApiStandIn.runningBody("t", "processing"))).isEmpty();
+        assertThat(split(null)).isEmpty();
     }
 
     @Test
@@ -58,6 +65,6 @@ class ArtifactSplitterTest {
         generation.putObject("thumbnail").put("url", 42);
         generation.putObject("last_frame").put("url", "https://storage.cdn-luma.com/x.jpg");
 
-        assertThat(splitter.split(generation)).extracting(MediaFile::keyRole).containsExactly("last_frame");
+        assertThat(split(generation)).extracting(MediaFile::keyRole).containsExactly("last_frame");
     }
 }

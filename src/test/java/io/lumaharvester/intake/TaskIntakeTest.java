@@ -1,5 +1,6 @@
 package io.lumaharvester.intake;
 
+import io.lumaharvester.provider.TestProviders;
 import io.lumaharvester.task.TaskTicket;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,7 +20,7 @@ public class TaskIntakeTest {
 
     private static final long NOW = 1_700_000_000_000L;
     private final TaskIntake intake = new TaskIntake(1_800_000, 0, 65_536,
-            Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC));
+            Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), TestProviders.builtIns());
 
     @Test
     void aBareTaskIdIsATaskWithEmptyMetadata() throws Exception {

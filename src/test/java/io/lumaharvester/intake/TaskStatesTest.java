@@ -72,7 +72,7 @@ class TaskStatesTest {
             assertThat(again.runs()).isEqualTo(false);
 
             join(after.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
-                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"), Map.of()));
+                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42", null), Map.of()));
         } finally {
             after.stop();
         }
@@ -90,7 +90,7 @@ class TaskStatesTest {
             assertThat(rerun.ticket().step()).isGreaterThan(1_000_000);
             // a replayed step of the failed run publishes nothing new and leaves the new run running
             join(restarted.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
-                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42"), Map.of()));
+                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "1-42", null), Map.of()));
             assertThat(restarted.state(taskId).running()).isTrue();
             assertThat(restarted.state(taskId).run()).isEqualTo("0-8");
             assertThat(registry.counter("luma.tasks.duplicate", "decision", "rerun").count()).isEqualTo(1);
@@ -123,7 +123,7 @@ class TaskStatesTest {
     /** Publish's end of a completed task: its event and a header of it. */
     private static void endCompleted(TaskStates states, String taskId, String run) throws Exception {
         join(states.ended(new GenerationEvent(taskId, GenerationEvent.COMPLETED, "completed", null, 1,
-                "2026-11-25T10:00:00Z", null, null, List.of(), null, run), Map.of("ce_id", "id-" + taskId)));
+                "2026-11-25T10:00:00Z", null, null, List.of(), null, run, null), Map.of("ce_id", "id-" + taskId)));
     }
 
     private static String decided(TaskStates states, String taskId, int partition, long offset) throws Exception {
@@ -236,7 +236,7 @@ class TaskStatesTest {
             // an ended state of an earlier run, then a new run whose acknowledgement is held back
             join(other.decide(ticket(taskId), 0, 1L));
             join(other.ended(new GenerationEvent(taskId, GenerationEvent.FAILED, "failed", null, 1,
-                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "0-1"), Map.of()));
+                    "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "0-1", null), Map.of()));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> states.state(taskId) != null
                     && !states.state(taskId).running());
             CompletionStage<TaskStates.Admission> rerun = states.decide(ticket(taskId), 0, 2L);

@@ -1,5 +1,7 @@
 package io.lumaharvester.poll;
 
+import io.lumaharvester.provider.TestProviders;
+import java.util.Map;
 import io.lumaharvester.ops.LumaApiAccessCheck;
 import io.lumaharvester.task.Failure;
 import io.lumaharvester.task.TaskStep;
@@ -25,11 +27,11 @@ class GenerationReaderTest {
     private final PollSchedule schedule = new PollSchedule(INTERVAL, 60_000, clock);
     private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
     private final ApiBudget budget = new ApiBudget(10, 0, INTERVAL, clock, new SimpleMeterRegistry());
-    private final GenerationReader reader = new GenerationReader(schedule, 3, apiAccess, budget);
+    private final GenerationReader reader = new GenerationReader(schedule, 3, apiAccess, budget, TestProviders.builtIns());
     private final TaskTicket ticket = TaskTicket.accepted("task-1", null, NOW, 1_800_000, 0);
 
     private TaskStep answer(TaskTicket current, int status, String body, String retryAfter) {
-        return reader.read(current, status, retryAfter, body);
+        return reader.read(current, status, retryAfter == null ? Map.of() : Map.of("Retry-After", retryAfter), body);
     }
 
     @ParameterizedTest(name = "state {0} is still running")
@@ -62,18 +64,18 @@ class GenerationReaderTest {
     void anAnswerReadAfterTheNextPollWasDueIsRecordedAsLateness() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ApiBudget watched = new ApiBudget(10, 0, INTERVAL, clock, registry);
-        GenerationReader slowReader = new GenerationReader(schedule, 3, apiAccess, watched);
+        GenerationReader slowReader = new GenerationReader(schedule, 3, apiAccess, watched, TestProviders.builtIns());
         // this poll was due 7 s ago: the next one was due 2 s ago, before the answer was read
         TaskTicket late = ticket.dueAt(NOW - 7_000);
 
-        TaskStep step = slowReader.read(late, 200, null, LumaApiStandIn.runningBody("task-1", "processing").toString());
+        TaskStep step = slowReader.read(late, 200, Map.of(), LumaApiStandIn.runningBody("task-1", "processing").toString());
 
         assertThat(step.ticket().nextPollAt()).as("due at once").isEqualTo(NOW);
         assertThat(registry.get("luma.poll.lateness").timer().count()).isEqualTo(1);
         assertThat(registry.get("luma.poll.lateness").timer().max(java.util.concurrent.TimeUnit.MILLISECONDS))
                 .isEqualTo(2_000);
         // an answer read in time records nothing
-        slowReader.read(ticket, 200, null, LumaApiStandIn.runningBody("task-1", "processing").toString());
+        slowReader.read(ticket, 200, Map.of(), LumaApiStandIn.runningBody("task-1", "processing").toString());
         assertThat(registry.get("luma.poll.lateness").timer().count()).isEqualTo(1);
     }
 
@@ -252,7 +254,7 @@ class GenerationReaderTest {
     void aMediaPhaseRePollWithoutAnAnswerPastTheMediaDeadlineEndsTheTask() {
         TaskTicket completedLongAgo = ticket.polled("completed", LumaApiStandIn.seed()).mediaSince(NOW - 61_000);
         GenerationReader strict = new GenerationReader(new PollSchedule(INTERVAL, 60_000, 60_000, clock), 3,
-                apiAccess, budget);
+                apiAccess, budget, TestProviders.builtIns());
 
         TaskStep step = strict.unanswered(completedLongAgo, new java.net.ConnectException("refused"));
 

@@ -1,5 +1,6 @@
 package io.lumaharvester.publish;
 
+import io.lumaharvester.provider.TestProviders;
 import io.lumaharvester.Events;
 import io.lumaharvester.task.Failure;
 import io.lumaharvester.harvest.MediaFile;
@@ -26,14 +27,15 @@ class GenerationEventsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final GenerationEvents events = new GenerationEvents("/luma-harvester",
-            Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC), true);
+            Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC), true, TestProviders.builtIns());
 
     private static TaskTicket completedSeedTicket() {
         ObjectNode metadata = JSON.createObjectNode().put("customer", "acme");
         TaskTicket ticket = TaskTicket.accepted("e70fdf3c-ce95-4dd1-a967-220ce957aff5", metadata, 0, 1000, 0)
                 .polled("completed", LumaApiStandIn.seed());
         List<StoredMedia> stored = new java.util.ArrayList<>();
-        for (MediaFile file : new MediaSplitter().split(ticket.generation())) {
+        for (MediaFile file : new MediaSplitter().split(TestProviders.builtIns().get(ticket.providerName()).media(ticket.taskId(),
+                ticket.metadata(), ticket.generation()))) {
             String key = "luma/" + ticket.taskId() + "/" + file.keyRole() + ".bin";
             stored.add(new StoredMedia(file.roles(), file.sourceUrl(), "bucket", key, "s3://bucket/" + key,
                     "application/octet-stream", 10, "0".repeat(64), file.width(), file.height(), file.duration()));
@@ -63,7 +65,7 @@ class GenerationEventsTest {
 
     @Test
     void withIncludePromptFalseTheEventCarriesNoPrompt() {
-        GenerationEvents withoutPrompt = new GenerationEvents("/luma-harvester", Clock.systemUTC(), false);
+        GenerationEvents withoutPrompt = new GenerationEvents("/luma-harvester", Clock.systemUTC(), false, TestProviders.builtIns());
         JsonNode json = JSON.valueToTree(withoutPrompt.completed(completedSeedTicket()));
 
         Events.assertValidEvent(json);

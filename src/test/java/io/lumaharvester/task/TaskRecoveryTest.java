@@ -1,5 +1,6 @@
 package io.lumaharvester.task;
 
+import io.lumaharvester.provider.TestProviders;
 import io.lumaharvester.harvest.SpoolSpace;
 import io.lumaharvester.HandClock;
 import io.lumaharvester.harvest.MediaUnavailableException;
@@ -273,7 +274,7 @@ class TaskRecoveryTest {
         HandClock clock = new HandClock(1_000_000);
         PollSchedule schedule = new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock);
         GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
-                new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry()));
+                new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry()), TestProviders.builtIns());
         // the copy failed: the task polls again for fresh URLs, its media clock running
         TaskTicket ticket = harvesting().mediaSince(clock.millis()).mediaFailed();
         for (int status : new int[] {503, 410, 302, 200}) {
@@ -295,7 +296,7 @@ class TaskRecoveryTest {
         HandClock clock = new HandClock(1_000_000);
         PollSchedule schedule = new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock);
         GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
-                new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry()));
+                new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry()), TestProviders.builtIns());
         TaskTicket running = TaskTicket.accepted("t-1", null, clock.millis(), 600_000, 0);
         TaskTicket harvest = pollAnswered(reader, running, 200).ticket();
         assertThat(harvest.completedAt()).isEqualTo(1_000_000);
@@ -305,6 +306,6 @@ class TaskRecoveryTest {
     }
 
     private static TaskStep pollAnswered(GenerationReader reader, TaskTicket ticket, int status) {
-        return reader.read(ticket, status, null, status == 200 ? "{\"state\":\"completed\"}" : "");
+        return reader.read(ticket, status, java.util.Map.of(), status == 200 ? "{\"state\":\"completed\"}" : "");
     }
 }

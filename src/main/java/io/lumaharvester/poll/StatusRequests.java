@@ -1,0 +1,60 @@
+package io.lumaharvester.poll;
+
+import io.lumaharvester.provider.Provider;
+import io.lumaharvester.provider.Providers;
+import io.lumaharvester.task.TaskExchange;
+import io.lumaharvester.task.TaskStep;
+import io.lumaharvester.task.TaskTicket;
+import java.util.Map;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Headers;
+
+/**
+ * The requests a poll sends to the task's provider, as its profile builds them: the status GET, and for a profile
+ * with a media-request the second GET. The route sends each to {@code url}, with {@code query} as the HTTP query and
+ * the provider's auth and extra headers ({@link #sign}).
+ */
+public class StatusRequests {
+
+    /** One request: its URL without the query (the route's endpoint), the query (or null) and its headers. */
+    public record ProviderRequest(String url, String query, Map<String, String> headers) {
+
+        static ProviderRequest of(String url, Map<String, String> headers) {
+            int q = url.indexOf('?');
+            return q < 0 ? new ProviderRequest(url, null, headers)
+                    : new ProviderRequest(url.substring(0, q), url.substring(q + 1), headers);
+        }
+    }
+
+    private final Providers providers;
+
+    public StatusRequests(Providers providers) {
+        this.providers = providers;
+    }
+
+    /** The status request of the task in hand. */
+    public ProviderRequest status(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket) {
+        Provider provider = providers.get(ticket.providerName());
+        return ProviderRequest.of(provider.statusUrl(ticket.taskId(), ticket.metadata()), provider.requestHeaders());
+    }
+
+    /** The second request of a {@code media_request} step: the URL the status answer named, with the same auth. */
+    public ProviderRequest media(@ExchangeProperty(TaskExchange.MEDIA_STEP) TaskStep step) {
+        Provider provider = providers.get(step.ticket().providerName());
+        return ProviderRequest.of(step.mediaRequest(), provider.requestHeaders());
+    }
+
+    /**
+     * Sets the request's headers on the message the route sends: the query and the provider's headers. The message
+     * holds no other header (the route drops them all first): vertx-http sends every header but Camel's own.
+     */
+    public void sign(@ExchangeProperty(TaskExchange.REQUEST) ProviderRequest request,
+            @Headers Map<String, Object> headers) {
+        headers.putAll(request.headers());
+        if (request.query() != null) {
+            headers.put(Exchange.HTTP_QUERY, request.query());
+        }
+    }
+}

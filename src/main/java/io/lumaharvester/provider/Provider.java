@@ -1,0 +1,398 @@
+package io.lumaharvester.provider;
+
+import io.lumaharvester.LogSafe;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import net.thisptr.jackson.jq.exception.JsonQueryException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A provider profile compiled once, bound to its deployment's settings: builds the status request, and reads the
+ * provider's answers (state, failure, media, event fields) with the profile's jq expressions.
+ */
+public final class Provider {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Provider.class);
+    /** How many distinct unknown states a provider logs (each once); more are only counted. */
+    private static final int MAX_LOGGED_STATES = 100;
+    private static final long JWT_LIFETIME_S = 1800;
+
+    private final String name;
+    private final ProviderProfile profile;
+    private final ProviderSettings settings;
+    private final String baseUrl;
+    private final Pattern taskId;
+    private final Jq statusUrl;
+    private final Jq envelopeOk;
+    private final Jq envelopeMessage;
+    private final Jq stateValue;
+    private final Set<String> running;
+    private final Set<String> succeeded;
+    private final Set<String> failed;
+    private final Jq failureDetail;
+    private final Jq failureRetryable;
+    private final Map<String, Jq> media = new LinkedHashMap<>();
+    private final Jq mediaRequestUrl;
+    private final Map<String, Jq> event = new LinkedHashMap<>();
+    private final Jq callbackTaskId;
+    private final Set<String> unknownStatesLogged = ConcurrentHashMap.newKeySet();
+    private final UnknownStates unknownStates;
+    private volatile String jwt;
+    private volatile long jwtRenewAt;
+
+    /** Counts answers whose state the profile does not list (a metric, wired by whoever builds the provider). */
+    @FunctionalInterface
+    public interface UnknownStates {
+        void seen(String provider);
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the profile's field and why, when an expression is not jq, a task-id
+     *                                  pattern is not a regex, or a setting the profile needs is missing
+     */
+    public Provider(String name, ProviderProfile profile, ProviderSettings settings, UnknownStates unknownStates) {
+        this.name = name;
+        this.profile = profile;
+        this.settings = settings;
+        this.unknownStates = unknownStates;
+        String base = settings.baseUrl() != null && !settings.baseUrl().isBlank() ? settings.baseUrl() : profile.baseUrl();
+        if (base == null || base.isBlank()) {
+            throw new IllegalArgumentException("base-url: the profile names none; set luma.providers." + name
+                    + ".base-url");
+        }
+        this.baseUrl = base.strip().replaceAll("/+$", "");
+        try {
+            this.taskId = Pattern.compile(profile.taskId() == null ? ProviderProfile.DEFAULT_TASK_ID : profile.taskId());
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("task-id: not a regular expression (" + e.getDescription() + ")");
+        }
+        this.statusUrl = compile("status.url", profile.status().url());
+        this.envelopeOk = profile.envelope() == null ? null : compile("envelope.ok", profile.envelope().ok());
+        this.envelopeMessage = profile.envelope() == null ? null : compile("envelope.message", profile.envelope().message());
+        this.stateValue = compile("state.value", profile.state().value());
+        this.running = Set.copyOf(profile.state().running() == null ? List.of() : profile.state().running());
+        this.succeeded = Set.copyOf(profile.state().succeeded());
+        this.failed = Set.copyOf(profile.state().failed());
+        this.failureDetail = profile.failure() == null ? null : compile("failure.detail", profile.failure().detail());
+        this.failureRetryable = profile.failure() == null ? null
+                : compile("failure.retryable", profile.failure().retryable());
+        if (profile.media().isEmpty()) {
+            throw new IllegalArgumentException("media: names no role");
+        }
+        profile.media().forEach((role, expression) -> {
+            if (!role.matches("[a-z][a-z0-9_.]{0,31}")) {
+                throw new IllegalArgumentException("media." + role + ": a role is 1-32 lower-case letters, digits, "
+                        + "'_' or '.', starting with a letter");
+            }
+            media.put(role, compile("media." + role, expression));
+        });
+        this.mediaRequestUrl = profile.mediaRequest() == null ? null
+                : compile("media-request.url", profile.mediaRequest().url());
+        if (profile.event() != null) {
+            profile.event().forEach((field, expression) -> event.put(field, compile("event." + field, expression)));
+        }
+        this.callbackTaskId = profile.callbacks() == null ? null
+                : compile("callbacks.task-id", profile.callbacks().taskId());
+        ProviderProfile.Auth auth = auth();
+        switch (auth.type()) {
+            case ProviderProfile.Auth.BEARER, ProviderProfile.Auth.NONE -> {
+            }
+            case ProviderProfile.Auth.HEADER -> {
+                if (auth.name() == null || auth.name().isBlank()) {
+                    throw new IllegalArgumentException("status.auth.name: a header auth names its header");
+                }
+            }
+            case ProviderProfile.Auth.KLING_JWT -> {
+            }
+            default -> throw new IllegalArgumentException("status.auth.type: '" + auth.type()
+                    + "' is none of bearer, header, kling-jwt, none");
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public ProviderProfile profile() {
+        return profile;
+    }
+
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    /** The profile's poll interval in ms; 0 when it names none (luma.poll.interval-ms then). */
+    public long pollIntervalMs() {
+        return profile.poll() == null || profile.poll().intervalMs() == null ? 0 : profile.poll().intervalMs();
+    }
+
+    /** The response header whose value suggests the next poll of a running task; null when none. */
+    public String pollAfterHeader() {
+        return profile.poll() == null ? null : profile.poll().afterHeader();
+    }
+
+    /** {@code seconds} (the default) or {@code milliseconds}: the unit of {@link #pollAfterHeader}'s value. */
+    public String pollAfterUnit() {
+        return profile.poll() == null || profile.poll().afterUnit() == null ? "seconds" : profile.poll().afterUnit();
+    }
+
+    /** The hosts the profile says its media come from (luma.harvest.allowed-hosts' syntax), allowed besides those. */
+    public List<String> mediaHosts() {
+        return profile.mediaHosts() == null ? List.of() : profile.mediaHosts();
+    }
+
+    public boolean acceptsTaskId(String id) {
+        return id != null && taskId.matcher(id).matches();
+    }
+
+    public String taskIdPattern() {
+        return taskId.pattern();
+    }
+
+    /** The secrets this provider's auth needs and does not have, by setting name; empty when it can authenticate. */
+    public List<String> missingSecrets() {
+        List<String> missing = new ArrayList<>();
+        switch (auth().type()) {
+            case ProviderProfile.Auth.BEARER, ProviderProfile.Auth.HEADER -> {
+                if (blank(settings.token())) {
+                    missing.add("luma.providers." + name + ".token");
+                }
+            }
+            case ProviderProfile.Auth.KLING_JWT -> {
+                for (String secret : List.of("access-key", "secret-key")) {
+                    if (blank(settings.secret(secret))) {
+                        missing.add("luma.providers." + name + "." + secret);
+                    }
+                }
+            }
+            default -> {
+            }
+        }
+        return missing;
+    }
+
+    /** The status request's URL for task {@code id}. */
+    public String statusUrl(String id, JsonNode metadata) {
+        JsonNode url = evaluate(statusUrl, JsonNodeFactory.instance.objectNode(), id, metadata);
+        if (url == null || !url.isTextual() || url.textValue().isBlank()) {
+            throw new IllegalStateException("provider " + name + ": status.url gave no URL for task " + id);
+        }
+        return url.textValue();
+    }
+
+    /** The headers every request to the provider carries: its auth and the profile's extra headers. */
+    public Map<String, String> requestHeaders() {
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (profile.status().headers() != null) {
+            headers.putAll(profile.status().headers());
+        }
+        ProviderProfile.Auth auth = auth();
+        switch (auth.type()) {
+            case ProviderProfile.Auth.BEARER -> headers.put("Authorization", "Bearer " + settings.token());
+            case ProviderProfile.Auth.HEADER -> headers.put(auth.name(),
+                    (auth.prefix() == null ? "" : auth.prefix()) + settings.token());
+            case ProviderProfile.Auth.KLING_JWT -> headers.put("Authorization", "Bearer " + klingJwt());
+            default -> {
+            }
+        }
+        return headers;
+    }
+
+    /** What one status answer says. */
+    public ProviderAnswer read(String id, JsonNode metadata, JsonNode answer) {
+        if (answer == null || answer.isMissingNode() || answer.isNull()) {
+            return ProviderAnswer.invalid("the answer is not JSON");
+        }
+        if (envelopeOk != null) {
+            JsonNode ok = evaluate(envelopeOk, answer, id, metadata);
+            if (ok == null || !ok.asBoolean(false)) {
+                JsonNode message = envelopeMessage == null ? null : evaluate(envelopeMessage, answer, id, metadata);
+                return ProviderAnswer.invalid("the answer's envelope says it is not ok"
+                        + (message == null ? "" : ": " + text(message)));
+            }
+        }
+        JsonNode value = evaluate(stateValue, answer, id, metadata);
+        if (value == null || !value.isValueNode()) {
+            return ProviderAnswer.invalid("the answer holds no state");
+        }
+        String state = value.asText();
+        if (succeeded.contains(state)) {
+            String mediaRequest = null;
+            if (mediaRequestUrl != null) {
+                JsonNode url = evaluate(mediaRequestUrl, answer, id, metadata);
+                if (url == null || !url.isTextual() || url.textValue().isBlank()) {
+                    return ProviderAnswer.invalid("the answer says " + state + " but names no media-request URL");
+                }
+                mediaRequest = url.textValue();
+            }
+            return new ProviderAnswer(ProviderAnswer.Outcome.SUCCEEDED, state, null, false, mediaRequest, null);
+        }
+        if (failed.contains(state)) {
+            JsonNode detail = failureDetail == null ? null : evaluate(failureDetail, answer, id, metadata);
+            JsonNode retryable = failureRetryable == null ? null : evaluate(failureRetryable, answer, id, metadata);
+            return new ProviderAnswer(ProviderAnswer.Outcome.FAILED, state, detail == null ? null : text(detail),
+                    retryable != null && retryable.asBoolean(false), null, null);
+        }
+        if (!running.contains(state)) {
+            unknownStates.seen(name);
+            if (unknownStatesLogged.size() < MAX_LOGGED_STATES && unknownStatesLogged.add(state)) {
+                LOG.warn("provider {}: state '{}' is in none of the profile's lists; it counts as running (logged once)",
+                        name, LogSafe.text(state));
+            }
+        }
+        return new ProviderAnswer(ProviderAnswer.Outcome.RUNNING, state, null, false, null, null);
+    }
+
+    /** The media URLs of a completed task's {@code generation}, by role in the profile's order. */
+    public List<MediaUrl> media(String id, JsonNode metadata, JsonNode generation) {
+        List<MediaUrl> urls = new ArrayList<>();
+        if (generation == null) {
+            return urls;
+        }
+        media.forEach((role, expression) -> {
+            for (JsonNode value : evaluateAll(expression, generation, id, metadata)) {
+                MediaUrl url = mediaUrl(role, value);
+                if (url != null) {
+                    urls.add(url);
+                }
+            }
+        });
+        return urls;
+    }
+
+    /** An event field the profile names ({@code prompt}, {@code aspect_ratio}), as text; null when absent. */
+    public String eventField(String field, String id, JsonNode metadata, JsonNode generation) {
+        Jq expression = event.get(field);
+        if (expression == null || generation == null) {
+            return null;
+        }
+        JsonNode value = evaluate(expression, generation, id, metadata);
+        return value == null ? null : text(value);
+    }
+
+    /** The task a callback body names; null when it names none (or the profile takes no callbacks). */
+    public String callbackTaskId(JsonNode body) {
+        if (callbackTaskId == null || body == null) {
+            return null;
+        }
+        JsonNode id = evaluate(callbackTaskId, body, "", null);
+        return id == null || !id.isValueNode() ? null : id.asText();
+    }
+
+    private ProviderProfile.Auth auth() {
+        ProviderProfile.Auth auth = profile.status().auth();
+        return auth == null ? new ProviderProfile.Auth(ProviderProfile.Auth.BEARER, null, null) : auth;
+    }
+
+    private static MediaUrl mediaUrl(String role, JsonNode value) {
+        if (value.isTextual()) {
+            return value.textValue().isBlank() ? null : new MediaUrl(role, value.textValue(), null, null, null);
+        }
+        if (!value.isObject()) {
+            return null;
+        }
+        JsonNode url = value.get("url");
+        if (url == null || !url.isTextual() || url.textValue().isBlank()) {
+            return null;
+        }
+        return new MediaUrl(role, url.textValue(), integer(value.get("width")), integer(value.get("height")),
+                number(value.get("duration")));
+    }
+
+    private JsonNode evaluate(Jq expression, JsonNode input, String id, JsonNode metadata) {
+        try {
+            return expression.first(input, variables(id, metadata));
+        } catch (JsonQueryException e) {
+            // an answer of another shape than the profile expects: the expression yields nothing
+            LOG.debug("provider {}: {} failed on an answer: {}", name, expression, e.getMessage());
+            return null;
+        }
+    }
+
+    private List<JsonNode> evaluateAll(Jq expression, JsonNode input, String id, JsonNode metadata) {
+        try {
+            return expression.all(input, variables(id, metadata));
+        } catch (JsonQueryException e) {
+            LOG.debug("provider {}: {} failed on an answer: {}", name, expression, e.getMessage());
+            return List.of();
+        }
+    }
+
+    private Map<String, JsonNode> variables(String id, JsonNode metadata) {
+        return Map.of("id", TextNode.valueOf(id == null ? "" : id), "base", TextNode.valueOf(baseUrl),
+                "metadata", metadata == null ? JsonNodeFactory.instance.objectNode() : metadata);
+    }
+
+    private Jq compile(String field, String expression) {
+        if (expression == null) {
+            return null;
+        }
+        try {
+            return Jq.compile(profile.functions() == null ? expression : profile.functions() + " " + expression);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Kling's HS256 JWT: issued by the access key, valid 30 minutes, signed with the secret key; renewed early. */
+    private String klingJwt() {
+        long now = System.currentTimeMillis() / 1000;
+        String token = jwt;
+        if (token != null && now < jwtRenewAt) {
+            return token;
+        }
+        synchronized (this) {
+            if (jwt != null && now < jwtRenewAt) {
+                return jwt;
+            }
+            ObjectNode header = JsonNodeFactory.instance.objectNode().put("alg", "HS256").put("typ", "JWT");
+            ObjectNode claims = JsonNodeFactory.instance.objectNode().put("iss", settings.secret("access-key"))
+                    .put("exp", now + JWT_LIFETIME_S).put("nbf", now - 5);
+            Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+            String unsigned = b64.encodeToString(header.toString().getBytes(StandardCharsets.UTF_8)) + "."
+                    + b64.encodeToString(claims.toString().getBytes(StandardCharsets.UTF_8));
+            try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(new SecretKeySpec(settings.secret("secret-key").getBytes(StandardCharsets.UTF_8),
+                        "HmacSHA256"));
+                jwt = unsigned + "." + b64.encodeToString(mac.doFinal(unsigned.getBytes(StandardCharsets.US_ASCII)));
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException("HmacSHA256 is not available", e);
+            }
+            jwtRenewAt = now + JWT_LIFETIME_S - 300;
+            return jwt;
+        }
+    }
+
+    private static String text(JsonNode value) {
+        return value.isTextual() ? value.textValue() : value.toString();
+    }
+
+    private static boolean blank(String value) {
+        return value == null || value.isBlank();
+    }
+
+    private static Integer integer(JsonNode node) {
+        return node != null && node.isNumber() ? node.intValue() : null;
+    }
+
+    private static Double number(JsonNode node) {
+        return node != null && node.isNumber() ? node.doubleValue() : null;
+    }
+}
