@@ -10,9 +10,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.support.DefaultConsumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -65,6 +68,9 @@ public class DueConsumer extends DefaultConsumer {
     private long handOverMs;
     /** Once the loop stops: when {@link #drain} gives up waiting; the revocation in close waits no longer. */
     private volatile long stopDeadline = Long.MAX_VALUE;
+    /** Wakes that made a record due now, and those with nothing to wake; null without a meter registry. */
+    private Counter wakesWoken;
+    private Counter wakesIgnored;
 
     public DueConsumer(DueEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -97,10 +103,24 @@ public class DueConsumer extends DefaultConsumer {
                 ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, ConsumerConfig.configDef().defaultValues()
                         .get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG))).strip());
         handOverMs = Math.min(endpoint.getShutdownTimeoutMs(), maxPollIntervalMs / 2);
+        MeterRegistry registry = endpoint.getCamelContext().getRegistry()
+                .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
+        if (registry != null && endpoint.isDueHeaders()) {
+            wakesWoken = wakes(registry, "woken");
+            wakesIgnored = wakes(registry, "ignored");
+        }
         kafka = connect(props);
         running = true;
         loop = new Thread(this::run, "due-" + endpoint.getTopic());
         loop.start();
+    }
+
+    private static Counter wakes(MeterRegistry registry, String outcome) {
+        return Counter.builder("luma.due.wakes")
+                .description("Wake records read: woken (a record waiting became due now), ignored (none waiting, or "
+                        + "already due)")
+                .tag("outcome", outcome)
+                .register(registry);
     }
 
     /** The Kafka consumer for these settings. */
@@ -146,21 +166,44 @@ public class DueConsumer extends DefaultConsumer {
     }
 
     /**
-     * Records read go to {@link DueRecords}. Their due headers count only on topics the harvester alone writes
-     * ({@code dueHeaders}): on the tasks topic, the senders' headers would decide when a task runs, or that it never
-     * does.
+     * Records read go to {@link DueRecords}. Their due headers (due time, step, lane, wake) count only on topics the
+     * harvester alone writes ({@code dueHeaders}): on the tasks topic, the senders' headers would decide when a task
+     * runs, or that it never does.
      */
     private void offer(Iterable<ConsumerRecord<byte[], byte[]>> polled) {
         long now = System.currentTimeMillis();
         boolean dueHeaders = endpoint.isDueHeaders();
+        String laneHeader = dueHeaders ? endpoint.getLaneHeader() : null;
         synchronized (records) {
             for (ConsumerRecord<byte[], byte[]> record : polled) {
                 String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-                records.offer(new DueRecords.Held<>(new TopicPartition(record.topic(), record.partition()),
-                        record.offset(), key, dueHeaders ? number(record, DueHeaders.STEP, -1) : -1,
+                TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+                if (dueHeaders && record.headers().lastHeader(DueHeaders.WAKE) != null) {
+                    wake(partition, record.offset(), key, now);
+                    continue;
+                }
+                records.offer(new DueRecords.Held<>(partition, record.offset(), key,
+                        dueHeaders ? number(record, DueHeaders.STEP, -1) : -1,
+                        laneHeader == null ? "" : text(record, laneHeader),
                         dueHeaders ? number(record, DueHeaders.DUE_AT, now) : now, record, bytes(record)));
             }
         }
+    }
+
+    /** A wake record: the record of its key waiting becomes due now; the wake itself is done. */
+    private void wake(TopicPartition partition, long offset, String key, long now) {
+        DueRecords.Woken woken = records.wake(partition, offset, key, now);
+        if (woken == DueRecords.Woken.WOKEN) {
+            if (wakesWoken != null) {
+                wakesWoken.increment();
+            }
+            return;
+        }
+        if (wakesIgnored != null) {
+            wakesIgnored.increment();
+        }
+        LOG.debug("{}: wake for {} ignored: {}", endpoint.getTopic(), key,
+                woken == DueRecords.Woken.ALREADY_DUE ? "its record is due already" : "no record of it waiting");
     }
 
     /** A record's size as read: key, value, and each header's name and value. */
@@ -173,27 +216,40 @@ public class DueConsumer extends DefaultConsumer {
     }
 
     /**
-     * Due records go into the route, earliest first, while the gate lets them. Returns how long the loop may wait in
-     * Kafka's poll before something more could go: until the next record is due, or the gate opens again.
+     * Due records go into the route, earliest first, while the gate lets them. A lane the gate holds back is passed
+     * over until the next call, and the due records of the other lanes go on. Returns how long the loop may wait in
+     * Kafka's poll before something more could go: until the next record is due, or a lane held back may open again.
      */
     private long dispatchDue() {
+        Set<String> heldBack = null;
+        long untilOpen = MAX_POLL_WAIT_MS;
         while (running) {
             DueRecords.Held<?> held;
             long now = System.currentTimeMillis();
             synchronized (records) {
-                long untilDue = records.millisUntilDue(now);
-                if (untilDue != 0) {
-                    return untilDue < 0 ? MAX_POLL_WAIT_MS : Math.min(untilDue, MAX_POLL_WAIT_MS);
+                while (true) {
+                    held = records.next(heldBack);
+                    if (held == null) {
+                        return untilOpen;
+                    }
+                    if (held.dueAt > now) {
+                        return Math.min(held.dueAt - now, untilOpen);
+                    }
+                    if (!admitting()) {
+                        return MAX_POLL_WAIT_MS;
+                    }
+                    if (gate.tryAcquire(held.lane)) {
+                        break;
+                    }
+                    if (heldBack == null) {
+                        heldBack = new HashSet<>();
+                    }
+                    heldBack.add(held.lane);
+                    untilOpen = Math.max(1, Math.min(gate.millisUntilOpen(held.lane), untilOpen));
                 }
-                if (!admitting()) {
-                    return MAX_POLL_WAIT_MS;
-                }
-                if (!gate.tryAcquire()) {
-                    return Math.max(1, Math.min(gate.millisUntilOpen(), MAX_POLL_WAIT_MS));
-                }
-                held = records.takeDue(now);
+                records.take(held);
             }
-            gate.dispatched(now - held.dueAt);
+            gate.dispatched(held.lane, now - held.dueAt);
             send(held);
         }
         return 0;
@@ -238,7 +294,7 @@ public class DueConsumer extends DefaultConsumer {
             }
             dueWaiting = records.millisUntilDue(System.currentTimeMillis()) == 0;
         }
-        gate.release();
+        gate.release(held.lane);
         releaseExchange(exchange, false);
         if (dueWaiting && running) {
             kafka.wakeup();
@@ -398,6 +454,12 @@ public class DueConsumer extends DefaultConsumer {
             Thread.currentThread().interrupt();
             running = false;
         }
+    }
+
+    /** A header's value as text ({@code ""} when absent). */
+    static String text(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null || header.value() == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     /** A long header written as decimal text (as the routes write it) or as 8 bytes; {@code otherwise} when absent. */

@@ -43,8 +43,13 @@ public class DueEndpoint extends DefaultEndpoint {
             + " hold take less than this percentage of their bytes cap (HeldBytes)")
     private int maxHeldBytesPercent = 100;
     @UriParam(defaultValue = "true", description = "Whether the records carry the harvester's due headers (luma-due-at,"
-            + " luma-step); false: every record is due when read and none is stale, whatever its headers say")
+            + " luma-step, luma-wake, the laneHeader); false: every record is due when read, none is stale and each"
+            + " is routed, whatever its headers say")
     private boolean dueHeaders = true;
+    @UriParam(description = "The Kafka header naming a record's lane (with dueHeaders; without the header, the lane"
+            + " \"\"): records leave in due order within their lane, and the gate decides per lane, so a lane it holds"
+            + " back holds back no other")
+    private String laneHeader;
     @UriParam(defaultValue = "100000", description = "Keys whose highest step number is remembered")
     private int rememberSteps = 100_000;
     @UriParam(defaultValue = "1000", description = "First wait before a record the route failed goes in again")
@@ -125,6 +130,14 @@ public class DueEndpoint extends DefaultEndpoint {
 
     public void setDueHeaders(boolean dueHeaders) {
         this.dueHeaders = dueHeaders;
+    }
+
+    public String getLaneHeader() {
+        return laneHeader;
+    }
+
+    public void setLaneHeader(String laneHeader) {
+        this.laneHeader = laneHeader;
     }
 
     public int getMaxHeld() {

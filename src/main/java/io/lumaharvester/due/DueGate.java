@@ -5,6 +5,10 @@ import java.util.function.IntSupplier;
 /**
  * Decides when the next due record may go into the route: a cap on records in flight, a request budget, or both.
  * {@link DueConsumer} asks it once per record and gives the permit back when the route has finished with it.
+ * <p>
+ * The consumer asks with the record's lane (the endpoint's {@code laneHeader}; {@code ""} without one). A gate that
+ * keeps one budget per lane overrides the lane methods; the others act on the whole consumer, as the lane methods'
+ * defaults do.
  */
 public interface DueGate {
 
@@ -20,6 +24,23 @@ public interface DueGate {
 
     /** A record went into the route {@code latenessMs} after it was due. */
     default void dispatched(long latenessMs) {
+    }
+
+    /** {@link #tryAcquire()} for a record of {@code lane}: false holds back that lane only. */
+    default boolean tryAcquire(String lane) {
+        return tryAcquire();
+    }
+
+    default void release(String lane) {
+        release();
+    }
+
+    default long millisUntilOpen(String lane) {
+        return millisUntilOpen();
+    }
+
+    default void dispatched(String lane, long latenessMs) {
+        dispatched(latenessMs);
     }
 
     /** The consumer now reads {@code partitions} of the topic's {@code ofPartitions}. */

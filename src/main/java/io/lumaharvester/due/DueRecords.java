@@ -1,11 +1,11 @@
 package io.lumaharvester.due;
 
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -18,12 +18,17 @@ import org.apache.kafka.common.TopicPartition;
  * <ul>
  * <li><b>Due order.</b> Waiting records leave in the order they are due, whatever their partition or offset, so a
  * record due later never holds back one due sooner.</li>
+ * <li><b>Lanes.</b> Each record is in a lane (a provider), and due order holds within a lane: the consumer may pass
+ * over a lane its gate holds back ({@link #next}) and take the due records of the others. The lanes are kept ordered
+ * by the due time of their first record, so finding the next record costs a look at the first lane, plus one per lane
+ * passed over, whatever the number of records waiting.</li>
  * <li><b>Offsets.</b> A record is done when the route has finished with it (its next step is on Kafka). What may be
  * committed on a partition is the offset of its oldest record not yet done: records finish out of order, and a
  * restart reads again from there.</li>
  * <li><b>One step per task.</b> Records of the same key carry a step number; a record whose number is not above the
  * highest seen for its key is stale (a duplicate left by a crash between a write and its commit) and is done at once.
- * A newer record replaces an older one still waiting.</li>
+ * A newer record replaces an older one still waiting. A wake ({@link #wake}) makes the record of its key waiting due
+ * now, and is done at once.</li>
  * <li><b>Bytes.</b> Every record held, waiting or in flight, counts its bytes here and in the instance's
  * {@link HeldBytes} until it is done, replaced, or its partition is gone.</li>
  * </ul>
@@ -36,6 +41,8 @@ final class DueRecords {
         final long offset;
         final String key;
         final long step;
+        /** Its lane, {@code ""} for none. */
+        final String lane;
         final R record;
         /** Its size as read (key, value, headers). */
         final long bytes;
@@ -45,16 +52,24 @@ final class DueRecords {
         boolean orphaned;
         /** Its bytes count as held. */
         boolean counted;
+        /** The order in which it was offered: two records otherwise alike still wait as two. */
+        long sequence;
 
         Held(TopicPartition partition, long offset, String key, long step, long dueAt, R record) {
             this(partition, offset, key, step, dueAt, record, 0);
         }
 
         Held(TopicPartition partition, long offset, String key, long step, long dueAt, R record, long bytes) {
+            this(partition, offset, key, step, "", dueAt, record, bytes);
+        }
+
+        Held(TopicPartition partition, long offset, String key, long step, String lane, long dueAt, R record,
+                long bytes) {
             this.partition = partition;
             this.offset = offset;
             this.key = key;
             this.step = step;
+            this.lane = lane == null ? "" : lane;
             this.dueAt = dueAt;
             this.record = record;
             this.bytes = bytes;
@@ -64,8 +79,38 @@ final class DueRecords {
     /** What happened to a record offered to {@link #offer}. */
     enum Offered { WAITING, STALE, REPLACED_OLDER }
 
-    private final PriorityQueue<Held<?>> waiting = new PriorityQueue<>((a, b) -> a.dueAt != b.dueAt
-            ? Long.compare(a.dueAt, b.dueAt) : Long.compare(a.offset, b.offset));
+    /** What a wake did ({@link #wake}). */
+    enum Woken { WOKEN, ALREADY_DUE, NOT_WAITING }
+
+    /** Due order: by due time, then offset, then the order offered. A total order, so a TreeSet holds every record. */
+    private static final Comparator<Held<?>> DUE_ORDER = (a, b) -> a.dueAt != b.dueAt
+            ? Long.compare(a.dueAt, b.dueAt) : a.offset != b.offset ? Long.compare(a.offset, b.offset)
+            : Long.compare(a.sequence, b.sequence);
+
+    /**
+     * The records of one lane waiting, in due order. A sorted set rather than a heap: a wake moves a record, and a
+     * heap finds it only by scanning.
+     */
+    private static final class Lane {
+        final String name;
+        final TreeSet<Held<?>> waiting = new TreeSet<>(DUE_ORDER);
+
+        Lane(String name) {
+            this.name = name;
+        }
+    }
+
+    private final Map<String, Lane> lanes = new HashMap<>();
+    /**
+     * The lanes with records waiting, by their first record. A lane's first record changes only while the lane is out
+     * of this set ({@link #add}, {@link #remove}).
+     */
+    private final TreeSet<Lane> laneOrder = new TreeSet<>((a, b) -> {
+        int byFirst = DUE_ORDER.compare(a.waiting.first(), b.waiting.first());
+        return byFirst != 0 ? byFirst : a.name.compareTo(b.name);
+    });
+    private int waitingCount;
+    private long nextSequence;
     private final Map<String, Held<?>> waitingByKey = new HashMap<>();
     private final Set<Held<?>> inFlight = new HashSet<>();
     private final Map<TopicPartition, TreeSet<Long>> open = new HashMap<>();
@@ -99,9 +144,10 @@ final class DueRecords {
     <R> Offered offer(Held<R> held) {
         open.computeIfAbsent(held.partition, p -> new TreeSet<>()).add(held.offset);
         nextOffset.merge(held.partition, held.offset + 1, Math::max);
+        held.sequence = nextSequence++;
         if (held.key == null || held.step < 0) {
             count(held);
-            waiting.add(held);
+            add(held);
             return Offered.WAITING;
         }
         Step highest = highestStep.get(held.key);
@@ -112,34 +158,107 @@ final class DueRecords {
         highestStep.put(held.key, new Step(held.step, held.partition));
         count(held);
         Held<?> older = waitingByKey.put(held.key, held);
-        waiting.add(held);
+        add(held);
         if (older != null) {
-            waiting.remove(older);
+            remove(older);
             done(older);
             return Offered.REPLACED_OLDER;
         }
         return Offered.WAITING;
     }
 
+    /**
+     * A wake record for {@code key}, read at {@code offset}: the record of that key waiting becomes due {@code now}, if
+     * it was due later. The wake is done at once; it is no step of the key and replaces nothing. A key whose record is
+     * in flight, or unknown, has nothing waiting: the wake is ignored.
+     */
+    Woken wake(TopicPartition partition, long offset, String key, long now) {
+        nextOffset.merge(partition, offset + 1, Math::max);
+        Held<?> held = key == null ? null : waitingByKey.get(key);
+        if (held == null) {
+            return Woken.NOT_WAITING;
+        }
+        if (held.dueAt <= now) {
+            return Woken.ALREADY_DUE;
+        }
+        remove(held);
+        held.dueAt = now;
+        add(held);
+        return Woken.WOKEN;
+    }
+
     /** Millis until the earliest waiting record is due (0 when one is due now), or -1 when none waits. */
     long millisUntilDue(long now) {
-        Held<?> first = waiting.peek();
+        Held<?> first = next(null);
         return first == null ? -1 : Math.max(0, first.dueAt - now);
+    }
+
+    /**
+     * The first record waiting in due order, due or not, passing over the lanes in {@code passOver} (may be null); null
+     * when none waits outside them. It stays waiting until {@link #take}.
+     */
+    Held<?> next(Set<String> passOver) {
+        for (Lane lane : laneOrder) {
+            if (passOver == null || !passOver.contains(lane.name)) {
+                return lane.waiting.first();
+            }
+        }
+        return null;
+    }
+
+    /** A waiting record (from {@link #next}) goes into the route: now in flight. */
+    void take(Held<?> held) {
+        remove(held);
+        if (held.key != null) {
+            waitingByKey.remove(held.key, held);
+        }
+        held.inFlight = true;
+        inFlight.add(held);
     }
 
     /** The earliest waiting record if it is due, now in flight; null otherwise. */
     Held<?> takeDue(long now) {
-        Held<?> first = waiting.peek();
+        Held<?> first = next(null);
         if (first == null || first.dueAt > now) {
             return null;
         }
-        waiting.poll();
-        if (first.key != null) {
-            waitingByKey.remove(first.key, first);
-        }
-        first.inFlight = true;
-        inFlight.add(first);
+        take(first);
         return first;
+    }
+
+    /** {@code held} waits in its lane, in due order. */
+    private void add(Held<?> held) {
+        Lane lane = lanes.get(held.lane);
+        if (lane == null) {
+            lane = new Lane(held.lane);
+            lanes.put(held.lane, lane);
+        }
+        if (lane.waiting.isEmpty()) {
+            lane.waiting.add(held);
+            laneOrder.add(lane);
+        } else if (DUE_ORDER.compare(held, lane.waiting.first()) < 0) {
+            laneOrder.remove(lane);
+            lane.waiting.add(held);
+            laneOrder.add(lane);
+        } else {
+            lane.waiting.add(held);
+        }
+        waitingCount++;
+    }
+
+    /** {@code held}, waiting, waits no longer. */
+    private void remove(Held<?> held) {
+        Lane lane = lanes.get(held.lane);
+        if (lane.waiting.first() == held) {
+            laneOrder.remove(lane);
+            lane.waiting.remove(held);
+            if (!lane.waiting.isEmpty()) {
+                laneOrder.add(lane);
+            }
+        } else {
+            lane.waiting.remove(held);
+        }
+        waitingCount--;
     }
 
     /** The route has finished with the record: its offset may be committed once every older one is done too. */
@@ -170,7 +289,7 @@ final class DueRecords {
             return;
         }
         held.dueAt = dueAt;
-        waiting.add(held);
+        add(held);
         if (held.key != null) {
             waitingByKey.put(held.key, held);
         }
@@ -184,16 +303,26 @@ final class DueRecords {
     void release(Collection<TopicPartition> partitions) {
         Set<TopicPartition> gone = new HashSet<>(partitions);
         highestStep.values().removeIf(step -> gone.contains(step.partition()));
-        waiting.removeIf(held -> {
-            if (gone.contains(held.partition)) {
-                uncount(held);
-                if (held.key != null) {
-                    waitingByKey.remove(held.key, held);
-                }
-                return true;
+        for (Lane lane : lanes.values()) {
+            if (lane.waiting.isEmpty()) {
+                continue;
             }
-            return false;
-        });
+            laneOrder.remove(lane);
+            lane.waiting.removeIf(held -> {
+                if (gone.contains(held.partition)) {
+                    uncount(held);
+                    if (held.key != null) {
+                        waitingByKey.remove(held.key, held);
+                    }
+                    waitingCount--;
+                    return true;
+                }
+                return false;
+            });
+            if (!lane.waiting.isEmpty()) {
+                laneOrder.add(lane);
+            }
+        }
         inFlight.stream().filter(held -> gone.contains(held.partition)).forEach(held -> held.orphaned = true);
         gone.forEach(partition -> {
             open.remove(partition);
@@ -262,7 +391,7 @@ final class DueRecords {
     }
 
     int waitingCount() {
-        return waiting.size();
+        return waitingCount;
     }
 
     int inFlightCount() {

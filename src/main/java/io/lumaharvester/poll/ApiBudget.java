@@ -6,6 +6,7 @@ import java.time.Duration;
 import io.lumaharvester.due.DueGate;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +32,7 @@ public class ApiBudget implements DueGate {
     private final long intervalMs;
     private final Clock clock;
     private final Timer lateness;
+    private final String warningPrefix;
 
     private int inFlight;
     private double share = 1;
@@ -57,6 +59,17 @@ public class ApiBudget implements DueGate {
     private int throttledInWindow;
 
     public ApiBudget(int maxInFlight, double accountRate, long intervalMs, Clock clock, MeterRegistry registry) {
+        this(maxInFlight, accountRate, intervalMs, clock, registry, null);
+    }
+
+    /**
+     * One provider's budget ({@link ApiBudgets}): its meters carry the tag {@code provider}, so each provider has its
+     * own series of the same meters, and its WARN line names it. Null: no tag.
+     */
+    public ApiBudget(int maxInFlight, double accountRate, long intervalMs, Clock clock, MeterRegistry registry,
+            String provider) {
+        Tags tags = provider == null ? Tags.empty() : Tags.of("provider", provider);
+        this.warningPrefix = provider == null ? "" : "provider " + provider + ": ";
         this.maxInFlight = Math.max(1, maxInFlight);
         this.accountRate = accountRate;
         this.intervalMs = intervalMs;
@@ -69,9 +82,11 @@ public class ApiBudget implements DueGate {
                 .description("How long after its due time a poll went out")
                 .publishPercentileHistogram()
                 .maximumExpectedValue(Duration.ofMinutes(10))
+                .tags(tags)
                 .register(registry);
         Gauge.builder("luma.api.rate.limit", this, ApiBudget::currentRate)
                 .description("Requests per second this instance may send to the API now (NaN: no limit)")
+                .tags(tags)
                 .register(registry);
     }
 
@@ -198,10 +213,11 @@ public class ApiBudget implements DueGate {
         if (now - windowStartedAt < MINUTE_MS) {
             return null;
         }
-        String warning = late == 0 ? null : String.format("polling lags its interval (%d ms): %d of %d polls in the "
-                + "last minute went out late, up to %d ms; limits: luma.api.max-in-flight=%d, this instance's share of "
-                + "luma.api.max-requests-per-second %s, %d answers 429", intervalMs, late, polls, worstLatenessMs,
-                maxInFlight, Double.isInfinite(rate) ? "unlimited" : String.format("%.1f/s", rate), throttledInWindow);
+        String warning = late == 0 ? null : warningPrefix + String.format("polling lags its interval (%d ms): %d "
+                + "of %d polls in the last minute went out late, up to %d ms; limits: luma.api.max-in-flight=%d, this "
+                + "instance's share of luma.api.max-requests-per-second %s, %d answers 429", intervalMs, late, polls,
+                worstLatenessMs, maxInFlight, Double.isInfinite(rate) ? "unlimited" : String.format("%.1f/s", rate),
+                throttledInWindow);
         windowStartedAt = now;
         late = 0;
         polls = 0;

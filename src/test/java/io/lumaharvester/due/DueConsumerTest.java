@@ -14,9 +14,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.lumaharvester.dev.StandIns;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -39,6 +42,10 @@ class DueConsumerTest {
     private final AtomicInteger inRoute = new AtomicInteger();
     private final AtomicInteger mostInRoute = new AtomicInteger();
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+    /** The values in the order they went into the route. */
+    private final List<String> entered = new CopyOnWriteArrayList<>();
+    private final LaneGate laneGate = new LaneGate();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private CamelContext camel;
 
     DueConsumerTest() throws Exception {
@@ -58,6 +65,8 @@ class DueConsumerTest {
         camel = new DefaultCamelContext();
         camel.addComponent("due", new DueComponent(new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()),
                 group, 50));
+        camel.getRegistry().bind("laneGate", laneGate);
+        camel.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
@@ -66,6 +75,7 @@ class DueConsumerTest {
                         .process(exchange -> {
                             String value = new String(exchange.getMessage().getBody(byte[].class),
                                     StandardCharsets.UTF_8);
+                            entered.add(value);
                             routeThreads.add(Thread.currentThread().getName());
                             attempts.computeIfAbsent(value, v -> new AtomicInteger()).incrementAndGet();
                             mostInRoute.accumulateAndGet(inRoute.incrementAndGet(), Math::max);
@@ -87,7 +97,12 @@ class DueConsumerTest {
     }
 
     private void send(String key, String value, Long dueAt, Long step) throws Exception {
+        send(key, value, dueAt, step, Map.of());
+    }
+
+    private void send(String key, String value, Long dueAt, Long step, Map<String, String> more) throws Exception {
         Map<String, byte[]> headers = new java.util.HashMap<>();
+        more.forEach((name, text) -> headers.put(name, text.getBytes(StandardCharsets.UTF_8)));
         if (dueAt != null) {
             headers.put(DueHeaders.DUE_AT, String.valueOf(dueAt).getBytes(StandardCharsets.UTF_8));
         }
@@ -119,6 +134,104 @@ class DueConsumerTest {
         assertThat(routed.get(routed.size() - 1)).isEqualTo("waits");
         assertThat(routedAt.get("waits")).isGreaterThanOrEqualTo(later);
         assertThat(routedAt.get("task-19")).isLessThan(later);
+    }
+
+    /** Holds back the lanes in {@code closed}; the lane-less methods are the lane "". */
+    private static final class LaneGate implements DueGate {
+
+        final Set<String> closed = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public boolean tryAcquire(String lane) {
+            return !closed.contains(lane);
+        }
+
+        @Override
+        public boolean tryAcquire() {
+            return tryAcquire("");
+        }
+
+        @Override
+        public void release() {
+        }
+    }
+
+    private double wakes(String outcome) {
+        Counter counter = meters.find("luma.due.wakes").tag("outcome", outcome).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    /**
+     * The gate holds back one lane (a provider's, or the records' without the lane header): the other lane's records
+     * go in when due, in due order, though the held-back ones were due long before; once it opens, they follow.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "runway held back: kling's records go in            | runway",
+            "records without the header held back: kling's go in | ''"})
+    void aLaneItsGateHoldsBackHoldsBackNoOtherAndEachLaneGoesInDueOrder(String row, String heldBack)
+            throws Exception {
+        laneGate.closed.add(heldBack);
+        Map<String, String> heldBackLane = heldBack.isEmpty() ? Map.of() : Map.of(DueHeaders.PROVIDER, heldBack);
+        Map<String, String> kling = Map.of(DueHeaders.PROVIDER, "kling");
+        long now = System.currentTimeMillis();
+        send("held-1", "held-1", now - 3_000, 1L, heldBackLane);
+        send("kling-3", "kling-3", now + 1_600, 1L, kling);
+        send("held-2", "held-2", now - 2_000, 1L, heldBackLane);
+        send("kling-1", "kling-1", now + 1_000, 1L, kling);
+        send("kling-2", "kling-2", now + 1_300, 1L, kling);
+        start("?gate=#laneGate&laneHeader=" + DueHeaders.PROVIDER, 10);
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> routed.size() == 3);
+        assertThat(entered).as(row).containsExactly("kling-1", "kling-2", "kling-3");
+
+        laneGate.closed.clear();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> routed.size() == 5);
+        assertThat(entered).as(row).containsExactly("kling-1", "kling-2", "kling-3", "held-1", "held-2");
+    }
+
+    /** A wake record makes the record of its key waiting due now; it is never routed, and its offset is committed. */
+    @Test
+    void aWakeMakesTheWaitingRecordOfItsKeyDueNowAndIsCommittedWithoutBeingRouted() throws Exception {
+        send("task", "ticket", System.currentTimeMillis() + 60_000, 1L);
+        send("task", "wake", null, null, Map.of(DueHeaders.WAKE, ""));
+        start("?maxInFlight=10", 10);
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> committed() == 2);
+        assertThat(routed).containsExactly("ticket");
+        assertThat(wakes("woken")).isEqualTo(1);
+    }
+
+    /** A wake for a key with no record waiting (in flight, or never seen) changes nothing and is committed. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "its record in flight | task",
+            "an unknown key       | nobody"})
+    void aWakeWithNoRecordOfItsKeyWaitingIsIgnoredAndCommitted(String row, String wakeKey) throws Exception {
+        start("?maxInFlight=10", 2_000);
+        send("task", "ticket", System.currentTimeMillis(), 1L);
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> entered.contains("ticket"));
+        send(wakeKey, "wake", null, null, Map.of(DueHeaders.WAKE, "1"));
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> wakes("ignored") == 1 && committed() == 2);
+        assertThat(entered).as(row).containsExactly("ticket");
+        assertThat(wakes("woken")).as(row).isZero();
+    }
+
+    /**
+     * On a topic others write (dueHeaders=false, luma.tasks), a record's lane and wake headers mean nothing: the
+     * record is routed like any other, and no gate holds it back for its lane.
+     */
+    @Test
+    void withoutDueHeadersTheLaneAndWakeHeadersMeanNothing() throws Exception {
+        laneGate.closed.add("kling");
+        send("task", "task", null, null, Map.of(DueHeaders.PROVIDER, "kling"));
+        send("task", "wake", null, null, Map.of(DueHeaders.WAKE, "", DueHeaders.PROVIDER, "kling"));
+        start("?dueHeaders=false&gate=#laneGate&laneHeader=" + DueHeaders.PROVIDER, 10);
+
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> routed.size() == 2);
+        assertThat(routed).containsExactlyInAnyOrder("task", "wake");
+        assertThat(meters.find("luma.due.wakes").counters()).as("no wake counted on such a topic").isEmpty();
     }
 
     @Test

@@ -2,12 +2,16 @@ package io.lumaharvester.due;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class DueRecordsTest {
 
@@ -163,6 +167,80 @@ class DueRecordsTest {
         records.release(List.of(P0));
         assertThat(records.offer(held(P0, 1, "task", 2, 60_000))).isEqualTo(DueRecords.Offered.WAITING);
         assertThat(records.takeDue(60_000).step).isEqualTo(2);
+    }
+
+    private static DueRecords.Held<String> inLane(String lane, TopicPartition partition, long offset, long dueAt) {
+        return new DueRecords.Held<>(partition, offset, lane + "-" + dueAt, 1, lane, dueAt, lane + "@" + dueAt, 0);
+    }
+
+    /** Takes the due records, passing over {@code heldBack}, until none is due: their keys in the order taken. */
+    private List<String> takeAllDue(long now, Set<String> heldBack) {
+        List<String> taken = new ArrayList<>();
+        for (DueRecords.Held<?> next = records.next(heldBack); next != null && next.dueAt <= now;
+                next = records.next(heldBack)) {
+            records.take(next);
+            taken.add(next.key);
+        }
+        return taken;
+    }
+
+    /** Two lanes on two partitions; the gate holds one back (or none): the others' due records go, in due order. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "runway held back: kling's go        | runway | kling-500 kling-2000 kling-4000",
+            "kling held back: runway's go        | kling  | runway-1000 runway-3000",
+            "none held back: one due order       | none   | kling-500 runway-1000 kling-2000 runway-3000 kling-4000"})
+    void aLaneHeldBackHoldsBackNoOtherAndEachLaneLeavesInDueOrder(String row, String heldBack, String expected) {
+        records.offer(inLane("runway", P0, 0, 1_000));
+        records.offer(inLane("kling", P0, 1, 4_000));
+        records.offer(inLane("runway", P1, 0, 3_000));
+        records.offer(inLane("kling", P1, 1, 500));
+        records.offer(inLane("kling", P0, 2, 2_000));
+        records.offer(inLane("runway", P1, 2, 60_000));
+
+        assertThat(takeAllDue(10_000, heldBack.equals("none") ? null : Set.of(heldBack)))
+                .as(row).containsExactly(expected.split(" "));
+        assertThat(records.millisUntilDue(10_000)).as("%s: the rest still wait", row)
+                .isEqualTo(heldBack.equals("none") ? 50_000 : 0);
+    }
+
+    /**
+     * A wake for a key: its record waiting due later becomes due now; one due already, in flight or unknown is left as
+     * it is. Either way the wake is done at once (its offset committable) and is no step of the key.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "waiting, due in a minute | task    | 60000 | false | WOKEN",
+            "waiting, due already     | task    | 0     | false | ALREADY_DUE",
+            "in flight                | task    | 0     | true  | NOT_WAITING",
+            "unknown key              | nothing | 60000 | false | NOT_WAITING"})
+    void aWakeMakesTheRecordOfItsKeyWaitingDueNowAndIsDoneAtOnce(String row, String wakeKey, long dueAt,
+            boolean inFlight, DueRecords.Woken outcome) {
+        records.offer(new DueRecords.Held<>(P1, 0, "task", 3, "runway", dueAt, "task@0", 0));
+        DueRecords.Held<?> taken = inFlight ? records.takeDue(dueAt) : null;
+        records.offer(held(P0, 0, "other", 1, 120_000));
+
+        assertThat(records.wake(P0, 1, wakeKey, 1_000)).as(row).isEqualTo(outcome);
+
+        DueRecords.Held<?> next = records.takeDue(1_000);
+        if (outcome == DueRecords.Woken.NOT_WAITING) {
+            assertThat(next == null ? null : next.key).as("%s: nothing woken", row).isNull();
+        } else {
+            assertThat(next.key).as(row).isEqualTo("task");
+            assertThat(next.dueAt).as("%s: due when woken, or as before", row).isEqualTo(Math.min(dueAt, 1_000));
+        }
+        // the record of P0 at offset 0 still waits; the wake at offset 1 is done
+        assertThat(committable(records.commitFor(List.of(P0)), P0)).as(row).isZero();
+        for (DueRecords.Held<?> due = records.takeDue(120_000); due != null; due = records.takeDue(120_000)) {
+            records.done(due);
+        }
+        assertThat(committable(records.toCommit(), P0)).as("%s: the wake is done", row).isEqualTo(2);
+        assertThat(records.offer(held(P1, 1, "task", 3, 0))).as("%s: the wake was no step of the key", row)
+                .isEqualTo(DueRecords.Offered.STALE);
+        assertThat(records.waitingCount()).as(row).isZero();
+        if (taken != null) {
+            records.done(taken);
+        }
     }
 
     private static DueRecords.Held<String> sized(TopicPartition partition, long offset, String key, long step,
