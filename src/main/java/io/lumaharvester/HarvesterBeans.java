@@ -23,6 +23,7 @@ import io.lumaharvester.ops.KafkaAccessCheck;
 import io.lumaharvester.ops.StorageAccessCheck;
 import io.lumaharvester.ops.TaskMetrics;
 import io.lumaharvester.poll.ApiBudget;
+import io.lumaharvester.poll.ApiBudgets;
 import io.lumaharvester.poll.GenerationReader;
 import io.lumaharvester.poll.LumaApiBinding;
 import io.lumaharvester.poll.PollSchedule;
@@ -106,7 +107,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
     // camel-main calls each method below twice (its injector post-processes this class as it creates it, then again
     // with the other configurations); what owns threads or meters is created once
-    private ApiBudget apiBudget;
+    private ApiBudgets apiBudget;
     private Providers providers;
     private TaskMetrics taskMetrics;
     private TaskStates taskStates;
@@ -217,13 +218,23 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         return pollSchedule;
     }
 
-    /** The poll consumer's gate: API requests in flight and per second. */
+    /**
+     * The poll consumer's gate: API requests in flight and per second, per provider (each account has its own quota):
+     * luma.api.max-in-flight and luma.api.max-requests-per-second, or a provider's own luma.providers.NAME.*.
+     */
     @BindToRegistry("apiBudget")
-    public synchronized ApiBudget apiBudget(CamelContext context,
-            @PropertyInject("luma.api.max-requests-per-second") double requestsPerSecond) {
+    public synchronized ApiBudgets apiBudget(CamelContext context) {
         if (apiBudget == null) {
-            apiBudget = new ApiBudget(maxApiInFlight, requestsPerSecond, pollSchedule.intervalMs(), clock,
-                    meterRegistry(context));
+            PropertiesComponent properties = context.getPropertiesComponent();
+            MeterRegistry meters = meterRegistry(context);
+            apiBudget = new ApiBudgets(provider -> {
+                String prefix = Providers.LUMA_AGGREGATOR.equals(provider) ? "luma.api." : "luma.providers." + provider + ".";
+                int maxInFlight = properties.resolveProperty(prefix + "max-in-flight").map(v -> Integer.parseInt(v.strip()))
+                        .orElse(maxApiInFlight);
+                double rate = Double.parseDouble(properties.resolveProperty(prefix + "max-requests-per-second")
+                        .or(() -> properties.resolveProperty("luma.api.max-requests-per-second")).orElseThrow().strip());
+                return new ApiBudget(maxInFlight, rate, pollSchedule.intervalMs(), clock, meters, provider);
+            }, Providers.LUMA_AGGREGATOR);
             // the minute's WARN line is otherwise written by the next dispatch, which may never come
             timers(context).scheduleWithFixedDelay(apiBudget::reportLag, 5, 5, TimeUnit.SECONDS);
         }
@@ -233,7 +244,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("generationReader")
     public GenerationReader generationReader(@BeanInject("pollSchedule") PollSchedule schedule,
             @PropertyInject("luma.poll.not-found-confirmations") int notFoundConfirmations,
-            @BeanInject("apiBudget") ApiBudget budget) {
+            @BeanInject("apiBudget") ApiBudgets budget) {
         return new GenerationReader(schedule, notFoundConfirmations, apiAccess, budget, providers);
     }
 
@@ -242,7 +253,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
      * (luma.harvest.max-concurrent-copies-while-polls-lag).
      */
     @BindToRegistry("harvestGate")
-    public DueGate harvestGate(@BeanInject("apiBudget") ApiBudget budget,
+    public DueGate harvestGate(@BeanInject("apiBudget") ApiBudgets budget,
             @PropertyInject("luma.harvest.max-concurrent-copies-while-polls-lag") int whilePollsLag) {
         return HarvestGate.of(maxConcurrentCopies, whilePollsLag, budget::pollsLag);
     }

@@ -20,13 +20,21 @@ public class ApiBudgets implements DueGate {
     private int partitions = -1;
     private int ofPartitions;
 
+    private final String unnamed;
+
     public ApiBudgets(Function<String, ApiBudget> budgetOf) {
-        this.budgetOf = budgetOf;
+        this(budgetOf, "");
     }
 
-    /** The budget of {@code provider} ({@code ""} for none), made on first use. */
+    /** {@code unnamed}: the provider of the records in lane {@code ""} (tickets written before they named theirs). */
+    public ApiBudgets(Function<String, ApiBudget> budgetOf, String unnamed) {
+        this.budgetOf = budgetOf;
+        this.unnamed = unnamed;
+    }
+
+    /** The budget of {@code provider} ({@code ""} or null: the unnamed lane's provider), made on first use. */
     public ApiBudget budget(String provider) {
-        String lane = provider == null ? "" : provider;
+        String lane = provider == null || provider.isEmpty() ? unnamed : provider;
         ApiBudget budget = budgets.get(lane);
         return budget != null ? budget : make(lane);
     }

@@ -52,19 +52,19 @@ public class GenerationReader {
     private final PollSchedule schedule;
     private final int notFoundConfirmations;
     private final LumaApiAccessCheck apiAccess;
-    private final ApiBudget budget;
+    private final ApiBudgets budgets;
     private final Providers providers;
     private final ObjectMapper json = JsonMapper.builder(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
             .build()).build();
 
     public GenerationReader(PollSchedule schedule, int notFoundConfirmations, LumaApiAccessCheck apiAccess,
-            ApiBudget budget, Providers providers) {
+            ApiBudgets budgets, Providers providers) {
         this.providers = providers;
         this.schedule = schedule;
         this.notFoundConfirmations = notFoundConfirmations;
         this.apiAccess = apiAccess;
-        this.budget = budget;
+        this.budgets = budgets;
     }
 
     public TaskStep read(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
@@ -73,9 +73,10 @@ public class GenerationReader {
         Provider provider = providers.get(ticket.providerName());
         Object retryAfter = headers.get("Retry-After");
         int code = status == null ? 0 : status;
-        if (code == 401 || code == 403) {
+        // readiness follows luma.api.token (luma-aggregator's); another provider's refused token is its tasks' ERROR
+        if (Providers.LUMA_AGGREGATOR.equals(provider.name()) && (code == 401 || code == 403)) {
             apiAccess.refused(code);
-        } else if (code != 0) {
+        } else if (Providers.LUMA_AGGREGATOR.equals(provider.name()) && code != 0) {
             apiAccess.answered();
         }
         ticket = schedule.mediaClock(ticket);
@@ -101,7 +102,7 @@ public class GenerationReader {
         }
         TaskTicket next = ticket.pollFailed(false);
         if (code == 429) {
-            budget.throttled();
+            budgets.budget(ticket.providerName()).throttled();
         }
         TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, next, "the API answered HTTP " + code);
         if (timedOut != null) {
@@ -117,8 +118,10 @@ public class GenerationReader {
         }
         if (code == 401 || code == 403) {
             // polling again soon cannot fix a refused token: wait the longest back-off, keep the task
-            LOG.error("task {}: API refused the token (HTTP {}); check luma.api.token. Next poll in the longest "
-                    + "back-off; the task is kept", ticket.taskId(), code);
+            LOG.error("task {}: provider {} refused the token (HTTP {}); check {}. Next poll in the longest "
+                    + "back-off; the task is kept", ticket.taskId(), provider.name(), code,
+                    Providers.LUMA_AGGREGATOR.equals(provider.name()) ? "luma.api.token"
+                            : "luma.providers." + provider.name() + ".token");
             return TaskStep.running(schedule.backOffHard(next));
         }
         LOG.warn("task {}: API answered HTTP {}; backing off", ticket.taskId(), code);
@@ -174,7 +177,7 @@ public class GenerationReader {
                     + (ticket.deadlineAt() - ticket.acceptedAt()) + " ms"));
         }
         // lateness is measured where it arises: at dispatch (ApiBudget), and here, when the answer was read too late
-        budget.answeredLate(schedule.lateBy(ticket));
+        budgets.budget(provider.name()).answeredLate(schedule.lateBy(ticket, provider.pollIntervalMs()));
         long suggestedMs = suggestedNextPollMillis(provider, headers);
         return TaskStep.running(ticket, suggestedMs > 0 ? schedule.notBefore(next, suggestedMs)
                 : schedule.nextPoll(next, provider.pollIntervalMs()));

@@ -85,7 +85,12 @@ public class PollSchedule {
      * busy instance) after the next poll was due. The ticket then falls due at once, so its dispatch looks punctual.
      */
     public long lateBy(TaskTicket ticket) {
-        return Math.max(0, clock.millis() - regularNextAt(ticket));
+        return lateBy(ticket, 0);
+    }
+
+    /** {@link #lateBy(TaskTicket)} at a provider's own interval ({@code intervalMs}; 0: luma.poll.interval-ms). */
+    public long lateBy(TaskTicket ticket, long intervalMs) {
+        return Math.max(0, clock.millis() - ticket.nextPollAt() - (intervalMs > 0 ? intervalMs : this.intervalMs));
     }
 
     /** One interval after this poll was due. */

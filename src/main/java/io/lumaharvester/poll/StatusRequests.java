@@ -21,7 +21,7 @@ public class StatusRequests {
     /** One request: its URL without the query (the route's endpoint), the query (or null) and its headers. */
     public record ProviderRequest(String url, String query, Map<String, String> headers) {
 
-        static ProviderRequest of(String url, Map<String, String> headers) {
+        public static ProviderRequest of(String url, Map<String, String> headers) {
             int q = url.indexOf('?');
             return q < 0 ? new ProviderRequest(url, null, headers)
                     : new ProviderRequest(url.substring(0, q), url.substring(q + 1), headers);

@@ -35,6 +35,14 @@ public class TaskIntakeTest {
     }
 
     @Test
+    void aTaskIsOfTheProviderItNamesOrOfTheDefaultOne() throws Exception {
+        assertThat(intake.accept(utf8("abc")).provider()).isEqualTo("luma-aggregator");
+        assertThat(intake.accept(utf8("{\"task_id\":\"abc\"}")).provider()).isEqualTo("luma-aggregator");
+        assertThat(intake.accept(utf8("{\"task_id\":\"abc\",\"provider\":\"luma-aggregator\"}")).provider())
+                .isEqualTo("luma-aggregator");
+    }
+
+    @Test
     void aJsonTaskCarriesItsMetadataUnchanged() throws Exception {
         TaskTicket ticket = intake.accept(utf8("{\"task_id\":\"abc_1\",\"metadata\":{\"a\":[1,{\"b\":null}],\"c\":\"é\"}}"));
 
@@ -64,6 +72,10 @@ public class TaskIntakeTest {
                 Arguments.of("malformed JSON", utf8("{\"task_id\":\"abc\""), "malformed_json"),
                 Arguments.of("metadata not an object", utf8("{\"task_id\":\"abc\",\"metadata\":[1]}"),
                         "invalid_metadata"),
+                Arguments.of("a provider no profile names", utf8("{\"task_id\":\"abc\",\"provider\":\"nope\"}"),
+                        "unknown_provider"),
+                Arguments.of("a provider that is not a name", utf8("{\"task_id\":\"abc\",\"provider\":[\"x\"]}"),
+                        "unknown_provider"),
                 Arguments.of("path traversal", utf8("../../etc/passwd"), "invalid_task_id"),
                 Arguments.of("query string", utf8("abc?x=1"), "invalid_task_id"),
                 Arguments.of("fragment", utf8("abc#frag"), "invalid_task_id"),

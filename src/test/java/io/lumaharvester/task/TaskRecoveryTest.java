@@ -9,6 +9,7 @@ import io.lumaharvester.harvest.StorageFailedException;
 import io.lumaharvester.harvest.StorageRejectedException;
 import io.lumaharvester.ops.LumaApiAccessCheck;
 import io.lumaharvester.poll.ApiBudget;
+import io.lumaharvester.poll.ApiBudgets;
 import io.lumaharvester.poll.GenerationReader;
 import io.lumaharvester.poll.PollSchedule;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -274,7 +275,8 @@ class TaskRecoveryTest {
         HandClock clock = new HandClock(1_000_000);
         PollSchedule schedule = new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock);
         GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
-                new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry()), TestProviders.builtIns());
+                new ApiBudgets(p -> new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry())),
+                TestProviders.builtIns());
         // the copy failed: the task polls again for fresh URLs, its media clock running
         TaskTicket ticket = harvesting().mediaSince(clock.millis()).mediaFailed();
         for (int status : new int[] {503, 410, 302, 200}) {
@@ -296,7 +298,8 @@ class TaskRecoveryTest {
         HandClock clock = new HandClock(1_000_000);
         PollSchedule schedule = new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock);
         GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
-                new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry()), TestProviders.builtIns());
+                new ApiBudgets(p -> new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry())),
+                TestProviders.builtIns());
         TaskTicket running = TaskTicket.accepted("t-1", null, clock.millis(), 600_000, 0);
         TaskTicket harvest = pollAnswered(reader, running, 200).ticket();
         assertThat(harvest.completedAt()).isEqualTo(1_000_000);

@@ -1,0 +1,105 @@
+package io.lumaharvester.poll;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lumaharvester.ops.LumaApiAccessCheck;
+import io.lumaharvester.provider.ProviderProfiles;
+import io.lumaharvester.provider.Providers;
+import io.lumaharvester.task.TaskStep;
+import io.lumaharvester.task.TaskTicket;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import java.util.Optional;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+/** A poll of a provider whose profile has a media-request, its own interval and a poll-after header. */
+class ProviderPollTest {
+
+    private static final long NOW = 1_000_000;
+    private static final String PROFILE = """
+            base-url: https://queue.example.com/owner/app
+            status:
+              url: '"\\($base)/requests/\\($id)/status"'
+              auth: {type: header, name: Authorization, prefix: 'Key '}
+            state:
+              value: .status
+              running: [IN_QUEUE, IN_PROGRESS]
+              succeeded: [COMPLETED]
+              failed: [FAILED]
+            media:
+              video: .video.url
+            media-request:
+              url: .response_url
+            poll:
+              interval-ms: 30000
+              after-header: x-poll-after-ms
+              after-unit: milliseconds
+            """;
+
+    private final Clock clock = Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC);
+    private final PollSchedule schedule = new PollSchedule(5_000, 600_000, clock);
+    private final Providers providers = Providers.build(Map.of("two-step", ProviderProfiles.parse("two-step.yaml",
+            new ByteArrayInputStream(PROFILE.getBytes(StandardCharsets.UTF_8)))),
+            name -> Optional.of("secret").filter(v -> name.endsWith(".token")), "two-step", provider -> {
+            });
+    private final GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
+            new ApiBudgets(p -> new ApiBudget(10, 0, 5_000, clock, new SimpleMeterRegistry())), providers);
+    private final TaskTicket ticket = TaskTicket.accepted("req-1", null, NOW, 1_800_000, 0).withProvider("two-step");
+
+    @Test
+    void aRunningTaskIsPolledAgainAtItsProvidersIntervalOrWhenTheProviderSuggests() {
+        TaskStep atInterval = reader.read(ticket, 200, Map.of(), "{\"status\":\"IN_QUEUE\"}");
+        TaskStep suggested = reader.read(ticket, 200, Map.of("x-poll-after-ms", "45000"), "{\"status\":\"IN_PROGRESS\"}");
+
+        assertThat(atInterval.outcome()).isEqualTo(TaskStep.RUNNING);
+        assertThat(atInterval.ticket().nextPollAt()).isEqualTo(NOW + 30_000);
+        assertThat(suggested.ticket().nextPollAt()).isEqualTo(NOW + 45_000);
+    }
+
+    @Test
+    void aCompletedTaskWhoseMediaComeFromASecondAnswerAsksForItAndThatAnswerCompletesThePoll() {
+        TaskStep step = reader.read(ticket, 200, Map.of(),
+                "{\"status\":\"COMPLETED\",\"response_url\":\"https://queue.example.com/owner/app/requests/req-1\"}");
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.MEDIA_REQUEST);
+        assertThat(step.mediaRequest()).isEqualTo("https://queue.example.com/owner/app/requests/req-1");
+        assertThat(new StatusRequests(providers).media(step)).isEqualTo(new StatusRequests.ProviderRequest(
+                "https://queue.example.com/owner/app/requests/req-1", null, Map.of("Authorization", "Key secret")));
+
+        TaskStep completed = reader.readMedia(step, 200, "{\"video\":{\"url\":\"https://cdn.example.com/v.mp4\"}}");
+
+        assertThat(completed.outcome()).isEqualTo(TaskStep.COMPLETED);
+        assertThat(completed.ticket().state()).isEqualTo("COMPLETED");
+        assertThat(completed.ticket().polls()).isEqualTo(1);
+        assertThat(completed.ticket().generation().at("/video/url").textValue())
+                .isEqualTo("https://cdn.example.com/v.mp4");
+        assertThat(completed.ticket().completedAt()).isEqualTo(NOW);
+    }
+
+    @Test
+    void aSecondAnswerThatIsNotThereIsAFailedPollAndTheTaskAsksAgainAfterABackOff() {
+        TaskStep step = reader.read(ticket, 200, Map.of(),
+                "{\"status\":\"COMPLETED\",\"response_url\":\"https://queue.example.com/owner/app/requests/req-1\"}");
+
+        for (var answer : new Object[][] {{503, ""}, {200, "not json"}, {200, "\"a string\""}}) {
+            TaskStep next = reader.readMedia(step, (Integer) answer[0], (String) answer[1]);
+
+            assertThat(next.outcome()).as("HTTP %s %s", answer[0], answer[1]).isEqualTo(TaskStep.ERROR);
+            assertThat(next.ticket().generation()).isNull();
+            assertThat(next.ticket().nextPollAt()).isGreaterThan(NOW);
+        }
+    }
+
+    @Test
+    void theStatusRequestCarriesTheQueryOfItsUrlApart() {
+        assertThat(StatusRequests.ProviderRequest.of("https://api.example.com/v1/query?task_id=7&x=1", Map.of()))
+                .isEqualTo(new StatusRequests.ProviderRequest("https://api.example.com/v1/query", "task_id=7&x=1",
+                        Map.of()));
+    }
+}
