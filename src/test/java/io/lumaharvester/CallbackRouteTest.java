@@ -302,6 +302,25 @@ class CallbackRouteTest {
     }
 
     @Test
+    void withStartUnknownACallbackForATaskThatHasEndedStartsNothing() throws Exception {
+        String taskId = "ended-" + UUID.randomUUID();
+        // the task's state as publishing records it (a late "completed" callback after the event went out)
+        starting.standIns().kafka.send(starting.setting("luma.topics.accepted"),
+                taskId.getBytes(StandardCharsets.UTF_8), Events.JSON.writeValueAsBytes(
+                        TaskState.ended("0-0", "failed", null, null)), Map.of());
+        TaskStates states = starting.app().context().getRegistry().lookupByNameAndType("taskStates",
+                TaskStates.class);
+        Awaitility.await().atMost(WITHIN).pollInterval(Duration.ofMillis(100))
+                .until(() -> states.state(taskId) != null);
+
+        HttpResponse<String> answer = post(starting, token(taskId));
+
+        assertThat(answer.statusCode()).isEqualTo(202);
+        assertThat(answer.body()).isEqualTo("unknown");
+        assertThat(keyed(starting, "luma.topics.tasks", taskId)).isEmpty();
+    }
+
+    @Test
     void withStartUnknownAForgedCallbackStartsNothing() throws Exception {
         String taskId = "forged-" + UUID.randomUUID();
 
