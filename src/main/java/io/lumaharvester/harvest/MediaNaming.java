@@ -39,7 +39,8 @@ public class MediaNaming {
             "video", VIDEO, "video_raw", VIDEO, "thumbnail", IMAGE, "last_frame", IMAGE);
     private static final Map<String, String> DEFAULT_EXTENSIONS = Map.of(
             "video", "mp4", "video_raw", "mp4", "thumbnail", "webp", "last_frame", "jpg");
-    private static final Pattern ROLE = Pattern.compile("[a-z_]{1,32}");
+    // a profile's role (up to 32 characters) with its '.' as '_', and _2, _3, ... for a role's later files
+    private static final Pattern ROLE = Pattern.compile("[a-z][a-z0-9_]{0,39}");
 
     /** The layout of a key after its prefix: every file of every task has its own key. */
     public static final String DEFAULT_PATTERN = "{task_id}/{role}.{extension}";
