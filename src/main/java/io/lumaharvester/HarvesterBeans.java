@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.callback.Callbacks;
 import io.lumaharvester.harvest.CopyLimit;
 import io.lumaharvester.harvest.HarvestGate;
 import io.lumaharvester.harvest.HarvestPlan;
@@ -78,7 +79,9 @@ import org.apache.camel.component.http.CompositeHttpConfigurer;
 import org.apache.camel.component.http.HttpClientConfigurer;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
+import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.support.processor.idempotent.MemoryIdempotentRepository;
 import org.apache.camel.spi.ThreadPoolProfile;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -588,6 +591,27 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("deadLetters")
     public DeadLetters deadLetters() {
         return new DeadLetters();
+    }
+
+    /**
+     * What a callback posted to luma.callbacks.port means (routes/callbacks.camel.yaml): verified by its provider's
+     * scheme, the task it names, whether that task runs. Secrets are read when a provider's first callback arrives.
+     */
+    @BindToRegistry("callbacks")
+    public Callbacks callbacks(CamelContext context, @BeanInject("providers") Providers providers,
+            @BeanInject("taskStates") TaskStates states,
+            @PropertyInject("luma.callbacks.start-unknown") boolean startUnknown) {
+        PropertiesComponent properties = context.getPropertiesComponent();
+        return new Callbacks(providers, states,
+                setting -> properties.resolveProperty(setting).filter(value -> !value.isBlank()).orElse(null),
+                startUnknown, clock);
+    }
+
+    /** The callback deliveries taken lately, so that one sent again wakes nothing twice. */
+    @BindToRegistry("callbackDeliveries")
+    public IdempotentRepository callbackDeliveries(
+            @PropertyInject("luma.callbacks.dedup-cache-size") int cacheSize) {
+        return MemoryIdempotentRepository.memoryIdempotentRepository(cacheSize);
     }
 
     /**

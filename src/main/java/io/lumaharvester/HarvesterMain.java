@@ -1,5 +1,6 @@
 package io.lumaharvester;
 
+import io.lumaharvester.callback.CallbackServer;
 import org.apache.camel.main.Main;
 
 /**
@@ -17,10 +18,11 @@ public final class HarvesterMain {
     private HarvesterMain() {
     }
 
-    /** camel-main with the harvester's two property files. */
+    /** camel-main with the harvester's two property files, and the callback port when luma.callbacks.port is set. */
     public static Main newMain() {
         Main main = new Main();
         main.setDefaultPropertyPlaceholderLocation(PROPERTIES);
+        main.addMainListener(new CallbackServer());
         return main;
     }
 

@@ -90,6 +90,14 @@ public final class SettingsCheck {
             positiveInt("luma.dlq.max-record-bytes"),
             notBlank("luma.events.source", "a URI reference (/luma-harvester)"),
             positiveInt("luma.health.timeout-ms"),
+            new Rule("luma.callbacks.port", v -> parses(v, Integer::parseInt, n -> n >= 0 && n <= 65535),
+                    "a port number, 1 to 65535, or 0 (no callbacks)"),
+            new Rule("luma.callbacks.start-unknown", SettingsCheck::bool, "true or false"),
+            positiveLong("luma.callbacks.max-body-bytes"),
+            positiveInt("luma.callbacks.max-per-second"),
+            positiveInt("luma.callbacks.dedup-cache-size"),
+            new Rule("luma.callbacks.fal-jwks-url", SettingsCheck::httpUrl,
+                    "an absolute http(s) URL (https://rest.fal.ai/.well-known/jwks.json)"),
             notBlank("kafka.brokers", "host:port[,host:port...]"),
             notBlank("s3.bucket", "a bucket name"),
             notBlank("s3.region", "an AWS region (us-east-1)"),
@@ -119,6 +127,7 @@ public final class SettingsCheck {
         stateOutlivesRuns(settings).ifPresent(problems::add);
         generationFitsOneRecord(settings).ifPresent(problems::add);
         s3Uploads(settings).ifPresent(problems::add);
+        callbackPortAlone(settings).ifPresent(problems::add);
         return problems;
     }
 
@@ -153,6 +162,21 @@ public final class SettingsCheck {
         if (url.strip().toLowerCase(java.util.Locale.ROOT).startsWith("http:") && !insecure) {
             return Optional.of(notAllowed("luma.api.base-url", url, "an https:// URL: over http:// the token "
                     + "travels in clear (set luma.api.allow-insecure=true for a stand-in on this machine)"));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The callback port serves callbacks only: on the management server's port, camel-main would serve both from one
+     * server, and /observe/* would face the providers.
+     */
+    private static Optional<String> callbackPortAlone(Function<String, String> settings) {
+        String port = settings.apply("luma.callbacks.port");
+        String management = settings.apply("luma.http.port");
+        if (parses(port, Integer::parseInt, n -> n > 0) && management != null
+                && port.strip().equals(management.strip())) {
+            return Optional.of(notAllowed("luma.callbacks.port", port, "another port than luma.http.port ("
+                    + management.strip() + "): the callback port serves nothing else"));
         }
         return Optional.empty();
     }

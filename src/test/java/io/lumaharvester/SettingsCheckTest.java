@@ -141,7 +141,25 @@ class SettingsCheckTest {
                         "luma.api.base-url=http://api.gpt.ge is not allowed: it must be an https:// URL: over http:// "
                                 + "the token travels in clear (set luma.api.allow-insecure=true for a stand-in on this "
                                 + "machine)"),
+                Arguments.of("luma.callbacks.port", "70000",
+                        "luma.callbacks.port=70000 is not allowed: it must be a port number, 1 to 65535, or 0 (no "
+                                + "callbacks)"),
+                Arguments.of("luma.callbacks.max-per-second", "0",
+                        "luma.callbacks.max-per-second=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.callbacks.start-unknown", "yes",
+                        "luma.callbacks.start-unknown=yes is not allowed: it must be true or false"),
+                Arguments.of("luma.callbacks.fal-jwks-url", "rest.fal.ai/.well-known/jwks.json",
+                        "luma.callbacks.fal-jwks-url=rest.fal.ai/.well-known/jwks.json is not allowed: it must be an "
+                                + "absolute http(s) URL (https://rest.fal.ai/.well-known/jwks.json)"),
                 Arguments.of("kafka.brokers", null, "kafka.brokers is not set: it must be host:port[,host:port...]"));
+    }
+
+    @Test
+    void theCallbackPortIsNotTheManagementPort() throws Exception {
+        assertThat(problems(Map.of("luma.callbacks.port", "8080", "luma.http.port", "8080"))).containsExactly(
+                "luma.callbacks.port=8080 is not allowed: it must be another port than luma.http.port (8080): the "
+                        + "callback port serves nothing else");
+        assertThat(problems(Map.of("luma.callbacks.port", "8081", "luma.http.port", "8080"))).isEmpty();
     }
 
     @ParameterizedTest(name = "{0}={1}")

@@ -160,7 +160,7 @@ public class GenerationReader {
                     return TaskStep.mediaRequest(ticket.polled(answer.state(), null), answer.mediaRequestUrl());
                 }
                 // the media deadline counts from the first completed answer; a re-poll keeps it
-                return TaskStep.completed(schedule.mediaClock(ticket.polled(answer.state(), generation)));
+                return TaskStep.completed(schedule.harvestNow(ticket.polled(answer.state(), generation)));
             }
             case FAILED -> {
                 return TaskStep.failed(ticket.polled(answer.state(), null),
@@ -213,7 +213,7 @@ public class GenerationReader {
             LOG.warn("task {}: {}; backing off", ticket.taskId(), why);
             return TaskStep.error(schedule.backOff(ticket.pollFailed(false)));
         }
-        return TaskStep.completed(schedule.mediaClock(ticket.withGeneration(media)));
+        return TaskStep.completed(schedule.harvestNow(ticket.withGeneration(media)));
     }
 
     /** The next poll a running answer's header suggests (the profile's poll.after-header), in ms; 0 when none. */

@@ -40,6 +40,14 @@ public class PollSchedule {
     }
 
     /**
+     * The ticket of a task its provider has just completed: media clock running, and its copy due now. A poll made
+     * due early by a callback's wake keeps the later time it was due at, and the copy would wait for that.
+     */
+    public TaskTicket harvestNow(TaskTicket ticket) {
+        return mediaClock(ticket).dueAt(clock.millis());
+    }
+
+    /**
      * The media phase has its own limit, counted from the provider's first {@code completed}: media retries, re-polls
      * for fresh URLs and storage back-off would otherwise go on for ever (S3 failing for now, an API answering 5xx).
      */

@@ -28,6 +28,10 @@ public final class TaskExchange {
     public static final String MEDIA_STEP = "lumaMediaStep";
     /** Which try of its record the exchange is, set by the due: consumer (1 for the first; the dead letter's header). */
     public static final String ATTEMPT = io.lumaharvester.due.DueEndpoint.ATTEMPT;
+    /** A callback's {@link io.lumaharvester.callback.CallbackCheck}, which its answer says (callbacks.camel.yaml). */
+    public static final String CALLBACK = "lumaCallback";
+    /** Set by Camel's idempotent consumer on a callback delivery taken before (routes/callbacks.camel.yaml). */
+    public static final String DUPLICATE = org.apache.camel.Exchange.DUPLICATE_MESSAGE;
 
     private TaskExchange() {
     }

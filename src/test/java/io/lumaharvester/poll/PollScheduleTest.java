@@ -51,6 +51,14 @@ class PollScheduleTest {
     }
 
     @Test
+    void aCompletedTasksCopyIsDueNowAlsoWhenAWakeMadeItsPollEarly() {
+        // the poll was due in 50 s; a callback's wake sent it now, and the provider said completed
+        TaskTicket completed = schedule.harvestNow(ticket.dueAt(NOW + 50_000).polled("completed", null));
+        assertThat(completed.nextPollAt()).isEqualTo(NOW);
+        assertThat(completed.completedAt()).isEqualTo(NOW);
+    }
+
+    @Test
     void everyNewTicketOfATaskHasAHigherStep() {
         TaskTicket next = schedule.nextPoll(ticket.polled("processing", null));
         TaskTicket failed = schedule.backOff(next.pollFailed(false));
