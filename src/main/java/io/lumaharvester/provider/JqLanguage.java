@@ -105,19 +105,16 @@ public final class JqLanguage extends SingleInputTypedLanguageSupport {
         private JsonNode input(Exchange exchange) throws IOException {
             Object value = source.evaluate(exchange, Object.class);
             try {
-                if (value == null || value instanceof JsonNode) {
-                    return value == null ? NullNode.getInstance() : (JsonNode) value;
-                }
-                if (value instanceof String text) {
+                if (value instanceof JsonNode node) {
+                    return node;
+                } else if (value instanceof String text) {
                     return JSON.readTree(text);
-                }
-                if (value instanceof byte[] bytes) {
+                } else if (value instanceof byte[] bytes) {
                     return JSON.readTree(bytes);
-                }
-                if (value instanceof InputStream in) {
+                } else if (value instanceof InputStream in) {
                     return JSON.readTree(in);
                 }
-                return JSON.valueToTree(value);
+                return value == null ? NullNode.getInstance() : JSON.valueToTree(value);
             } finally {
                 // a stream-cached body is read again by the next step
                 MessageHelper.resetStreamCache(exchange.getMessage());
