@@ -307,12 +307,17 @@ public final class Provider {
         if (!value.isObject()) {
             return null;
         }
+        // url: a URL, or a list of candidates of which the first that is not blank counts (download_url, else url)
         JsonNode url = value.get("url");
-        if (url == null || !url.isTextual() || url.textValue().isBlank()) {
-            return null;
+        String chosen = null;
+        for (JsonNode candidate : url == null ? List.<JsonNode>of() : url.isArray() ? url : List.of(url)) {
+            if (candidate.isTextual() && !candidate.textValue().isBlank()) {
+                chosen = candidate.textValue();
+                break;
+            }
         }
-        return new MediaUrl(role, url.textValue(), integer(value.get("width")), integer(value.get("height")),
-                number(value.get("duration")));
+        return chosen == null ? null : new MediaUrl(role, chosen, integer(value.get("width")),
+                integer(value.get("height")), number(value.get("duration")));
     }
 
     private JsonNode evaluate(Jq expression, JsonNode input, String id, JsonNode metadata) {
