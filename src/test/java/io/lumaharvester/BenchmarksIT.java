@@ -432,8 +432,8 @@ class BenchmarksIT {
 
     /** A full run copies gigabytes into the S3 stand-in's directory; nothing measured reads them again. */
     @AfterEach
-    void dropTheCopiedMedia() throws IOException {
-        Path bucket = Path.of("target", "test-s3", StandIns.BUCKET);
+    void dropTheCopiedMedia() throws Exception {
+        Path bucket = StandIns.shared().s3.dir().resolve(StandIns.BUCKET);
         for (String prefix : List.of("luma", "bench-sdk", "bench-transfer")) {
             Path dir = bucket.resolve(prefix);
             if (Files.isDirectory(dir)) {
