@@ -64,7 +64,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.parallel.Isolated;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
@@ -78,9 +77,6 @@ import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
  * API must see many requests open at once, every task must end, and the budget must hold.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-// alone, after the ITs that run side by side: its figures need the machine to itself, and it throttles the shared
-// CDN stand-in
-@Isolated
 class BenchmarksIT {
 
     private static final long MB = 1024 * 1024;

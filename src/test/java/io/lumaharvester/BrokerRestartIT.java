@@ -22,7 +22,6 @@ import io.lumaharvester.dev.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The Kafka broker restarts mid-run: nothing is lost, and the harvester reconnects by itself. The outage outlasts the
@@ -30,8 +29,6 @@ import org.junit.jupiter.api.parallel.Isolated;
  * the write that follows such a failure gives up. With one media attempt allowed, a failed write counted as a media
  * attempt would then end its task {@code media_unavailable}; left to redelivery, every task completes.
  */
-// alone, after the ITs that run side by side: its outage must fall while copies are in flight, and its broker starts within a minute
-@Isolated
 class BrokerRestartIT {
 
     /** The routes' sends give up this long after the broker went away (default 2 minutes, which this outage is not). */

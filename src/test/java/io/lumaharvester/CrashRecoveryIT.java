@@ -20,12 +20,9 @@ import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** kill -9 of the packaged application with 300 tasks in flight: after a restart, every task ends once and right. */
-// alone, after the ITs that run side by side: it counts the polls of each task in a window of time
-@Isolated
 class CrashRecoveryIT {
 
     private static final int TASKS = 300;

@@ -24,7 +24,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A rolling deploy: two instances of the packaged jar in one group, copies that take seconds (the CDN answers each
@@ -33,8 +32,6 @@ import org.junit.jupiter.api.parallel.Isolated;
  * that move, so no task gets two events and few files are downloaded twice (a record that outlasts the wait, or one
  * finished ahead of an older one still waiting on its partition).
  */
-// alone, after the ITs that run side by side: whether the restarted instance is back while copies remain depends on how fast it starts
-@Isolated
 class RollingDeployIT {
 
     private static final int TASKS = 200;

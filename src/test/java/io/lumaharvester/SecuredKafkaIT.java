@@ -26,15 +26,12 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The packaged jar against a broker locked down as enterprise clusters are (SASL_SSL with SCRAM-SHA-512, mutual TLS,
  * ACLs, no topic auto-creation), configured with settings only: {@code kafka.client.*} from the environment,
  * secrets from mounted files.
  */
-// alone, after the ITs that run side by side: its broker starts within a minute
-@Isolated
 class SecuredKafkaIT {
 
     private static final String PREFIX = "secured-";
