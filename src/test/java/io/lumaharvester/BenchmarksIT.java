@@ -99,9 +99,9 @@ class BenchmarksIT {
         // for profiling: -Dbench.scale=medium -Dbench.harvester-jvm-options=-XX:StartFlightRecording=...
         case "medium" -> new Scale("medium", 2_000, 20_000, 5_000, 250, 32, 60_000, 1_000, 50, 50, 20, 5, 200 * MB,
                 400 * MB, 500);
-        // the asserted parts (many requests open at once, every task ends, the budget holds) at the least time: the
-        // naive baseline is projected from 5 s, the steady rate runs 3 s
-        default -> new Scale("smoke", 300, 5_000, 1_000, 250, 8, 5_000, 60, 20, 20, 3, 2, 20 * MB, 60 * MB, 0);
+        // the steady rate runs 3 s: its figure is reported, not asserted. The naive baseline's window stays 15 s:
+        // within one generation (5 s) no task can end, and its projection would be infinite
+        default -> new Scale("smoke", 300, 5_000, 1_000, 250, 8, 15_000, 60, 20, 20, 3, 2, 20 * MB, 60 * MB, 0);
     };
 
     private static final List<String[]> ROWS = new ArrayList<>();
