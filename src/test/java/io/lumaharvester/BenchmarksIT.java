@@ -99,7 +99,9 @@ class BenchmarksIT {
         // for profiling: -Dbench.scale=medium -Dbench.harvester-jvm-options=-XX:StartFlightRecording=...
         case "medium" -> new Scale("medium", 2_000, 20_000, 5_000, 250, 32, 60_000, 1_000, 50, 50, 20, 5, 200 * MB,
                 400 * MB, 500);
-        default -> new Scale("smoke", 300, 5_000, 1_000, 250, 8, 15_000, 60, 20, 20, 5, 2, 20 * MB, 60 * MB, 0);
+        // the steady rate runs 3 s: its figure is reported, not asserted. The naive baseline's window stays 15 s:
+        // within one generation (5 s) no task can end, and its projection would be infinite
+        default -> new Scale("smoke", 300, 5_000, 1_000, 250, 8, 15_000, 60, 20, 20, 3, 2, 20 * MB, 60 * MB, 0);
     };
 
     private static final List<String[]> ROWS = new ArrayList<>();
@@ -198,7 +200,7 @@ class BenchmarksIT {
                     "bench.naive.events", prefix + ".events",
                     "bench.naive.consumers", String.valueOf(SCALE.naiveConsumers()),
                     "bench.naive.interval-ms", String.valueOf(SCALE.intervalMs()),
-                    "camel.main.shutdown-timeout", "5")));
+                    "camel.main.shutdown-timeout", "1")));
             Main main = new Main();
             props.forEach(main::addOverrideProperty);
             main.start();
@@ -432,8 +434,8 @@ class BenchmarksIT {
 
     /** A full run copies gigabytes into the S3 stand-in's directory; nothing measured reads them again. */
     @AfterEach
-    void dropTheCopiedMedia() throws IOException {
-        Path bucket = Path.of("target", "test-s3", StandIns.BUCKET);
+    void dropTheCopiedMedia() throws Exception {
+        Path bucket = StandIns.shared().s3.dir().resolve(StandIns.BUCKET);
         for (String prefix : List.of("luma", "bench-sdk", "bench-transfer")) {
             Path dir = bucket.resolve(prefix);
             if (Files.isDirectory(dir)) {

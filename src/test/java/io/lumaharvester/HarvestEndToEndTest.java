@@ -17,11 +17,17 @@ import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The whole pipeline on a real broker, a real S3 server and stand-ins for the API and CDN. */
+/**
+ * The whole pipeline on a real broker, a real S3 server and stand-ins for the API and CDN. Each test is a task of its
+ * own, and most wait out a deadline: they run side by side.
+ */
+@Execution(ExecutionMode.CONCURRENT)
 class HarvestEndToEndTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(40);

@@ -20,6 +20,8 @@ import io.lumaharvester.dev.StandIns;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -29,8 +31,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * ({@code luma.harvest.deadline-ms}) against S3 failing for now and an API answering 503 for ever; the wall-clock limit
  * of one copy ({@code luma.harvest.max-copy-ms}) against a CDN that trickles, its body or its status line and
  * headers; a copy that S3 fails at its first part drops the download instead of reading the rest. S3 is S3Proxy
- * behind {@link FilteringS3}, with a rule per task.
+ * behind {@link FilteringS3}, with a rule per task. Each test is a task of its own: they run side by side.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class MediaDeadlineTest {
 
     private static final long MB = 1024 * 1024;

@@ -22,6 +22,10 @@ import org.apache.camel.health.HealthCheckHelper;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -34,6 +38,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ProviderFaultsTest {
 
+    /**
+     * The fault rows run side by side, each its own task. Alone: the test of luma-api-access, which a 401 or 403 row
+     * turns down, and the trickled answers, whose next poll is bounded from above and must not queue behind a burst
+     * of rows starting at once.
+     */
+    private static final String ROWS = "provider-faults-rows";
     private static final long INTERVAL_MS = 200;
     private static final long MAX_BACKOFF_MS = 1500;
 
@@ -110,6 +120,7 @@ class ProviderFaultsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("trickledAnswers")
+    @ResourceLock(ROWS)
     void aTrickledAnswerFailsThePollAtTheDeadlineAndTheNextPollCompletesTheTask(String fault,
             ResponseDefinitionBuilder answer) throws Exception {
         String taskId = "trickled-" + UUID.randomUUID();
@@ -140,6 +151,7 @@ class ProviderFaultsTest {
     }
 
     @Test
+    @ResourceLock(ROWS)
     void aRefusedTokenTurnsReadinessDownUntilTheApiAcceptsItAgain() throws Exception {
         String taskId = "refused-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
@@ -161,6 +173,8 @@ class ProviderFaultsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("faults")
+    @Execution(ExecutionMode.CONCURRENT)
+    @ResourceLock(value = ROWS, mode = ResourceAccessMode.READ)
     void whateverTheApiAnswersFirstTheTaskCompletesOnce(String fault, ResponseDefinitionBuilder answer, int times,
             long leastGapMs) throws Exception {
         String taskId = "provider-" + UUID.randomUUID();

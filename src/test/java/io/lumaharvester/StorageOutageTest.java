@@ -17,17 +17,22 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** S3 is down for 30 s mid-run: uploads back off and retry, nothing is lost, no partial object remains. */
+/**
+ * S3 is down mid-run for ten times the longest back-off (12 s): uploads back off and retry, nothing is lost, no
+ * partial object remains.
+ */
 class StorageOutageTest {
 
     private static final long MB = 1024 * 1024;
+    private static final long MAX_BACKOFF_MS = 1_200;
+    private static final Duration OUTAGE = Duration.ofMillis(10 * MAX_BACKOFF_MS);
 
     @Test
-    void tasksCaughtByA30SecondS3OutageAllCompleteAfterIt() throws Exception {
+    void tasksCaughtByAnS3OutageOfTenLongestBackOffsAllCompleteAfterIt() throws Exception {
         StandIns standIns = StandIns.shared();
         Map<String, String> props = standIns.properties("outage", Map.of(
                 "luma.poll.interval-ms", "200",
-                "luma.poll.max-backoff-ms", "3000",
+                "luma.poll.max-backoff-ms", String.valueOf(MAX_BACKOFF_MS),
                 "luma.harvest.max-attempts", "2",
                 "s3.multipart.part-size-bytes", String.valueOf(5 * MB),
                 "s3.multipart.threshold-bytes", String.valueOf(5 * MB)));
@@ -60,8 +65,8 @@ class StorageOutageTest {
                     standIns.kafka.send(props.get("luma.topics.tasks"), taskId);
                 }
                 Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> logs.text().contains("S3 failed"));
-                // the outage itself: S3 stays away for 30 s whatever happens meanwhile
-                Thread.sleep(Math.max(0, Duration.ofSeconds(30).toMillis()
+                // the outage itself: S3 stays away for OUTAGE whatever happens meanwhile
+                Thread.sleep(Math.max(0, OUTAGE.toMillis()
                         - Duration.ofNanos(System.nanoTime() - down).toMillis()));
             } finally {
                 standIns.s3.restart();

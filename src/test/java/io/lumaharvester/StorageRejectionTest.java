@@ -16,6 +16,8 @@ import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.StandIns;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -95,8 +97,10 @@ class StorageRejectionTest {
                         "completed", null, 9));
     }
 
+    /** Each row is a task of its own, with its own rule: the rows run side by side. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("storageErrors")
+    @Execution(ExecutionMode.CONCURRENT)
     void aPermanentRefusalEndsTheTaskAfterItsTriesAndATemporaryOneIsRetriedUntilItPasses(String name, String bucket,
             FilteringS3.Rule rule, String status, String detail, int videoPuts) throws Exception {
         String taskId = "storage-" + UUID.randomUUID();

@@ -39,10 +39,13 @@ public final class StandIns implements AutoCloseable {
         return new StandIns(kafka, s3, cdn, api);
     }
 
-    /** One set for the whole test JVM, closed when it exits. */
+    /**
+     * One set for the whole test JVM, closed when it exits. Its S3 files are under {@code luma.test.s3-dir}
+     * ({@code target/test-s3}): test JVMs that run side by side each name their own (pom.xml).
+     */
     public static synchronized StandIns shared() throws Exception {
         if (shared == null) {
-            shared = start(Path.of("target", "test-s3"), 0);
+            shared = start(Path.of(System.getProperty("luma.test.s3-dir", "target/test-s3")), 0);
             Runtime.getRuntime().addShutdownHook(new Thread(shared::closeWithin10Seconds));
         }
         return shared;
