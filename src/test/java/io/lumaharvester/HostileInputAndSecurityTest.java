@@ -263,8 +263,11 @@ class HostileInputAndSecurityTest {
         assertThat(logs.text()).contains("state dreaming" + escaped + "), running")
                 .contains("(reason provider_failed: moderation" + escaped + "), event sent");
         assertThat(logs.text().lines().filter(line -> line.contains("FORGED")))
-                .as("every line naming FORGED is one of the two tasks' own").hasSize(2)
-                .allMatch(line -> line.startsWith("io.lumaharvester.tasks task crlf-"));
+                .as("every line naming FORGED is one of the two tasks' own: their two task lines, and the provider's "
+                        + "line naming a state its profile does not list")
+                .hasSize(3)
+                .allMatch(line -> line.startsWith("io.lumaharvester.tasks task crlf-")
+                        || line.startsWith("io.lumaharvester.provider.Provider task crlf-state-"));
     }
 
     /**

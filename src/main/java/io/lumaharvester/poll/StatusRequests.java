@@ -21,6 +21,12 @@ public class StatusRequests {
     /** One request: its URL without the query (the route's endpoint), the query (or null) and its headers. */
     public record ProviderRequest(String url, String query, Map<String, String> headers) {
 
+        /** Without the headers' values: they hold the provider's token. */
+        @Override
+        public String toString() {
+            return "ProviderRequest[url=" + url + ", query=" + query + ", headers=" + headers.keySet() + "]";
+        }
+
         public static ProviderRequest of(String url, Map<String, String> headers) {
             int q = url.indexOf('?');
             return q < 0 ? new ProviderRequest(url, null, headers)

@@ -252,8 +252,8 @@ public final class Provider {
         if (!running.contains(state)) {
             unknownStates.seen(name);
             if (unknownStatesLogged.size() < MAX_LOGGED_STATES && unknownStatesLogged.add(state)) {
-                LOG.warn("provider {}: state '{}' is in none of the profile's lists; it counts as running (logged once)",
-                        name, LogSafe.text(state));
+                LOG.warn("task {}: provider {} answered state '{}', in none of its profile's lists; it counts as running "
+                        + "(logged once per provider and state)", id, name, LogSafe.text(state));
             }
         }
         return new ProviderAnswer(ProviderAnswer.Outcome.RUNNING, state, null, false, null, null);

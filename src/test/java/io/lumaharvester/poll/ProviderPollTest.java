@@ -78,8 +78,10 @@ class ProviderPollTest {
 
         assertThat(step.outcome()).isEqualTo(TaskStep.MEDIA_REQUEST);
         assertThat(step.mediaRequest()).isEqualTo("https://queue.example.com/owner/app/requests/req-1");
-        assertThat(new StatusRequests(providers).media(step)).isEqualTo(new StatusRequests.ProviderRequest(
+        StatusRequests.ProviderRequest request = new StatusRequests(providers).media(step);
+        assertThat(request).isEqualTo(new StatusRequests.ProviderRequest(
                 "https://queue.example.com/owner/app/requests/req-1", null, Map.of("Authorization", "Key secret")));
+        assertThat(request.toString()).as("what a log line of the exchange shows").doesNotContain("secret");
 
         TaskStep completed = reader.readMedia(step, 200, "{\"video\":{\"url\":\"https://cdn.example.com/v.mp4\"}}");
 
