@@ -141,6 +141,9 @@ class CamelKArtifactsIT {
             } else if (artifact.equals("luma-harvester")) {
                 extensions.add("mvn:io.lumaharvester:luma-harvester:" + child(xml(Path.of("pom.xml"))
                         .getDocumentElement(), "version"));
+            } else if (artifact.equals("jackson-jq")) {
+                // a plain library the beans use, with no Camel Quarkus extension
+                extensions.add("mvn:" + child(dependency, "groupId") + ":" + artifact + ":" + child(dependency, "version"));
             }
         }
         // the health trait adds microprofile-health, the prometheus trait the registry; the rest is listed
