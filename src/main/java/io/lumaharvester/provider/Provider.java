@@ -4,6 +4,7 @@ import io.lumaharvester.LogSafe;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,7 @@ public final class Provider {
     private final Jq callbackTaskId;
     private final Set<String> unknownStatesLogged = ConcurrentHashMap.newKeySet();
     private final UnknownStates unknownStates;
+    private final Map<String, String> fixedHeaders;
     private volatile String jwt;
     private volatile long jwtRenewAt;
 
@@ -123,6 +125,7 @@ public final class Provider {
             default -> throw new IllegalArgumentException("status.auth.type: '" + auth.type()
                     + "' is none of bearer, header, kling-jwt, none");
         }
+        this.fixedHeaders = fixedHeaders();
     }
 
     public String name() {
@@ -189,7 +192,8 @@ public final class Provider {
 
     /** The status request's URL for task {@code id}. */
     public String statusUrl(String id, JsonNode metadata) {
-        JsonNode url = evaluate(statusUrl, JsonNodeFactory.instance.objectNode(), id, metadata);
+        Map<String, JsonNode> variables = variables(id, metadata);
+        JsonNode url = evaluate(statusUrl, JsonNodeFactory.instance.objectNode(), variables);
         if (url == null || !url.isTextual() || url.textValue().isBlank()) {
             throw new IllegalStateException("provider " + name + ": status.url gave no URL for task " + id);
         }
@@ -198,6 +202,17 @@ public final class Provider {
 
     /** The headers every request to the provider carries: its auth and the profile's extra headers. */
     public Map<String, String> requestHeaders() {
+        if (!ProviderProfile.Auth.KLING_JWT.equals(auth().type())) {
+            return fixedHeaders;
+        }
+        // the JWT is renewed before it ends: the only header that changes
+        Map<String, String> headers = new LinkedHashMap<>(fixedHeaders);
+        headers.put("Authorization", "Bearer " + klingJwt());
+        return headers;
+    }
+
+    /** The profile's extra headers and a token auth's header: the same for every request, built once. */
+    private Map<String, String> fixedHeaders() {
         Map<String, String> headers = new LinkedHashMap<>();
         if (profile.status().headers() != null) {
             headers.putAll(profile.status().headers());
@@ -207,11 +222,10 @@ public final class Provider {
             case ProviderProfile.Auth.BEARER -> headers.put("Authorization", "Bearer " + settings.token());
             case ProviderProfile.Auth.HEADER -> headers.put(auth.name(),
                     (auth.prefix() == null ? "" : auth.prefix()) + settings.token());
-            case ProviderProfile.Auth.KLING_JWT -> headers.put("Authorization", "Bearer " + klingJwt());
             default -> {
             }
         }
-        return headers;
+        return Collections.unmodifiableMap(headers);
     }
 
     /** What one status answer says. */
@@ -219,15 +233,16 @@ public final class Provider {
         if (answer == null || answer.isMissingNode() || answer.isNull()) {
             return ProviderAnswer.invalid("the answer is not JSON");
         }
+        Map<String, JsonNode> variables = variables(id, metadata);
         if (envelopeOk != null) {
-            JsonNode ok = evaluate(envelopeOk, answer, id, metadata);
+            JsonNode ok = evaluate(envelopeOk, answer, variables);
             if (ok == null || !ok.asBoolean(false)) {
-                JsonNode message = envelopeMessage == null ? null : evaluate(envelopeMessage, answer, id, metadata);
+                JsonNode message = envelopeMessage == null ? null : evaluate(envelopeMessage, answer, variables);
                 return ProviderAnswer.invalid("the answer's envelope says it is not ok"
                         + (message == null ? "" : ": " + text(message)));
             }
         }
-        JsonNode value = evaluate(stateValue, answer, id, metadata);
+        JsonNode value = evaluate(stateValue, answer, variables);
         if (value == null || !value.isValueNode()) {
             return ProviderAnswer.invalid("the answer holds no state");
         }
@@ -235,7 +250,7 @@ public final class Provider {
         if (succeeded.contains(state)) {
             String mediaRequest = null;
             if (mediaRequestUrl != null) {
-                JsonNode url = evaluate(mediaRequestUrl, answer, id, metadata);
+                JsonNode url = evaluate(mediaRequestUrl, answer, variables);
                 if (url == null || !url.isTextual() || url.textValue().isBlank()) {
                     return ProviderAnswer.invalid("the answer says " + state + " but names no media-request URL");
                 }
@@ -244,8 +259,8 @@ public final class Provider {
             return new ProviderAnswer(ProviderAnswer.Outcome.SUCCEEDED, state, null, false, mediaRequest, null);
         }
         if (failed.contains(state)) {
-            JsonNode detail = failureDetail == null ? null : evaluate(failureDetail, answer, id, metadata);
-            JsonNode retryable = failureRetryable == null ? null : evaluate(failureRetryable, answer, id, metadata);
+            JsonNode detail = failureDetail == null ? null : evaluate(failureDetail, answer, variables);
+            JsonNode retryable = failureRetryable == null ? null : evaluate(failureRetryable, answer, variables);
             return new ProviderAnswer(ProviderAnswer.Outcome.FAILED, state, detail == null ? null : text(detail),
                     retryable != null && retryable.asBoolean(false), null, null);
         }
@@ -265,8 +280,9 @@ public final class Provider {
         if (generation == null) {
             return urls;
         }
+        Map<String, JsonNode> variables = variables(id, metadata);
         media.forEach((role, expression) -> {
-            for (JsonNode value : evaluateAll(expression, generation, id, metadata)) {
+            for (JsonNode value : evaluateAll(expression, generation, variables)) {
                 MediaUrl url = mediaUrl(role, value);
                 if (url != null) {
                     urls.add(url);
@@ -282,7 +298,7 @@ public final class Provider {
         if (expression == null || generation == null) {
             return null;
         }
-        JsonNode value = evaluate(expression, generation, id, metadata);
+        JsonNode value = evaluate(expression, generation, variables(id, metadata));
         return value == null ? null : text(value);
     }
 
@@ -291,7 +307,7 @@ public final class Provider {
         if (callbackTaskId == null || body == null) {
             return null;
         }
-        JsonNode id = evaluate(callbackTaskId, body, "", null);
+        JsonNode id = evaluate(callbackTaskId, body, variables("", null));
         return id == null || !id.isValueNode() ? null : id.asText();
     }
 
@@ -320,9 +336,9 @@ public final class Provider {
                 integer(value.get("height")), number(value.get("duration")));
     }
 
-    private JsonNode evaluate(Jq expression, JsonNode input, String id, JsonNode metadata) {
+    private JsonNode evaluate(Jq expression, JsonNode input, Map<String, JsonNode> variables) {
         try {
-            return expression.first(input, variables(id, metadata));
+            return expression.first(input, variables);
         } catch (JsonQueryException e) {
             // an answer of another shape than the profile expects: the expression yields nothing
             LOG.debug("provider {}: {} failed on an answer: {}", name, expression, e.getMessage());
@@ -330,9 +346,9 @@ public final class Provider {
         }
     }
 
-    private List<JsonNode> evaluateAll(Jq expression, JsonNode input, String id, JsonNode metadata) {
+    private List<JsonNode> evaluateAll(Jq expression, JsonNode input, Map<String, JsonNode> variables) {
         try {
-            return expression.all(input, variables(id, metadata));
+            return expression.all(input, variables);
         } catch (JsonQueryException e) {
             LOG.debug("provider {}: {} failed on an answer: {}", name, expression, e.getMessage());
             return List.of();
