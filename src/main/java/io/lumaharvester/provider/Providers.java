@@ -1,5 +1,6 @@
 package io.lumaharvester.provider;
 
+import io.lumaharvester.task.TaskTicket;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
 public final class Providers {
 
     /** The provider of the seed's API, whose settings are luma.api.base-url and luma.api.token. */
-    public static final String LUMA_AGGREGATOR = "luma-aggregator";
+    public static final String LUMA_AGGREGATOR = TaskTicket.FIRST_PROVIDER;
 
     private static final Logger LOG = LoggerFactory.getLogger(Providers.class);
 
