@@ -194,15 +194,26 @@ public class GenerationReader {
         TaskTicket ticket = step.ticket();
         int code = status == null ? 0 : status;
         JsonNode media = null;
-        if (code == 200 && answer != null) {
+        if (answer != null && !answer.isBlank()) {
             try {
                 media = json.readTree(answer);
             } catch (StreamConstraintsException tooDeep) {
-                String detail = "the media request's answer cannot travel in a ticket: " + tooDeep.getOriginalMessage();
-                return TaskStep.failed(ticket, new Failure(Failure.RECORD_UNWRITABLE, detail));
+                if (code == 200) {
+                    String detail = "the media request's answer cannot travel in a ticket: " + tooDeep.getOriginalMessage();
+                    return TaskStep.failed(ticket, new Failure(Failure.RECORD_UNWRITABLE, detail));
+                }
             } catch (JsonProcessingException e) {
                 media = null;
             }
+        }
+        // a result that says the task failed after all (fal: an error body at response_url, for a COMPLETED status)
+        String failure = providers.get(ticket.providerName()).mediaRequestFailure(ticket.taskId(), ticket.metadata(), media);
+        if (failure != null) {
+            LOG.info("task {}: the media request's answer (HTTP {}) says the task failed", ticket.taskId(), code);
+            return TaskStep.failed(ticket, new Failure(Failure.PROVIDER_FAILED, failure));
+        }
+        if (code != 200) {
+            media = null;
         }
         if (media == null || !media.isContainerNode()) {
             String why = code == 200 ? "the media request's answer is not JSON" : "the media request was answered HTTP " + code;

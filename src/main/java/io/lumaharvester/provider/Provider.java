@@ -50,6 +50,8 @@ public final class Provider {
     private final Jq failureRetryable;
     private final Map<String, Jq> media = new LinkedHashMap<>();
     private final Jq mediaRequestUrl;
+    private final Jq mediaRequestFailed;
+    private final Jq mediaRequestDetail;
     private final Map<String, Jq> event = new LinkedHashMap<>();
     private final Jq callbackTaskId;
     private final Set<String> unknownStatesLogged = ConcurrentHashMap.newKeySet();
@@ -106,6 +108,10 @@ public final class Provider {
         });
         this.mediaRequestUrl = profile.mediaRequest() == null ? null
                 : compile("media-request.url", profile.mediaRequest().url());
+        this.mediaRequestFailed = profile.mediaRequest() == null ? null
+                : compile("media-request.failed", profile.mediaRequest().failed());
+        this.mediaRequestDetail = profile.mediaRequest() == null ? null
+                : compile("media-request.detail", profile.mediaRequest().detail());
         if (profile.event() != null) {
             profile.event().forEach((field, expression) -> event.put(field, compile("event." + field, expression)));
         }
@@ -272,6 +278,23 @@ public final class Provider {
             }
         }
         return new ProviderAnswer(ProviderAnswer.Outcome.RUNNING, state, null, false, null, null);
+    }
+
+    /**
+     * Why the task failed, when the media request's {@code answer} says it did (the profile's
+     * {@code media-request.failed}); null when it does not say so, or the profile has no such rule.
+     */
+    public String mediaRequestFailure(String id, JsonNode metadata, JsonNode answer) {
+        if (mediaRequestFailed == null || answer == null || !answer.isContainerNode()) {
+            return null;
+        }
+        Map<String, JsonNode> variables = variables(id, metadata);
+        JsonNode failed = evaluate(mediaRequestFailed, answer, variables);
+        if (failed == null || !failed.asBoolean(false)) {
+            return null;
+        }
+        JsonNode detail = mediaRequestDetail == null ? null : evaluate(mediaRequestDetail, answer, variables);
+        return detail == null ? "the provider's result says the task failed" : text(detail);
     }
 
     /** The media URLs of a completed task's {@code generation}, by role in the profile's order. */

@@ -72,8 +72,15 @@ public record ProviderProfile(
             @JsonProperty("retryable") String retryable) {
     }
 
-    /** A second GET after the task succeeded, at {@code url} (jq over the status answer), whose answer holds the media. */
-    public record MediaRequest(@JsonProperty(value = "url", required = true) String url) {
+    /**
+     * A second GET after the task succeeded, at {@code url} (jq over the status answer), whose answer holds the media;
+     * {@code failed} (jq over that answer, whatever its HTTP status) says the task failed there after all, as fal's
+     * result does for a request its status calls COMPLETED, and {@code detail} says why.
+     */
+    public record MediaRequest(
+            @JsonProperty(value = "url", required = true) String url,
+            @JsonProperty("failed") String failed,
+            @JsonProperty("detail") String detail) {
     }
 
     /** Poll hints: the provider's own interval, and a response header that suggests the next poll. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lumaharvester.ops.LumaApiAccessCheck;
 import io.lumaharvester.provider.ProviderProfiles;
 import io.lumaharvester.provider.Providers;
+import io.lumaharvester.task.Failure;
 import io.lumaharvester.task.TaskStep;
 import io.lumaharvester.task.TaskTicket;
 import java.io.ByteArrayInputStream;
@@ -17,6 +18,8 @@ import java.util.Optional;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** A poll of a provider whose profile has a media-request, its own interval and a poll-after header. */
 class ProviderPollTest {
@@ -36,6 +39,8 @@ class ProviderPollTest {
               video: .video.url
             media-request:
               url: .response_url
+              failed: '.error_type? != null'
+              detail: '.detail // empty | if type == "string" then . else tojson end'
             poll:
               interval-ms: 30000
               after-header: x-poll-after-ms
@@ -98,13 +103,31 @@ class ProviderPollTest {
         TaskStep step = reader.read(ticket, 200, Map.of(),
                 "{\"status\":\"COMPLETED\",\"response_url\":\"https://queue.example.com/owner/app/requests/req-1\"}");
 
-        for (var answer : new Object[][] {{503, ""}, {200, "not json"}, {200, "\"a string\""}}) {
+        for (var answer : new Object[][] {{503, ""}, {200, "not json"}, {200, "\"a string\""},
+                {503, "{\"detail\":\"Service Unavailable\"}"}}) {
             TaskStep next = reader.readMedia(step, (Integer) answer[0], (String) answer[1]);
 
             assertThat(next.outcome()).as("HTTP %s %s", answer[0], answer[1]).isEqualTo(TaskStep.ERROR);
             assertThat(next.ticket().generation()).isNull();
             assertThat(next.ticket().nextPollAt()).isGreaterThan(NOW);
         }
+    }
+
+    @ParameterizedTest(name = "HTTP {0}: {1}")
+    @CsvSource(delimiter = '|', textBlock = """
+            504 | {"detail": "Request timed out", "error_type": "request_timeout"}                          | Request timed out
+            422 | {"detail": [{"loc": ["body", "prompt"], "msg": "field required"}], "error_type": "validation_error"} | [{"loc":["body","prompt"],"msg":"field required"}]
+            200 | {"error_type": "internal_server_error"}                                                     | the provider's result says the task failed
+            """)
+    void aSecondAnswerThatSaysTheTaskFailedEndsItProviderFailedWithItsDetail(int status, String answer, String detail) {
+        TaskStep step = reader.read(ticket, 200, Map.of(),
+                "{\"status\":\"COMPLETED\",\"response_url\":\"https://queue.example.com/owner/app/requests/req-1\"}");
+
+        TaskStep next = reader.readMedia(step, status, answer);
+
+        assertThat(next.outcome()).isEqualTo(TaskStep.FAILED);
+        assertThat(next.failure().reason()).isEqualTo(Failure.PROVIDER_FAILED);
+        assertThat(next.failure().detail()).isEqualTo(detail);
     }
 
     @Test

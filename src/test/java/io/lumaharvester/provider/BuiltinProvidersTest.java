@@ -230,9 +230,12 @@ class BuiltinProvidersTest {
     }
 
     @Test
-    void falsFailedResultNamesNoMedia() {
+    void falsFailedResultIsTheTasksFailureWithItsDetailAndNamesNoMedia() {
         // a fal request that failed is COMPLETED; its result request answers the error body, which holds no media
-        assertThat(provider("fal").media("task-1", null, fixture("fal", "failed.json"))).isEmpty();
+        Provider fal = provider("fal");
+        assertThat(fal.mediaRequestFailure("task-1", null, fixture("fal", "failed.json"))).isEqualTo("Request timed out");
+        assertThat(fal.mediaRequestFailure("task-1", null, fixture("fal", "media.json"))).isNull();
+        assertThat(fal.media("task-1", null, fixture("fal", "failed.json"))).isEmpty();
     }
 
     @Test
