@@ -266,6 +266,53 @@ class KubernetesOverlayTest {
         assertThat(rendered).noneMatch(d -> d.path("kind").asText().equals("Secret"));
     }
 
+    /**
+     * The callbacks component on top of the base: the harvester listens on its own port, named for the probes'
+     * neighbours, with the token from the Secret (optional, as the harvester refuses unsigned callbacks without it),
+     * and a Service of that port alone; the pod stays what "restricted" admits.
+     */
+    @Test
+    void theCallbacksComponentOpensItsOwnPortAndServiceWithTheTokenFromTheSecret() throws Exception {
+        Path overlay = Path.of("target/k8s-callbacks");
+        Files.createDirectories(overlay);
+        Files.writeString(overlay.resolve("kustomization.yaml"), """
+                resources:
+                  - ../../deploy/kubernetes/base
+                components:
+                  - ../../deploy/kubernetes/components/callbacks
+                """);
+        List<HasMetadata> withCallbacks = new ArrayList<>();
+        for (JsonNode document : documents(kustomize(overlay))) {
+            withCallbacks.add(parse(document));
+        }
+
+        Container container = withCallbacks.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+                .findFirst().orElseThrow().getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(container.getPorts()).anySatisfy(port -> {
+            assertThat(port.getName()).isEqualTo("callbacks");
+            assertThat(port.getContainerPort()).isEqualTo(8081);
+        });
+        assertThat(container.getEnv()).anySatisfy(env -> {
+            assertThat(env.getName()).isEqualTo("LUMA_CALLBACKS_PORT");
+            assertThat(env.getValue()).isEqualTo("8081");
+        });
+        assertThat(container.getEnv()).anySatisfy(env -> {
+            assertThat(env.getName()).isEqualTo("LUMA_CALLBACKS_TOKEN");
+            assertThat(env.getValueFrom().getSecretKeyRef().getName()).isEqualTo("luma-harvester-secrets");
+            assertThat(env.getValueFrom().getSecretKeyRef().getOptional()).isTrue();
+        });
+        assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        Service callbacks = withCallbacks.stream().filter(Service.class::isInstance).map(Service.class::cast)
+                .filter(s -> s.getMetadata().getName().equals("luma-harvester-callbacks")).findFirst().orElseThrow();
+        assertThat(callbacks.getSpec().getPorts()).singleElement().satisfies(port -> {
+            assertThat(port.getPort()).isEqualTo(8081);
+            assertThat(port.getTargetPort().getStrVal()).isEqualTo("callbacks");
+        });
+        assertThat(callbacks.getSpec().getSelector()).containsEntry("app.kubernetes.io/name", "luma-harvester");
+        // the example overlay leaves callbacks off
+        assertThat(container().getPorts()).noneMatch(port -> "callbacks".equals(port.getName()));
+    }
+
     /** The strict parsing above is really strict: a misspelt field, in either model, fails with its path. */
     @Test
     void aFieldTheModelDoesNotKnowFailsTheParse() throws IOException {
