@@ -26,6 +26,8 @@ public final class TaskExchange {
     public static final String REQUEST = "lumaRequest";
     /** The poll's {@code media_request} step while its second GET is answered (routes/poll.camel.yaml). */
     public static final String MEDIA_STEP = "lumaMediaStep";
+    /** The key of a record on its way to the dead-letter topic, kept while its other headers are dropped. */
+    public static final String DEAD_LETTER_KEY = "lumaDeadLetterKey";
     /** Which try of its record the exchange is, set by the due: consumer (1 for the first; the dead letter's header). */
     public static final String ATTEMPT = io.lumaharvester.due.DueEndpoint.ATTEMPT;
     /** A callback's {@link io.lumaharvester.callback.CallbackCheck}, which its answer says (callbacks.camel.yaml). */
