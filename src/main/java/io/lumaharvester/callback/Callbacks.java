@@ -10,7 +10,7 @@ import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lumaharvester.LogSafe;
+import io.lumaharvester.task.LogSafe;
 import io.lumaharvester.intake.TaskState;
 import io.lumaharvester.intake.TaskStates;
 import io.lumaharvester.provider.Provider;

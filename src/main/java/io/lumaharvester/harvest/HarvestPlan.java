@@ -1,5 +1,6 @@
 package io.lumaharvester.harvest;
 
+import io.lumaharvester.task.StoredMedia;
 import io.lumaharvester.provider.Providers;
 import io.lumaharvester.task.Failure;
 import io.lumaharvester.task.TaskExchange;

@@ -1,5 +1,10 @@
 package io.lumaharvester.harvest;
 
+import io.lumaharvester.task.StoredMedia;
+import io.lumaharvester.task.MediaRejectedException;
+import io.lumaharvester.task.MediaUnavailableException;
+import io.lumaharvester.task.StorageFailedException;
+import io.lumaharvester.task.StorageRejectedException;
 import io.lumaharvester.task.TaskTicket;
 import io.lumaharvester.task.TaskExchange;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.lumaharvester.harvest;
 
-import io.lumaharvester.intake.TaskIntake;
+import io.lumaharvester.task.TaskTicket;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
@@ -88,7 +88,7 @@ public class MediaNaming {
 
     /** The same for every attempt at a task's file: nothing in it comes from the CDN's answer. */
     public String key(String taskId, String keyRole, String url) {
-        if (!TaskIntake.TASK_ID.matcher(taskId).matches() || !ROLE.matcher(keyRole).matches()) {
+        if (!TaskTicket.TASK_ID.matcher(taskId).matches() || !ROLE.matcher(keyRole).matches()) {
             throw new IllegalArgumentException("refusing to build a key from an unvalidated id or role");
         }
         return keyPrefix + keyPattern.replace("{task_id}", taskId).replace("{role}", keyRole)

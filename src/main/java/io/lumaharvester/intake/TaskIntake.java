@@ -1,5 +1,6 @@
 package io.lumaharvester.intake;
 
+import io.lumaharvester.task.RejectedTaskException;
 import io.lumaharvester.provider.Provider;
 import io.lumaharvester.provider.Providers;
 import io.lumaharvester.provider.UnknownProviderException;
@@ -9,7 +10,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -27,7 +27,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public class TaskIntake {
 
-    public static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
     private static final int MAX_NESTING_DEPTH = 64;
 
     private final long deadlineMs;
@@ -114,7 +113,7 @@ public class TaskIntake {
     }
 
     private static String validId(String candidate, Provider provider) throws RejectedTaskException {
-        if (!TASK_ID.matcher(candidate).matches()) {
+        if (!TaskTicket.TASK_ID.matcher(candidate).matches()) {
             throw new RejectedTaskException("invalid_task_id",
                     "a task id is 1-128 letters, digits, '-' or '_' (got " + candidate.length() + " characters)");
         }

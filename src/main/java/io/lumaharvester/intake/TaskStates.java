@@ -469,7 +469,7 @@ public class TaskStates {
 
     /**
      * Reads the topic back, then follows it; once. Called at start-up, before any route consumes
-     * ({@link io.lumaharvester.kafka.KafkaStartup#then}): on a route's thread the read would hold the intake consumer
+     * ({@link io.lumaharvester.ops.KafkaStartup#then}): on a route's thread the read would hold the intake consumer
      * past max.poll.interval.ms. A start that fails closes every client it made, and says which topic it could not
      * read.
      */

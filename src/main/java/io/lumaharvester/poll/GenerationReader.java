@@ -1,6 +1,7 @@
 package io.lumaharvester.poll;
 
-import io.lumaharvester.LogSafe;
+import io.lumaharvester.task.PollSchedule;
+import io.lumaharvester.task.LogSafe;
 import io.lumaharvester.provider.Provider;
 import io.lumaharvester.provider.ProviderAnswer;
 import io.lumaharvester.provider.Providers;

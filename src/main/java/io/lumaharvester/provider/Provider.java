@@ -1,6 +1,6 @@
 package io.lumaharvester.provider;
 
-import io.lumaharvester.LogSafe;
+import io.lumaharvester.task.LogSafe;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;

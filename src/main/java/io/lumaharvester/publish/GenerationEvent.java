@@ -1,7 +1,7 @@
 package io.lumaharvester.publish;
 
-import io.lumaharvester.LogSafe;
-import io.lumaharvester.harvest.StoredMedia;
+import io.lumaharvester.task.LogSafe;
+import io.lumaharvester.task.StoredMedia;
 import io.lumaharvester.task.Failure;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -1,7 +1,6 @@
 package io.lumaharvester.task;
 
 import io.lumaharvester.due.DueEndpoint;
-import io.lumaharvester.intake.RejectedTaskException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;

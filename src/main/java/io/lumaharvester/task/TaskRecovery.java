@@ -1,13 +1,7 @@
 package io.lumaharvester.task;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lumaharvester.LogSafe;
 import io.lumaharvester.due.DueEndpoint;
-import io.lumaharvester.harvest.MediaRejectedException;
-import io.lumaharvester.harvest.MediaUnavailableException;
-import io.lumaharvester.harvest.StorageFailedException;
-import io.lumaharvester.harvest.StorageRejectedException;
-import io.lumaharvester.poll.PollSchedule;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.apache.kafka.common.KafkaException;

@@ -1,8 +1,7 @@
 package io.lumaharvester.task;
 
-import io.lumaharvester.LogSafe;
-import io.lumaharvester.harvest.StoredMedia;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
@@ -138,6 +137,9 @@ public record TaskTicket(
 
     /** The provider of a ticket written before tickets named theirs. */
     public static final String FIRST_PROVIDER = "luma-aggregator";
+
+    /** What every task id is, whatever its provider: it names S3 keys and appears in log lines. */
+    public static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
 
     /** The name of the profile the task's answers are read with. */
     @JsonIgnore

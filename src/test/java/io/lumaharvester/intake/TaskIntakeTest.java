@@ -1,5 +1,6 @@
 package io.lumaharvester.intake;
 
+import io.lumaharvester.task.RejectedTaskException;
 import io.lumaharvester.provider.TestProviders;
 import io.lumaharvester.task.TaskTicket;
 import static org.assertj.core.api.Assertions.assertThat;

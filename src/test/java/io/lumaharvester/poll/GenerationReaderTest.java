@@ -1,5 +1,6 @@
 package io.lumaharvester.poll;
 
+import io.lumaharvester.task.PollSchedule;
 import io.lumaharvester.provider.TestProviders;
 import java.util.Map;
 import io.lumaharvester.ops.LumaApiAccessCheck;

@@ -1,5 +1,6 @@
 package io.lumaharvester.poll;
 
+import io.lumaharvester.task.PollSchedule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lumaharvester.ops.LumaApiAccessCheck;

@@ -5,7 +5,7 @@ import io.lumaharvester.Events;
 import io.lumaharvester.task.Failure;
 import io.lumaharvester.harvest.MediaFile;
 import io.lumaharvester.harvest.MediaSplitter;
-import io.lumaharvester.harvest.StoredMedia;
+import io.lumaharvester.task.StoredMedia;
 import io.lumaharvester.task.TaskTicket;
 import static org.assertj.core.api.Assertions.assertThat;
 

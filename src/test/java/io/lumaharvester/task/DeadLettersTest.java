@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonParseException;
-import io.lumaharvester.intake.RejectedTaskException;
 import org.junit.jupiter.api.Test;
 
 /** Which records are dead letters, with which reason, and how one too large for the topic is cut to fit. */

@@ -3,15 +3,11 @@ package io.lumaharvester.task;
 import io.lumaharvester.provider.TestProviders;
 import io.lumaharvester.harvest.SpoolSpace;
 import io.lumaharvester.HandClock;
-import io.lumaharvester.harvest.MediaUnavailableException;
 import io.lumaharvester.harvest.StorageErrors;
-import io.lumaharvester.harvest.StorageFailedException;
-import io.lumaharvester.harvest.StorageRejectedException;
 import io.lumaharvester.ops.LumaApiAccessCheck;
 import io.lumaharvester.poll.ApiBudget;
 import io.lumaharvester.poll.ApiBudgets;
 import io.lumaharvester.poll.GenerationReader;
-import io.lumaharvester.poll.PollSchedule;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

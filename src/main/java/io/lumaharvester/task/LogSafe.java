@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.task;
 
 /**
  * Makes text from outside (the provider's {@code state} and {@code failure_reason}, exception messages that quote a

@@ -1,4 +1,4 @@
-package io.lumaharvester.harvest;
+package io.lumaharvester.task;
 
 /** A media copy failed on the S3 side; the file itself was fine. Retried without using up the media's attempts. */
 public class StorageFailedException extends Exception {

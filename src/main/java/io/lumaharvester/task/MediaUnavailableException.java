@@ -1,4 +1,4 @@
-package io.lumaharvester.harvest;
+package io.lumaharvester.task;
 
 /** A media file could not be copied this time; the task goes back to its poll loop for fresh URLs. */
 public class MediaUnavailableException extends Exception {

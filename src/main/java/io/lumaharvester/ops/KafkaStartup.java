@@ -1,6 +1,7 @@
-package io.lumaharvester.kafka;
+package io.lumaharvester.ops;
 
-import io.lumaharvester.ops.KafkaAccessCheck;
+import io.lumaharvester.kafka.KafkaClients;
+import io.lumaharvester.kafka.KafkaTopics;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;

@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.lumaharvester.poll;
+package io.lumaharvester.task;
 
 import io.lumaharvester.task.Failure;
 import io.lumaharvester.task.TaskTicket;

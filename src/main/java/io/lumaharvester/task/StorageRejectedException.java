@@ -1,4 +1,4 @@
-package io.lumaharvester.harvest;
+package io.lumaharvester.task;
 
 /**
  * S3 or the local spool disk refused a media copy in a way that another try of the same request will not change

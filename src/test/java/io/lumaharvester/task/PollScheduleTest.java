@@ -1,4 +1,4 @@
-package io.lumaharvester.poll;
+package io.lumaharvester.task;
 
 import io.lumaharvester.task.TaskTicket;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package io.lumaharvester.intake;
+package io.lumaharvester.task;
 
 /** A record on the task topic that is not a task. It goes to the dead-letter topic with {@link #reason()}. */
 public class RejectedTaskException extends Exception {

@@ -1,4 +1,4 @@
-package io.lumaharvester.harvest;
+package io.lumaharvester.task;
 
 import java.util.List;
 
