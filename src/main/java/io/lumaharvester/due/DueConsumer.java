@@ -117,8 +117,8 @@ public class DueConsumer extends DefaultConsumer {
 
     private static Counter wakes(MeterRegistry registry, String outcome) {
         return Counter.builder("luma.due.wakes")
-                .description("Wake records read: woken (a record waiting became due now), ignored (none waiting, or "
-                        + "already due)")
+                .description("Wake records read: woken (a record waiting became due now, or the next record of a "
+                        + "key in flight will be), ignored (an unknown key, or a record due already)")
                 .tag("outcome", outcome)
                 .register(registry);
     }
@@ -193,7 +193,7 @@ public class DueConsumer extends DefaultConsumer {
     /** A wake record: the record of its key waiting becomes due now; the wake itself is done. */
     private void wake(TopicPartition partition, long offset, String key, long now) {
         DueRecords.Woken woken = records.wake(partition, offset, key, now);
-        if (woken == DueRecords.Woken.WOKEN) {
+        if (woken == DueRecords.Woken.WOKEN || woken == DueRecords.Woken.NEXT_RECORD) {
             if (wakesWoken != null) {
                 wakesWoken.increment();
             }
@@ -203,7 +203,7 @@ public class DueConsumer extends DefaultConsumer {
             wakesIgnored.increment();
         }
         LOG.debug("{}: wake for {} ignored: {}", endpoint.getTopic(), key,
-                woken == DueRecords.Woken.ALREADY_DUE ? "its record is due already" : "no record of it waiting");
+                woken == DueRecords.Woken.ALREADY_DUE ? "its record is due already" : "no record of it known");
     }
 
     /** A record's size as read: key, value, and each header's name and value. */

@@ -28,7 +28,7 @@ import org.apache.kafka.common.TopicPartition;
  * <li><b>One step per task.</b> Records of the same key carry a step number; a record whose number is not above the
  * highest seen for its key is stale (a duplicate left by a crash between a write and its commit) and is done at once.
  * A newer record replaces an older one still waiting. A wake ({@link #wake}) makes the record of its key waiting due
- * now, and is done at once.</li>
+ * now, or, while the key's record is in flight, the key's next record when it comes; the wake is done at once.</li>
  * <li><b>Bytes.</b> Every record held, waiting or in flight, counts its bytes here and in the instance's
  * {@link HeldBytes} until it is done, replaced, or its partition is gone.</li>
  * </ul>
@@ -80,7 +80,7 @@ final class DueRecords {
     enum Offered { WAITING, STALE, REPLACED_OLDER }
 
     /** What a wake did ({@link #wake}). */
-    enum Woken { WOKEN, ALREADY_DUE, NOT_WAITING }
+    enum Woken { WOKEN, NEXT_RECORD, ALREADY_DUE, NOT_WAITING }
 
     /** Due order: by due time, then offset, then the order offered. A total order, so a TreeSet holds every record. */
     private static final Comparator<Held<?>> DUE_ORDER = (a, b) -> a.dueAt != b.dueAt
@@ -121,6 +121,8 @@ final class DueRecords {
     }
 
     private final Map<String, Step> highestStep;
+    /** Keys woken while none of their records waited (one in flight): their next record is due at the wake's time. */
+    private final Map<String, Long> wokenBeforeNext;
     private final HeldBytes heldBytes;
     private long bytes;
 
@@ -135,6 +137,12 @@ final class DueRecords {
         this.highestStep = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Step> eldest) {
+                return size() > rememberSteps;
+            }
+        };
+        this.wokenBeforeNext = new LinkedHashMap<>(16, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
                 return size() > rememberSteps;
             }
         };
@@ -156,6 +164,10 @@ final class DueRecords {
             return Offered.STALE;
         }
         highestStep.put(held.key, new Step(held.step, held.partition));
+        Long wokenAt = wokenBeforeNext.remove(held.key);
+        if (wokenAt != null && held.dueAt > wokenAt) {
+            held.dueAt = wokenAt;
+        }
         count(held);
         Held<?> older = waitingByKey.put(held.key, held);
         add(held);
@@ -169,13 +181,18 @@ final class DueRecords {
 
     /**
      * A wake record for {@code key}, read at {@code offset}: the record of that key waiting becomes due {@code now}, if
-     * it was due later. The wake is done at once; it is no step of the key and replaces nothing. A key whose record is
-     * in flight, or unknown, has nothing waiting: the wake is ignored.
+     * it was due later. The wake is done at once; it is no step of the key and replaces nothing. A key seen here with
+     * nothing waiting has its record in flight (a poll whose answer may predate what woke it): the key's next record is
+     * due at {@code now} when it comes. An unknown key is ignored.
      */
     Woken wake(TopicPartition partition, long offset, String key, long now) {
         nextOffset.merge(partition, offset + 1, Math::max);
         Held<?> held = key == null ? null : waitingByKey.get(key);
         if (held == null) {
+            if (key != null && highestStep.containsKey(key)) {
+                wokenBeforeNext.put(key, now);
+                return Woken.NEXT_RECORD;
+            }
             return Woken.NOT_WAITING;
         }
         if (held.dueAt <= now) {

@@ -205,14 +205,39 @@ class DueRecordsTest {
     }
 
     /**
+     * A callback can arrive while its task's poll is in flight, with an answer that predates it: the poll's next ticket
+     * (due an interval later) is due at the wake's time instead. Only the key's next record: a later one, and another
+     * key, keep their due times.
+     */
+    @Test
+    void aWakeWhileItsKeysRecordIsInFlightMakesTheKeysNextRecordDueAtTheWakesTime() {
+        records.offer(held(P0, 0, "task", 1, 0));
+        DueRecords.Held<?> polling = records.takeDue(0);
+
+        assertThat(records.wake(P0, 1, "task", 1_000)).isEqualTo(DueRecords.Woken.NEXT_RECORD);
+        records.offer(held(P0, 2, "other", 1, 61_000));
+        records.offer(held(P0, 3, "task", 2, 61_000));
+        records.done(polling);
+
+        DueRecords.Held<?> next = records.takeDue(1_000);
+        assertThat(next.key).isEqualTo("task");
+        assertThat(next.dueAt).isEqualTo(1_000);
+        assertThat(records.takeDue(1_000)).as("the other key keeps its time").isNull();
+        records.done(next);
+        records.offer(held(P0, 4, "task", 3, 61_000));
+        assertThat(records.millisUntilDue(1_000)).as("the step after keeps its time").isEqualTo(60_000);
+    }
+
+    /**
      * A wake for a key: its record waiting due later becomes due now; one due already, in flight or unknown is left as
-     * it is. Either way the wake is done at once (its offset committable) and is no step of the key.
+     * it is (in flight: its next record will be due at once, below). Either way the wake is done at once (its offset
+     * committable) and is no step of the key.
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             "waiting, due in a minute | task    | 60000 | false | WOKEN",
             "waiting, due already     | task    | 0     | false | ALREADY_DUE",
-            "in flight                | task    | 0     | true  | NOT_WAITING",
+            "in flight                | task    | 0     | true  | NEXT_RECORD",
             "unknown key              | nothing | 60000 | false | NOT_WAITING"})
     void aWakeMakesTheRecordOfItsKeyWaitingDueNowAndIsDoneAtOnce(String row, String wakeKey, long dueAt,
             boolean inFlight, DueRecords.Woken outcome) {
@@ -223,7 +248,7 @@ class DueRecordsTest {
         assertThat(records.wake(P0, 1, wakeKey, 1_000)).as(row).isEqualTo(outcome);
 
         DueRecords.Held<?> next = records.takeDue(1_000);
-        if (outcome == DueRecords.Woken.NOT_WAITING) {
+        if (outcome == DueRecords.Woken.NOT_WAITING || outcome == DueRecords.Woken.NEXT_RECORD) {
             assertThat(next == null ? null : next.key).as("%s: nothing woken", row).isNull();
         } else {
             assertThat(next.key).as(row).isEqualTo("task");
