@@ -5,6 +5,7 @@ import io.lumaharvester.harvest.CopyLimit;
 import io.lumaharvester.harvest.HarvestGate;
 import io.lumaharvester.harvest.HarvestPlan;
 import io.lumaharvester.harvest.MediaAddresses;
+import io.lumaharvester.harvest.MediaAuthHeaders;
 import io.lumaharvester.harvest.MediaCopy;
 import io.lumaharvester.harvest.MediaNaming;
 import io.lumaharvester.harvest.MediaPolicy;
@@ -568,6 +569,12 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
                     .build();
         }
         return mediaConnections;
+    }
+
+    /** A media request's provider auth: with media-auth, only to the provider's own API host (docs/providers.md). */
+    @BindToRegistry("mediaAuthHeaders")
+    public MediaAuthHeaders mediaAuthHeaders() {
+        return new MediaAuthHeaders(providers);
     }
 
     @BindToRegistry("mediaRedirects")

@@ -36,24 +36,32 @@ import io.lumaharvester.provider.ProviderSettings;
  * Stands in for any provider a profile describes: a task answers its provider's documented answers (the fixtures in
  * {@code src/test/resources/providers/<name>/}) at the path the profile's status URL names, one per poll — running,
  * running, succeeded, the last repeated — and, for a two-step provider, the media answer at its media-request URL.
- * Every media URL in the answers is rewritten to a file the {@link CdnStandIn} serves. A request without the auth the
- * profile requires is answered 401 (a missing extra header, such as Runway's version, 400). Each answer takes 100 to
- * 300 ms, as the other stand-ins do.
+ * Every media URL in the answers is rewritten to a file the {@link CdnStandIn} serves; a media-auth profile's media
+ * are the API's own (OpenAI's content endpoint, Veo's file URIs), so this stand-in answers them, with the auth, by a
+ * redirect to the CDN. A request without the auth the profile requires is answered 401 (a missing extra header, such
+ * as Runway's version, 400). Each answer takes 100 to 300 ms, as the other stand-ins do.
  */
 public final class ProviderStandIn implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One task as served: its status path and its media files on the CDN, by the URL the answers name. */
+    /**
+     * One task as served: its status path, its media files on the CDN by the URL the answers name, their paths on the
+     * CDN, and the paths here that redirect to them (a media-auth profile's).
+     */
     public record ServedTask(String taskId, String statusPath, String mediaPath,
-            Map<String, CdnStandIn.MediaFile> filesByUrl) {
+            Map<String, CdnStandIn.MediaFile> filesByUrl, List<String> cdnPaths, List<String> apiMediaPaths) {
     }
 
     /** What one path answers, in order, the last one repeated; and what a request must carry. */
     private record Script(List<Answer> answers, AtomicInteger next, Provider provider, ProviderSettings settings) {
     }
 
-    private record Answer(int status, String body) {
+    private record Answer(int status, String body, String location) {
+
+        Answer(int status, String body) {
+            this(status, body, null);
+        }
     }
 
     private final HttpServer server;
@@ -124,7 +132,14 @@ public final class ProviderStandIn implements AutoCloseable {
             }
         }
         Map<String, CdnStandIn.MediaFile> files = new LinkedHashMap<>();
+        List<String> cdnPaths = new java.util.ArrayList<>();
+        List<String> apiMediaPaths = new java.util.ArrayList<>();
         String withMedia = mediaAnswer != null ? mediaAnswer : succeeded;
+        String documentedBase = provider.profile().baseUrl();
+        if (provider.mediaAuth() && documentedBase != null) {
+            // the API's own media URLs, on this stand-in
+            withMedia = withMedia.replace(documentedBase.replaceAll("/+$", "") + "/", provider.baseUrl() + "/");
+        }
         List<MediaUrl> urls = provider.media(taskId, metadata, json(withMedia));
         int n = 0;
         for (MediaUrl media : urls) {
@@ -132,12 +147,25 @@ public final class ProviderStandIn implements AutoCloseable {
                 continue;
             }
             String extension = extension(media.url());
+            if (extension.equals("bin")) {
+                extension = media.role().startsWith("video") ? "mp4" : "webp";
+            }
             String path = "/" + taskId + "/" + media.role() + "-" + n++ + "." + extension;
             long size = contentType(extension).startsWith("video/") ? 300_000 : 20_000;
             CdnStandIn.MediaFile file = cdn.serve(path, contentType(extension), size, (taskId + path).hashCode());
             String served = cdn.baseUrl() + path;
-            withMedia = withMedia.replace(media.url(), served);
-            files.put(served, file);
+            cdnPaths.add(path);
+            if (provider.mediaAuth() && media.url().startsWith(provider.baseUrl() + "/")) {
+                // with the auth, the API redirects to the CDN (as OpenAI's content endpoint may)
+                String apiPath = pathAndQuery(media.url());
+                scripts.put(apiPath, new Script(List.of(new Answer(302, "", served)), new AtomicInteger(), provider,
+                        settings));
+                apiMediaPaths.add(apiPath);
+                files.put(media.url(), file);
+            } else {
+                withMedia = withMedia.replace(media.url(), served);
+                files.put(served, file);
+            }
         }
         if (mediaAnswer != null) {
             mediaAnswer = withMedia;
@@ -152,7 +180,7 @@ public final class ProviderStandIn implements AutoCloseable {
             scripts.put(mediaPath, new Script(List.of(new Answer(200, mediaAnswer)), new AtomicInteger(), provider,
                     settings));
         }
-        return new ServedTask(taskId, statusPath, mediaPath, files);
+        return new ServedTask(taskId, statusPath, mediaPath, files, cdnPaths, apiMediaPaths);
     }
 
     /** Requests that reached {@code path} (with its query), refused or not. */
@@ -185,6 +213,11 @@ public final class ProviderStandIn implements AutoCloseable {
             }
             int i = script.next().getAndIncrement();
             Answer answer = script.answers().get(Math.min(i, script.answers().size() - 1));
+            if (answer.location() != null) {
+                exchange.getResponseHeaders().set("Location", answer.location());
+                exchange.sendResponseHeaders(answer.status(), -1);
+                return;
+            }
             send(exchange, answer.status(), answer.body());
         }
     }

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * One harvester reads every built-in provider at once: a task record that names its provider is polled at that
  * provider's stand-in (its documented answers: running, running, succeeded), and ends with one completed event whose
- * media are in S3 with the bytes the provider's CDN served.
+ * media are in S3 with the bytes the provider's CDN served. The CDN never sees the provider's auth; a media-auth
+ * provider's media (OpenAI, Veo) are fetched from its API with the auth (401 without), which redirects to the CDN.
  */
 class ProvidersEndToEndTest {
 
@@ -39,7 +40,7 @@ class ProvidersEndToEndTest {
     /** Where each provider's base URL is on the stand-in: fal's is its app's queue URL. */
     private static final Map<String, String> BASE_PATHS = Map.of("fal", "/fal-ai/kling-video");
     private static final List<String> PROVIDERS = List.of("luma-official", "runway", "kling", "kling-aggregator",
-            "replicate", "fal", "minimax", "vidu", "pika", "suno");
+            "replicate", "fal", "minimax", "vidu", "pika", "suno", "openai", "veo");
 
     private static final ProviderStandIn STAND_IN = ProviderStandIn.startForTheRun();
 
@@ -93,6 +94,8 @@ class ProvidersEndToEndTest {
             vidu             | digits | 200
             pika             | uuid   | 200
             suno             | uuid   | 200
+            openai           | video_ | 200
+            veo              | models/veo-3.0-generate-001/operations/ | 200
             """)
     void aTaskNamingItsProviderEndsCompletedWithItsMediaInS3(String name, String idFormat, int runningStatus)
             throws Exception {
@@ -125,6 +128,17 @@ class ProvidersEndToEndTest {
         }
         if (served.mediaPath() != null) {
             assertThat(STAND_IN.hits(served.mediaPath())).as("the media request").isEqualTo(1);
+        }
+        for (String apiMedia : served.apiMediaPaths()) {
+            assertThat(STAND_IN.hits(apiMedia)).as("the media at the API, %s", apiMedia).isPositive();
+            assertThat(STAND_IN.refused()).noneMatch(refusal -> refusal.startsWith(apiMedia + ":"));
+        }
+        List<CdnStandIn.SeenRequest> atTheCdn = standIns.cdn.requests().stream()
+                .filter(request -> served.cdnPaths().contains(request.path())).toList();
+        assertThat(atTheCdn).as("the CDN's requests for the task's files").isNotEmpty();
+        for (CdnStandIn.SeenRequest request : atTheCdn) {
+            assertThat(request.headers().keySet()).as("headers the CDN saw for %s", request.path())
+                    .noneMatch(header -> provider.requestHeaders().keySet().stream().anyMatch(header::equalsIgnoreCase));
         }
     }
 }

@@ -22,8 +22,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /**
  * Turns a record of the task topic into a {@link TaskTicket}, or rejects it with a reason. A record is either a
  * bare task id (of the default provider, luma.providers.default) or
- * {@code {"task_id": "...", "provider": "...", "metadata": {...}}}. A task id is always 1-128 letters, digits, '-' or
- * '_' (it names S3 keys), and matches its provider's own task-id pattern too.
+ * {@code {"task_id": "...", "provider": "...", "metadata": {...}}}. A task id always has the shape of {@link #TASK_ID}
+ * (it names S3 keys), and matches its provider's own task-id pattern too.
  */
 public class TaskIntake {
 
@@ -115,7 +115,8 @@ public class TaskIntake {
     private static String validId(String candidate, Provider provider) throws RejectedTaskException {
         if (!TaskTicket.TASK_ID.matcher(candidate).matches()) {
             throw new RejectedTaskException("invalid_task_id",
-                    "a task id is 1-128 letters, digits, '-' or '_' (got " + candidate.length() + " characters)");
+                    "a task id is 1-128 letters, digits, '-' or '_', with '.' and '/' only between two of those (got "
+                            + candidate.length() + " characters)");
         }
         if (!provider.acceptsTaskId(candidate)) {
             throw new RejectedTaskException("invalid_task_id", "a task id of provider " + provider.name()

@@ -1,12 +1,15 @@
 package io.lumaharvester.provider;
 
 import io.lumaharvester.task.LogSafe;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,6 +41,8 @@ public final class Provider {
     private final ProviderProfile profile;
     private final ProviderSettings settings;
     private final String baseUrl;
+    /** The base URL's scheme, host and port ({@link #origin}): the only place media-auth sends the auth to. */
+    private final String baseOrigin;
     private final Pattern taskId;
     private final Jq statusUrl;
     private final Jq envelopeOk;
@@ -81,6 +86,7 @@ public final class Provider {
                     + ".base-url");
         }
         this.baseUrl = base.strip().replaceAll("/+$", "");
+        this.baseOrigin = origin(baseUrl);
         try {
             this.taskId = Pattern.compile(profile.taskId() == null ? ProviderProfile.DEFAULT_TASK_ID : profile.taskId());
         } catch (java.util.regex.PatternSyntaxException e) {
@@ -161,9 +167,57 @@ public final class Provider {
         return profile.poll() == null || profile.poll().afterUnit() == null ? "seconds" : profile.poll().afterUnit();
     }
 
-    /** The hosts the profile says its media come from (luma.harvest.allowed-hosts' syntax), allowed besides those. */
+    /**
+     * The hosts the profile says its media come from (luma.harvest.allowed-hosts' syntax), allowed besides those; with
+     * media-auth also the base URL's host and port, where its media are (the API's own, whatever base URL is set).
+     */
     public List<String> mediaHosts() {
-        return profile.mediaHosts() == null ? List.of() : profile.mediaHosts();
+        List<String> hosts = new ArrayList<>(profile.mediaHosts() == null ? List.of() : profile.mediaHosts());
+        if (mediaAuth() && baseOrigin != null) {
+            URI base = URI.create(baseOrigin);
+            hosts.add(base.getHost() + ":" + base.getPort());
+        }
+        return hosts;
+    }
+
+    /** The profile's media-auth: media on the base URL's own scheme, host and port are fetched with the auth. */
+    public boolean mediaAuth() {
+        return Boolean.TRUE.equals(profile.mediaAuth());
+    }
+
+    /**
+     * The headers a media GET to {@code scheme://host:port} sends: the status request's ({@link #requestHeaders}),
+     * when the profile says media-auth and that is the base URL's scheme, host and port exactly (a port left out is
+     * the scheme's default); none otherwise, so the token never reaches another host, nor one the API redirects to.
+     */
+    public Map<String, String> mediaHeaders(String scheme, String host, int port) {
+        return mediaAuth() && baseOrigin != null && baseOrigin.equals(origin(scheme, host, port)) ? requestHeaders()
+                : Map.of();
+    }
+
+    /** The URL's {@link #origin(String, String, int)}; null when it is none (then nothing is sent the auth). */
+    private static String origin(String url) {
+        try {
+            URI uri = new URI(url);
+            return origin(uri.getScheme(), uri.getHost(), uri.getPort());
+        } catch (URISyntaxException e) {
+            return null;
+        }
+    }
+
+    /** {@code scheme://host:port}, lower-case, the default port spelled out; null unless http or https with a host. */
+    static String origin(String scheme, String host, int port) {
+        if (scheme == null || host == null || host.isEmpty()) {
+            return null;
+        }
+        String s = scheme.toLowerCase(Locale.ROOT);
+        int defaultPort = s.equals("https") ? 443 : s.equals("http") ? 80 : -1;
+        if (defaultPort < 0) {
+            return null;
+        }
+        // an IPv6 literal: java.net.URI keeps its brackets, HttpClient's authority does not
+        String h = host.toLowerCase(Locale.ROOT).replaceAll("^\\[(.*)]$", "$1");
+        return s + "://" + (h.contains(":") ? "[" + h + "]" : h) + ":" + (port < 0 ? defaultPort : port);
     }
 
     public boolean acceptsTaskId(String id) {

@@ -22,6 +22,7 @@ public record ProviderProfile(
         @JsonProperty("failure") FailureRule failure,
         @JsonProperty(value = "media", required = true) Map<String, String> media,
         @JsonProperty("media-request") MediaRequest mediaRequest,
+        @JsonProperty("media-auth") Boolean mediaAuth,
         @JsonProperty("media-hosts") List<String> mediaHosts,
         @JsonProperty("event") Map<String, String> event,
         @JsonProperty("poll") Poll poll,

@@ -138,8 +138,13 @@ public record TaskTicket(
     /** The provider of a ticket written before tickets named theirs. */
     public static final String FIRST_PROVIDER = "luma-aggregator";
 
-    /** What every task id is, whatever its provider: it names S3 keys and appears in log lines. */
-    public static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+    /**
+     * Every task id, whatever its profile's task-id: 1-128 characters, letters, digits, '-' and '_', with '.' and '/'
+     * only between two of those (Veo's operation names are paths). A task id names the path of its S3 keys, so it
+     * never starts with '/', and holds no empty, '.' or '..' segment: a key cannot leave s3.key-prefix.
+     */
+    public static final Pattern TASK_ID = Pattern.compile(
+            "(?=.{1,128}$)[A-Za-z0-9_-]+(?:\\.[A-Za-z0-9_-]+)*(?:/[A-Za-z0-9_-]+(?:\\.[A-Za-z0-9_-]+)*)*");
 
     /** The name of the profile the task's answers are read with. */
     @JsonIgnore

@@ -3,8 +3,11 @@ package io.lumaharvester.harvest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
+
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 class MediaNamingTest {
@@ -78,6 +81,32 @@ class MediaNamingTest {
         assertThatThrownBy(() -> naming.key("../etc", "video", "https://cdn/x"))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> naming.key("abc", "../video", "https://cdn/x"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aTaskIdThatIsAPathNamesKeysUnderThePrefix() {
+        String key = new MediaNaming("luma/", null).key("models/veo-3.0-generate-001/operations/zzqlxn3w0b9c", "video",
+                "https://generativelanguage.googleapis.com/v1beta/files/3k9x1p0w7d2m:download?alt=media");
+
+        assertThat(key).isEqualTo("luma/models/veo-3.0-generate-001/operations/zzqlxn3w0b9c/video.mp4");
+        assertThat(Path.of(key).normalize()).isEqualTo(Path.of(key)).startsWithRaw(Path.of("luma"));
+    }
+
+    /** Whatever a profile's task-id lets through, a task id with these never names a key. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"..", ".", "../x", "a/../b", "a/..", "a/./b", "./a", "/a", "a//b", "a/", ".hidden", "a.",
+            "a..b", "a/.b", "a\\b", "a/b/../../../c", "%2e%2e/x", "a/%2e%2e", "a:b", "a/b?c", " a/b"})
+    void aTaskIdCannotLeaveTheKeyPrefix(String taskId) {
+        assertThatThrownBy(() -> new MediaNaming("luma/", null).key(taskId, "video", "https://cdn/x"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aTaskIdPathIsAtMost128Characters() {
+        String id = "models/" + "a".repeat(121);
+        assertThat(new MediaNaming("", null).key(id, "video", "https://cdn/x")).startsWith(id + "/");
+        assertThatThrownBy(() -> new MediaNaming("", null).key(id + "a", "video", "https://cdn/x"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

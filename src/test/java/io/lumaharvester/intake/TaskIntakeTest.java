@@ -58,6 +58,24 @@ public class TaskIntakeTest {
         assertThat(intake.accept(utf8("{\"task_id\":\"x\",\"metadata\":null}")).metadata().isEmpty()).isTrue();
     }
 
+    @Test
+    void aVeoTaskIsNamedByItsOperationWhoseNameIsAPath() throws Exception {
+        TaskIntake veo = new TaskIntake(1_800_000, 0, 65_536, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC),
+                TestProviders.with(java.util.Map.of("luma.providers.veo.token", "k")));
+        String operation = "models/veo-3.0-generate-001/operations/zzqlxn3w0b9c";
+
+        TaskTicket ticket = veo.accept(utf8("{\"task_id\":\"" + operation + "\",\"provider\":\"veo\"}"));
+
+        assertThat(ticket.taskId()).isEqualTo(operation);
+        assertThat(ticket.provider()).isEqualTo("veo");
+        for (String traversal : new String[] {"models/veo-3.0-generate-001/operations/../../files/x",
+                "models/veo..3/operations/a", "models/veo-3.0-generate-001/operations/a/"}) {
+            assertThatThrownBy(() -> veo.accept(utf8("{\"task_id\":\"" + traversal + "\",\"provider\":\"veo\"}")))
+                    .as(traversal).isInstanceOf(RejectedTaskException.class).extracting("reason")
+                    .isEqualTo("invalid_task_id");
+        }
+    }
+
     public static Stream<Arguments> notTasks() { // also the hostile corpus of HostileInputAndSecurityTest
         return Stream.of(
                 Arguments.of("empty", new byte[0], "empty"),

@@ -44,6 +44,7 @@ class BuiltinProvidersTest {
     static final String SECRET_KEY = "sk-fake-9c3e7b";
     private static final Path BUILT_INS = Path.of("src", "main", "resources", "providers");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^}]*)}");
+    private static final String TASK_ID = "task-1";
 
     private final AtomicInteger unknownStates = new AtomicInteger();
 
@@ -75,8 +76,15 @@ class BuiltinProvidersTest {
         }
     }
 
-    /** {@code template} with each {@code {/json/pointer}} replaced by the fixture's value and {@code {base}} by base. */
+    /**
+     * {@code template} with each {@code {/json/pointer}} replaced by the fixture's value, {@code {base}} by base and
+     * {@code {id}} by the task id the test reads the fixture for.
+     */
     private static String resolve(String template, JsonNode fixture, String base) {
+        return resolve(template, fixture, base, TASK_ID);
+    }
+
+    private static String resolve(String template, JsonNode fixture, String base, String id) {
         Matcher m = PLACEHOLDER.matcher(template);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
@@ -84,6 +92,8 @@ class BuiltinProvidersTest {
             String value;
             if (key.equals("base")) {
                 value = base;
+            } else if (key.equals("id")) {
+                value = id;
             } else {
                 JsonNode node = fixture.at(key);
                 assertThat(node.isMissingNode()).as("pointer %s in the fixture", key).isFalse();
@@ -113,7 +123,7 @@ class BuiltinProvidersTest {
     }
 
     /**
-     * provider | fixture | outcome | state (pointer) | failure detail (pointer) | retryable | media-request URL
+     * provider | fixture | outcome | state (pointer, or the value the profile makes) | failure detail (pointer) | retryable | media-request URL
      * (template) | media from | media (role=pointer ...) | event fields (field=pointer ...)
      */
     @ParameterizedTest(name = "{0} {1}")
@@ -150,18 +160,28 @@ class BuiltinProvidersTest {
             suno             | running.json          | RUNNING   | /data/status            | -                        | false | -                                                 | -          | -                                                                                     | -
             suno             | succeeded.json        | SUCCEEDED | /data/status            | -                        | false | -                                                 | -          | audio=/data/data/0/audio_url image=/data/data/0/image_url video=/data/data/0/video_url | -
             suno             | failed.json           | FAILED    | /data/status            | /data/fail_reason        | false | -                                                 | -          | -                                                                                     | -
+            openai           | queued.json           | RUNNING   | /status                 | -                        | false | -                                                 | -          | -                                                                                     | -
+            openai           | running.json          | RUNNING   | /status                 | -                        | false | -                                                 | -          | -                                                                                     | -
+            openai           | succeeded.json        | SUCCEEDED | /status                 | -                        | false | -                                                 | -          | video={base}/v1/videos/{id}/content thumbnail={base}/v1/videos/{id}/content?variant=thumbnail | -
+            openai           | failed.json           | FAILED    | /status                 | /error/message           | false | -                                                 | -          | -                                                                                     | -
+            veo              | running.json          | RUNNING   | running                 | -                        | false | -                                                 | -          | -                                                                                     | -
+            veo              | succeeded.json        | SUCCEEDED | done                    | -                        | false | -                                                 | -          | video=/response/generateVideoResponse/generatedSamples/0/video/uri                    | -
+            veo              | failed.json           | FAILED    | error                   | /error/message           | false | -                                                 | -          | -                                                                                     | -
+            veo              | filtered.json         | FAILED    | filtered                | /response/generateVideoResponse/raiMediaFilteredReasons/0 | false | -                | -          | -                                                                                     | -
             """)
     void aBuiltInReadsItsProvidersDocumentedAnswer(String name, String file, ProviderAnswer.Outcome outcome,
             String statePointer, String detailPointer, boolean retryable, String mediaRequest, String mediaFrom,
             String media, String eventFields) {
         Provider provider = provider(name);
         JsonNode answer = fixture(name, file);
-        String id = "task-1";
+        String id = TASK_ID;
 
         ProviderAnswer read = provider.read(id, null, answer);
 
         assertThat(read.outcome()).as("outcome").isEqualTo(outcome);
-        assertThat(read.state()).as("state").isEqualTo(answer.at(statePointer).asText());
+        // a pointer to the state in the answer, or the state the profile makes of it (Veo's done and error)
+        assertThat(read.state()).as("state")
+                .isEqualTo(statePointer.startsWith("/") ? answer.at(statePointer).asText() : statePointer);
         assertThat(read.failureDetail()).as("failure detail")
                 .isEqualTo(detailPointer == null ? null : answer.at(detailPointer).asText());
         assertThat(read.retryable()).as("retryable").isEqualTo(retryable);
@@ -174,8 +194,10 @@ class BuiltinProvidersTest {
         List<String> expected = new ArrayList<>();
         if (media != null) {
             for (String entry : media.trim().split("\\s+")) {
+                // a pointer into the answer, or a template for a URL the profile builds ({base}, {id})
                 String[] roleAndPointer = entry.split("=", 2);
-                String url = generation.at(roleAndPointer[1]).asText();
+                String url = roleAndPointer[1].startsWith("/") ? generation.at(roleAndPointer[1]).asText()
+                        : resolve(roleAndPointer[1], generation, provider.baseUrl());
                 assertThat(url).as("fixture value at %s", roleAndPointer[1]).startsWith("https://");
                 expected.add(roleAndPointer[0] + "=" + url);
             }
@@ -265,6 +287,8 @@ class BuiltinProvidersTest {
             vidu             | 916205061116293120                   | -                            | https://api.vidu.com/ent/v2/tasks/916205061116293120/creations                             | Authorization=Token fake-token-0a1b2c
             pika             | c8091b7b-06df-48ed-8fe3-8ee8f1e367c2 | -                            | https://api.gpt.ge/pika/feed/c8091b7b-06df-48ed-8fe3-8ee8f1e367c2                          | Authorization=Bearer fake-token-0a1b2c
             suno             | 2a145658-3342-4228-b779-b8323a2b77df | -                            | https://api.gpt.ge/suno/fetch/2a145658-3342-4228-b779-b8323a2b77df                         | Authorization=Bearer fake-token-0a1b2c
+            openai           | video_68d7512d07848190b3e45da0ecbebcde004da08e1e0678d5 | -          | https://api.openai.com/v1/videos/video_68d7512d07848190b3e45da0ecbebcde004da08e1e0678d5    | Authorization=Bearer fake-token-0a1b2c
+            veo              | models/veo-3.0-generate-001/operations/zzqlxn3w0b9c | -             | https://generativelanguage.googleapis.com/v1beta/models/veo-3.0-generate-001/operations/zzqlxn3w0b9c | x-goog-api-key=fake-token-0a1b2c
             """)
     void aBuiltInBuildsTheStatusRequestItsProviderDocuments(String name, String id, String metadata, String url,
             String headers) throws IOException {
@@ -279,6 +303,49 @@ class BuiltinProvidersTest {
             Arrays.stream(headers.split(";")).map(h -> h.split("=", 2)).forEach(h -> expected.put(h[0], h[1]));
             assertThat(sent).containsExactlyInAnyOrderEntriesOf(expected);
         }
+    }
+
+    /**
+     * provider | the media request's scheme, host and port (-1: none in the URL) | the headers it carries. Only a
+     * media-auth profile's own API (its base URL's scheme, host and port exactly) gets the status request's auth.
+     */
+    @ParameterizedTest(name = "{0} {1}://{2}:{3}")
+    @CsvSource(delimiter = '|', nullValues = "-", textBlock = """
+            openai        | https | api.openai.com                     | 443  | Authorization=Bearer fake-token-0a1b2c
+            openai        | https | api.openai.com                     | -1   | Authorization=Bearer fake-token-0a1b2c
+            openai        | HTTPS | API.OpenAI.com                     | -1   | Authorization=Bearer fake-token-0a1b2c
+            openai        | http  | api.openai.com                     | 80   | -
+            openai        | http  | api.openai.com                     | 443  | -
+            openai        | https | api.openai.com                     | 8443 | -
+            openai        | https | cdn.openai.com                     | 443  | -
+            openai        | https | api.openai.com.example             | 443  | -
+            openai        | https | -                                  | 443  | -
+            veo           | https | generativelanguage.googleapis.com  | 443  | x-goog-api-key=fake-token-0a1b2c
+            veo           | https | storage.googleapis.com             | 443  | -
+            runway        | https | api.dev.runwayml.com               | 443  | -
+            luma-official | https | api.lumalabs.ai                    | 443  | -
+            """)
+    void aMediaRequestCarriesTheAuthOnlyToAMediaAuthProvidersOwnApi(String name, String scheme, String host,
+            int port, String headers) {
+        Map<String, String> expected = new LinkedHashMap<>();
+        if (headers != null) {
+            Arrays.stream(headers.split(";")).map(h -> h.split("=", 2)).forEach(h -> expected.put(h[0], h[1]));
+        }
+
+        assertThat(provider(name).mediaHeaders(scheme, host, port)).containsExactlyInAnyOrderEntriesOf(expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            openai | https://api.openai.com          | api.openai.com:443
+            openai | http://127.0.0.1:8089/           | 127.0.0.1:8089
+            veo    | https://generativelanguage.googleapis.com | generativelanguage.googleapis.com:443
+            """)
+    void aMediaAuthProvidersMediaMayComeFromItsOwnApiHost(String name, String baseUrl, String host) {
+        Provider provider = new Provider(name, profile(name), settings(name, baseUrl), p -> { });
+
+        assertThat(provider.mediaHosts()).contains(host);
+        assertThat(provider("runway").mediaHosts()).noneMatch(h -> h.startsWith("api.dev.runwayml.com"));
     }
 
     @Test
@@ -331,6 +398,13 @@ class BuiltinProvidersTest {
             minimax       | 17684386271648a                      | false
             replicate     | rrr4z55ocneqzikepnug6xezpe           | true
             replicate     | p1/../../x                           | false
+            openai        | video_68d7512d07848190b3e45da0ecbebcde004da08e1e0678d5 | true
+            openai        | video_../x                           | false
+            openai        | 68d7512d07848190b3e45da0ecbebcde     | false
+            veo           | models/veo-3.0-generate-001/operations/zzqlxn3w0b9c | true
+            veo           | models/veo-3.0-generate-001/operations/../../files/x | false
+            veo           | models/veo..3/operations/zzqlxn3w0b9c | false
+            veo           | zzqlxn3w0b9c                         | false
             """)
     void aBuiltInAcceptsItsProvidersTaskIdsOnly(String name, String id, boolean accepted) {
         assertThat(provider(name).acceptsTaskId(id)).isEqualTo(accepted);

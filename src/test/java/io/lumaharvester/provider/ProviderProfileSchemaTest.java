@@ -70,7 +70,7 @@ class ProviderProfileSchemaTest {
     void theBuiltInsAreTheProvidersTheHarvesterDocuments() throws IOException {
         assertThat(builtIns().toList()).contains("luma-official.yaml", "runway.yaml", "kling.yaml",
                 "kling-aggregator.yaml", "replicate.yaml", "fal.yaml", "minimax.yaml", "vidu.yaml", "pika.yaml",
-                "suno.yaml");
+                "suno.yaml", "openai.yaml", "veo.yaml");
     }
 
     /** A valid profile, changed by one line: the schema names what is wrong. */
