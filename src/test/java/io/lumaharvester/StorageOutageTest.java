@@ -18,13 +18,13 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * S3 is down mid-run for ten times the longest back-off (12 s): uploads back off and retry, nothing is lost, no
+ * S3 is down mid-run for ten times the longest back-off (6 s): uploads back off and retry, nothing is lost, no
  * partial object remains.
  */
 class StorageOutageTest {
 
     private static final long MB = 1024 * 1024;
-    private static final long MAX_BACKOFF_MS = 1_200;
+    private static final long MAX_BACKOFF_MS = 600;
     private static final Duration OUTAGE = Duration.ofMillis(10 * MAX_BACKOFF_MS);
 
     @Test

@@ -74,6 +74,8 @@ public final class StandIns implements AutoCloseable {
         // the stand-in answers at once: no generation time to wait out before the first poll
         props.put("luma.poll.first-delay-ms", "0");
         props.put("kafka.brokers", kafka.bootstrapServers());
+        // a broker on a busy test machine can miss the start's first check: ask again soon, not after 5 s
+        props.put("luma.kafka.startup-retry-ms", "500");
         props.put("luma.kafka.group-id", prefix + "-harvester");
         props.put("luma.api.base-url", api.baseUrl());
         props.put("luma.api.token", TOKEN);
