@@ -18,7 +18,7 @@ public final class LogCapture implements AutoCloseable {
         this("%c %m %ex%n");
     }
 
-    /** With a log4j pattern of its own, e.g. one that shows MDC keys ({@code %X{traceId}}). */
+    /** With a log4j pattern of its own, e.g. one that shows MDC keys ({@code %X{lumaTraceId}}). */
     public LogCapture(String pattern) {
         appender = WriterAppender.newBuilder()
                 // a name of its own: the root logger keeps one appender per name, so a second capture named alike

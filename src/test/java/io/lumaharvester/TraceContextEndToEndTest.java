@@ -30,7 +30,7 @@ class TraceContextEndToEndTest {
     private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 
     /** Each line: the MDC's task id and trace id, the logger, the message. */
-    static final LogCapture logs = new LogCapture("%X{lumaTaskId}|%X{traceId}|%c|%m%n");
+    static final LogCapture logs = new LogCapture("%X{lumaTaskId}|%X{lumaTraceId}|%c|%m%n");
 
     @RegisterExtension
     static final HarvesterExtension harvester = new HarvesterExtension("trace", Map.of(

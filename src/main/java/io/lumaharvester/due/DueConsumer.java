@@ -57,7 +57,7 @@ public class DueConsumer extends DefaultConsumer {
     private final DueGate gate;
     private final DueRecords records;
     /** The record headers the route gets (copyHeaders): on the tasks topic, the trace context. */
-    private final java.util.List<String> copiedHeaders;
+    private final List<String> copiedHeaders;
     private volatile boolean running;
     private Thread loop;
     private KafkaConsumer<byte[], byte[]> kafka;

@@ -1,5 +1,7 @@
 package io.lumaharvester.due;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 import org.apache.camel.Category;
@@ -160,9 +162,9 @@ public class DueEndpoint extends DefaultEndpoint {
     }
 
     /** The names of {@link #getCopyHeaders}, none when unset. */
-    java.util.List<String> copiedHeaders() {
-        return copyHeaders == null || copyHeaders.isBlank() ? java.util.List.of()
-                : java.util.Arrays.stream(copyHeaders.split(",")).map(String::strip).filter(n -> !n.isEmpty()).toList();
+    List<String> copiedHeaders() {
+        return copyHeaders == null || copyHeaders.isBlank() ? List.of()
+                : Arrays.stream(copyHeaders.split(",")).map(String::strip).filter(n -> !n.isEmpty()).toList();
     }
 
     public int getRememberSteps() {

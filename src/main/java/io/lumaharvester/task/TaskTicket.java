@@ -160,7 +160,7 @@ public record TaskTicket(
     }
 
     /**
-     * The trace id of the task's trace context, for the MDC (traceId); empty without one, not null: camel-mdc puts
+     * The trace id of the task's trace context, for the MDC (lumaTraceId); empty without one, not null: camel-mdc puts
      * only the properties an exchange has, so an absent one would leave the trace id of a task routed before on the
      * same thread in this task's lines.
      */

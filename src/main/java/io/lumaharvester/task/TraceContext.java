@@ -2,6 +2,7 @@ package io.lumaharvester.task;
 
 import java.util.HashSet;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
@@ -67,14 +68,14 @@ public record TraceContext(@JsonProperty("traceparent") String traceparent,
         return new Read(new TraceContext(traceparent, tracestate), null);
     }
 
-    /** The trace id (32 hex digits): the MDC's traceId. */
+    /** The trace id (32 hex digits): the MDC's lumaTraceId. */
     @JsonIgnore
     public String traceId() {
         return traceparent.substring(3, 35);
     }
 
     private static boolean validTraceparent(String header) {
-        java.util.regex.Matcher head = TRACEPARENT_00.matcher(header);
+        Matcher head = TRACEPARENT_00.matcher(header);
         if (!head.lookingAt() || head.group(1).equals("ff")) {
             return false;
         }
@@ -93,7 +94,7 @@ public record TraceContext(@JsonProperty("traceparent") String traceparent,
             if (trimmed.isEmpty()) {
                 continue;
             }
-            java.util.regex.Matcher matcher = LIST_MEMBER.matcher(trimmed);
+            Matcher matcher = LIST_MEMBER.matcher(trimmed);
             if (!matcher.matches() || !keys.add(matcher.group(1)) || keys.size() > MAX_LIST_MEMBERS) {
                 return false;
             }
