@@ -15,12 +15,17 @@ public final class LogCapture implements AutoCloseable {
     private final LoggerContext context = (LoggerContext) LogManager.getContext(false);
 
     public LogCapture() {
+        this("%c %m %ex%n");
+    }
+
+    /** With a log4j pattern of its own, e.g. one that shows MDC keys ({@code %X{lumaTraceId}}). */
+    public LogCapture(String pattern) {
         appender = WriterAppender.newBuilder()
                 // a name of its own: the root logger keeps one appender per name, so a second capture named alike
                 // (another test class's, still open) would leave this one detached and empty
                 .setName("capture-" + java.util.UUID.randomUUID())
                 .setTarget(text)
-                .setLayout(PatternLayout.newBuilder().withPattern("%c %m %ex%n").build())
+                .setLayout(PatternLayout.newBuilder().withPattern(pattern).build())
                 .build();
         appender.start();
         context.getConfiguration().addAppender(appender);

@@ -56,6 +56,8 @@ public class DueConsumer extends DefaultConsumer {
     private final DueEndpoint endpoint;
     private final DueGate gate;
     private final DueRecords records;
+    /** The record headers the route gets (copyHeaders): on the tasks topic, the trace context. */
+    private final List<String> copiedHeaders;
     private volatile boolean running;
     private Thread loop;
     private KafkaConsumer<byte[], byte[]> kafka;
@@ -77,6 +79,7 @@ public class DueConsumer extends DefaultConsumer {
         this.endpoint = endpoint;
         this.gate = endpoint.getGate() != null ? endpoint.getGate() : DueGate.inFlight(endpoint.getMaxInFlight());
         this.records = new DueRecords(endpoint.getRememberSteps(), endpoint.getComponent().getHeldBytes());
+        this.copiedHeaders = endpoint.copiedHeaders();
     }
 
     @Override
@@ -264,6 +267,12 @@ public class DueConsumer extends DefaultConsumer {
         exchange.getMessage().setHeader(KafkaConstants.TOPIC, record.topic());
         exchange.getMessage().setHeader(KafkaConstants.PARTITION, record.partition());
         exchange.getMessage().setHeader(KafkaConstants.OFFSET, record.offset());
+        for (String name : copiedHeaders) {
+            Header header = record.headers().lastHeader(name);
+            if (header != null && header.value() != null) {
+                exchange.getMessage().setHeader(name, new String(header.value(), StandardCharsets.UTF_8));
+            }
+        }
         exchange.setProperty(DueEndpoint.ATTEMPT, held.failures + 1);
         exchange.setProperty(DueEndpoint.LAST_ATTEMPT, endpoint.lastAttempt(held.failures));
         getAsyncProcessor().process(exchange, doneSync -> finished(held, exchange));

@@ -1,5 +1,7 @@
 package io.lumaharvester.due;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 import org.apache.camel.Category;
@@ -50,6 +52,9 @@ public class DueEndpoint extends DefaultEndpoint {
             + " \"\"): records leave in due order within their lane, and the gate decides per lane, so a lane it holds"
             + " back holds back no other")
     private String laneHeader;
+    @UriParam(description = "Record headers copied into the route as text exchange headers, by name, comma-separated"
+            + " (whatever dueHeaders says); no other header of a record reaches the route")
+    private String copyHeaders;
     @UriParam(defaultValue = "100000", description = "Keys whose highest step number is remembered")
     private int rememberSteps = 100_000;
     @UriParam(defaultValue = "1000", description = "First wait before a record the route failed goes in again")
@@ -146,6 +151,20 @@ public class DueEndpoint extends DefaultEndpoint {
 
     public void setMaxHeld(int maxHeld) {
         this.maxHeld = maxHeld;
+    }
+
+    public String getCopyHeaders() {
+        return copyHeaders;
+    }
+
+    public void setCopyHeaders(String copyHeaders) {
+        this.copyHeaders = copyHeaders;
+    }
+
+    /** The names of {@link #getCopyHeaders}, none when unset. */
+    List<String> copiedHeaders() {
+        return copyHeaders == null || copyHeaders.isBlank() ? List.of()
+                : Arrays.stream(copyHeaders.split(",")).map(String::strip).filter(n -> !n.isEmpty()).toList();
     }
 
     public int getRememberSteps() {

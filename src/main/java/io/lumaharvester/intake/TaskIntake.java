@@ -5,6 +5,7 @@ import io.lumaharvester.provider.Provider;
 import io.lumaharvester.provider.Providers;
 import io.lumaharvester.provider.UnknownProviderException;
 import io.lumaharvester.task.TaskTicket;
+import io.lumaharvester.task.TraceContext;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -18,6 +19,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a record of the task topic into a {@link TaskTicket}, or rejects it with a reason. A record is either a
@@ -27,6 +32,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public class TaskIntake {
 
+    private static final Logger TASKS = LoggerFactory.getLogger("io.lumaharvester.tasks");
     private static final int MAX_NESTING_DEPTH = 64;
 
     private final long deadlineMs;
@@ -69,6 +75,20 @@ public class TaskIntake {
         Provider provider = provider(null);
         return TaskTicket.accepted(validId(text, provider), json.createObjectNode(), clock.millis(), deadlineMs,
                 firstDelayMs).withProvider(provider.name());
+    }
+
+    /**
+     * The task's W3C trace context, from its record's {@code traceparent} and {@code tracestate} headers (the due:
+     * consumer copies these two, and no other). A header that is not valid is ignored, with one log line: the task
+     * runs all the same.
+     */
+    public TaskTicket traced(@Body TaskTicket ticket, @Header(TraceContext.TRACEPARENT) String traceparent,
+            @Header(TraceContext.TRACESTATE) String tracestate) {
+        TraceContext.Read read = TraceContext.read(traceparent, tracestate);
+        if (read.ignored() != null) {
+            TASKS.info("task {}: {} on its record ignored", ticket.taskId(), read.ignored());
+        }
+        return read.context() == null ? ticket : ticket.withTrace(read.context());
     }
 
     private TaskTicket fromJson(String text) throws RejectedTaskException {

@@ -5,6 +5,7 @@ import io.lumaharvester.task.TaskExchange;
 import io.lumaharvester.kafka.KafkaClients;
 import io.lumaharvester.kafka.TopicFollower;
 import io.lumaharvester.task.TaskTicket;
+import io.lumaharvester.task.TraceContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -372,7 +373,8 @@ public class TaskStates {
             headers = new LinkedHashMap<>();
             for (Map.Entry<String, Object> header : eventHeaders.entrySet()) {
                 String name = header.getKey();
-                if ((name.startsWith("ce_") || name.equals("content-type")) && header.getValue() != null) {
+                if ((name.startsWith("ce_") || name.equals("content-type") || name.equals(TraceContext.TRACEPARENT)
+                        || name.equals(TraceContext.TRACESTATE)) && header.getValue() != null) {
                     headers.put(name, header.getValue().toString());
                 }
             }

@@ -14,6 +14,11 @@ public final class TaskExchange {
     /** The task id, also in the MDC of every log line with camel.mdc.enabled=true (camel.mdc.custom-properties). */
     public static final String TASK_ID = "lumaTaskId";
     /**
+     * The trace id of the task's W3C trace context ({@link TraceContext}), empty when its record had none: also in
+     * the MDC (camel.mdc.custom-properties).
+     */
+    public static final String TRACE_ID = "lumaTraceId";
+    /**
      * The poll's {@link TaskStep#outcome()}, read once after the API call: every {@code ${body.outcome}} in a route
      * copies the exchange, {@code ${exchangeProperty.lumaOutcome}} does not.
      */

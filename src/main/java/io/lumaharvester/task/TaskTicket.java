@@ -19,7 +19,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * the media phase's own deadline counts from it ({@link PollSchedule#mediaDeadlinePassed}); 0 on a ticket written
  * before it existed, whose clock then starts when it is read. {@code run} names the intake record that started the
  * task's current run (docs/how-it-works.md, Re-submission). {@code provider} names the profile its answers are read
- * with (docs/providers.md). Fields this version does not know are ignored, so versions
+ * with (docs/providers.md). {@code trace} is the task record's W3C trace context, set on its event ({@link TraceContext}).
+ * Fields this version does not know are ignored, so versions
  * can be rolled either way.
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -41,7 +42,8 @@ public record TaskTicket(
         @JsonProperty("step") @JsonInclude(JsonInclude.Include.ALWAYS) long step,
         @JsonProperty("completed_at") long completedAt,
         @JsonProperty("run") String run,
-        @JsonProperty("provider") String provider) {
+        @JsonProperty("provider") String provider,
+        @JsonProperty("trace") TraceContext trace) {
 
     public TaskTicket {
         stored = stored == null ? List.of() : List.copyOf(stored);
@@ -50,55 +52,55 @@ public record TaskTicket(
     /** A new task, first polled {@code firstDelayMs} from now; its deadline counts from now. */
     public static TaskTicket accepted(String taskId, ObjectNode metadata, long now, long deadlineMs, long firstDelayMs) {
         return new TaskTicket(taskId, metadata, now, now + deadlineMs, now + firstDelayMs, 0, 0, 0, 0, 0, null, null,
-                null, 0, 0, null, null);
+                null, 0, 0, null, null, null);
     }
 
     /** One more poll, answered with {@code newState}; a streak of errors or 404s ends with it. */
     public TaskTicket polled(String newState, JsonNode completedGeneration) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, 0, 0, mediaAttempts,
-                storageRejections, newState, completedGeneration, null, step + 1, completedAt, run, provider);
+                storageRejections, newState, completedGeneration, null, step + 1, completedAt, run, provider, trace);
     }
 
     /** The completed generation, read by a second request after the poll that said completed (no poll more). */
     public TaskTicket withGeneration(JsonNode completedGeneration) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, storageRejections, state, completedGeneration, stored, step, completedAt, run, provider);
+                mediaAttempts, storageRejections, state, completedGeneration, stored, step, completedAt, run, provider, trace);
     }
 
     /** One more poll without a usable answer; {@code notFoundAnswer} counts 404s in a row. */
     public TaskTicket pollFailed(boolean notFoundAnswer) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls + 1, errors + 1,
-                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, storageRejections, state, null, null, step + 1, completedAt, run, provider);
+                notFoundAnswer ? notFound + 1 : 0, mediaAttempts, storageRejections, state, null, null, step + 1, completedAt, run, provider, trace);
     }
 
     /** The media could not be copied; the task goes back to polling, which brings fresh media URLs. */
     public TaskTicket mediaFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts + 1, storageRejections, state, null, null, step + 1, completedAt, run, provider);
+                mediaAttempts + 1, storageRejections, state, null, null, step + 1, completedAt, run, provider, trace);
     }
 
     /** S3 failed for now: the task goes back to polling without using up its media attempts. */
     public TaskTicket storageFailed() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts, storageRejections, state, null, null, step + 1, completedAt, run, provider);
+                mediaAttempts, storageRejections, state, null, null, step + 1, completedAt, run, provider, trace);
     }
 
     /** S3 or the spool disk refused the copy; counted apart from the media attempts (the files were fine). */
     public TaskTicket storageRejected() {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors + 1, notFound,
-                mediaAttempts, storageRejections + 1, state, null, null, step + 1, completedAt, run, provider);
+                mediaAttempts, storageRejections + 1, state, null, null, step + 1, completedAt, run, provider, trace);
     }
 
     /** Every media file is in S3. */
     public TaskTicket withStored(List<StoredMedia> files) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, storageRejections, state, generation, files, step + 1, completedAt, run, provider);
+                mediaAttempts, storageRejections, state, generation, files, step + 1, completedAt, run, provider, trace);
     }
 
     /** In the media phase since {@code when}, unless its clock already runs (a re-poll keeps the first instant). */
     public TaskTicket mediaSince(long when) {
         return completedAt > 0 ? this : new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls,
-                errors, notFound, mediaAttempts, storageRejections, state, generation, stored, step, when, run, provider);
+                errors, notFound, mediaAttempts, storageRejections, state, generation, stored, step, when, run, provider, trace);
     }
 
     /**
@@ -117,7 +119,7 @@ public record TaskTicket(
      */
     public TaskTicket withRun(String newRun, long firstStep) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, storageRejections, state, generation, stored, firstStep, completedAt, newRun, provider);
+                mediaAttempts, storageRejections, state, generation, stored, firstStep, completedAt, newRun, provider, trace);
     }
 
     /** The provider's state as a log line may carry it (see {@link LogSafe}). */
@@ -155,11 +157,27 @@ public record TaskTicket(
     /** The task's provider (a profile's name); null on a ticket written before providers: luma-aggregator. */
     public TaskTicket withProvider(String name) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
-                mediaAttempts, storageRejections, state, generation, stored, step, completedAt, run, name);
+                mediaAttempts, storageRejections, state, generation, stored, step, completedAt, run, name, trace);
+    }
+
+    /** The task record's trace context (null: none, or none valid). */
+    public TaskTicket withTrace(TraceContext context) {
+        return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, nextPollAt, polls, errors, notFound,
+                mediaAttempts, storageRejections, state, generation, stored, step, completedAt, run, provider, context);
+    }
+
+    /**
+     * The trace id of the task's trace context, for the MDC (lumaTraceId); empty without one, not null: camel-mdc puts
+     * only the properties an exchange has, so an absent one would leave the trace id of a task routed before on the
+     * same thread in this task's lines.
+     */
+    @JsonIgnore
+    public String traceId() {
+        return trace == null ? "" : trace.traceId();
     }
 
     public TaskTicket dueAt(long when) {
         return new TaskTicket(taskId, metadata, acceptedAt, deadlineAt, when, polls, errors, notFound, mediaAttempts,
-                storageRejections, state, generation, stored, step, completedAt, run, provider);
+                storageRejections, state, generation, stored, step, completedAt, run, provider, trace);
     }
 }
