@@ -60,6 +60,7 @@ public final class ProviderStandIn implements AutoCloseable {
     private final CdnStandIn cdn;
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+    private final Map<String, List<Long>> requestTimes = new ConcurrentHashMap<>();
     private final List<String> refused = new CopyOnWriteArrayList<>();
 
     private ProviderStandIn(HttpServer server, CdnStandIn cdn) {
@@ -94,6 +95,26 @@ public final class ProviderStandIn implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** The built-in profile {@code name} as shipped (src/main/resources/providers/), bound to {@code settings}. */
+    public static Provider builtIn(String name, ProviderSettings settings) {
+        try (InputStream in = java.nio.file.Files.newInputStream(
+                java.nio.file.Path.of("src/main/resources/providers/" + name + ".yaml"))) {
+            return new Provider(name, io.lumaharvester.provider.ProviderProfiles.parse("providers/" + name + ".yaml",
+                    in), settings, p -> { });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A task's documented answers, ready to serve: {@code running.json} and {@code succeeded.json} as its status
+     * answers, and for a profile with a media-request {@code media.json} at {@code mediaPath}; every media URL in them
+     * is rewritten to a file the CDN stand-in serves ({@code filesByUrl}). Paths hold their query.
+     */
+    public record Answers(String taskId, String statusPath, String running, String succeeded, String mediaPath,
+            String media, Map<String, CdnStandIn.MediaFile> filesByUrl) {
+    }
+
     /**
      * Serves task {@code taskId} of {@code provider} (built with the settings the harvester has, and this stand-in's
      * base URL or one under it): {@code running.json} twice, then {@code succeeded.json}; for a profile with a
@@ -102,6 +123,34 @@ public final class ProviderStandIn implements AutoCloseable {
      */
     public ServedTask completes(Provider provider, ProviderSettings settings, String taskId, JsonNode metadata,
             int runningStatus) {
+        Answers answers = answers(provider, taskId, metadata, baseUrl(), 300_000);
+        scripts.put(answers.statusPath(), new Script(List.of(new Answer(runningStatus, answers.running()),
+                new Answer(runningStatus, answers.running()), new Answer(200, answers.succeeded())),
+                new AtomicInteger(), provider, settings));
+        if (answers.mediaPath() != null) {
+            scripts.put(answers.mediaPath(), new Script(List.of(new Answer(200, answers.media())), new AtomicInteger(),
+                    provider, settings));
+        }
+        return new ServedTask(taskId, answers.statusPath(), answers.mediaPath(), answers.filesByUrl());
+    }
+
+    /** Serves task {@code taskId} of {@code provider} as still running, for ever ({@code running.json}). */
+    public ServedTask runs(Provider provider, ProviderSettings settings, String taskId, JsonNode metadata,
+            int runningStatus) {
+        Answers answers = answers(provider, taskId, metadata, baseUrl(), 300_000);
+        scripts.put(answers.statusPath(), new Script(List.of(new Answer(runningStatus, answers.running())),
+                new AtomicInteger(), provider, settings));
+        return new ServedTask(taskId, answers.statusPath(), null, Map.of());
+    }
+
+    /**
+     * The answers of task {@code taskId} of {@code provider}, its media on the CDN stand-in (each video
+     * {@code videoBytes}, each other file 20,000 bytes), served by nobody yet: a test serves them where it likes. A
+     * media-request URL the answer names (fal's response_url) is rewritten to {@code mediaRequestBase}'s
+     * {@code /media-request/<taskId>}.
+     */
+    public Answers answers(Provider provider, String taskId, JsonNode metadata, String mediaRequestBase,
+            long videoBytes) {
         String running = fixture(provider.name(), "running.json");
         String succeeded = fixture(provider.name(), "succeeded.json");
         ProviderAnswer read = provider.read(taskId, metadata, json(succeeded));
@@ -116,8 +165,8 @@ public final class ProviderStandIn implements AutoCloseable {
                 // a URL the profile builds from $base already points here (MiniMax's files/retrieve)
                 mediaPath = pathAndQuery(read.mediaRequestUrl());
             } else {
-                // a URL the answer names (fal's response_url): this task's own, on this stand-in
-                String url = baseUrl() + "/media-request/" + taskId;
+                // a URL the answer names (fal's response_url): this task's own, on the stand-in
+                String url = mediaRequestBase + "/media-request/" + taskId;
                 succeeded = succeeded.replace(read.mediaRequestUrl(), url);
                 running = running.replace(read.mediaRequestUrl(), url);
                 mediaPath = pathAndQuery(url);
@@ -133,7 +182,7 @@ public final class ProviderStandIn implements AutoCloseable {
             }
             String extension = extension(media.url());
             String path = "/" + taskId + "/" + media.role() + "-" + n++ + "." + extension;
-            long size = contentType(extension).startsWith("video/") ? 300_000 : 20_000;
+            long size = contentType(extension).startsWith("video/") ? videoBytes : 20_000;
             CdnStandIn.MediaFile file = cdn.serve(path, contentType(extension), size, (taskId + path).hashCode());
             String served = cdn.baseUrl() + path;
             withMedia = withMedia.replace(media.url(), served);
@@ -145,20 +194,18 @@ public final class ProviderStandIn implements AutoCloseable {
             succeeded = withMedia;
         }
         String statusPath = pathAndQuery(provider.statusUrl(taskId, metadata));
-        scripts.put(statusPath, new Script(List.of(new Answer(runningStatus, running),
-                new Answer(runningStatus, running), new Answer(200, succeeded)), new AtomicInteger(), provider,
-                settings));
-        if (mediaPath != null) {
-            scripts.put(mediaPath, new Script(List.of(new Answer(200, mediaAnswer)), new AtomicInteger(), provider,
-                    settings));
-        }
-        return new ServedTask(taskId, statusPath, mediaPath, files);
+        return new Answers(taskId, statusPath, running, succeeded, mediaPath, mediaAnswer, files);
     }
 
     /** Requests that reached {@code path} (with its query), refused or not. */
     public int hits(String path) {
         AtomicInteger count = hits.get(path);
         return count == null ? 0 : count.get();
+    }
+
+    /** When each request for {@code path} (with its query) arrived, epoch millis, in order. */
+    public List<Long> requestTimes(String path) {
+        return List.copyOf(requestTimes.getOrDefault(path, List.of()));
     }
 
     /** The paths of requests answered 401 or 400, with why. */
@@ -168,10 +215,12 @@ public final class ProviderStandIn implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            long arrived = System.currentTimeMillis();
             pause(ThreadLocalRandom.current().nextLong(100, 301));
             String path = exchange.getRequestURI().getRawPath()
                     + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
             hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            requestTimes.computeIfAbsent(path, p -> new CopyOnWriteArrayList<>()).add(arrived);
             Script script = scripts.get(path);
             if (script == null || !"GET".equals(exchange.getRequestMethod())) {
                 exchange.sendResponseHeaders(404, -1);
