@@ -83,7 +83,7 @@ class ProviderPollTest {
                 "https://queue.example.com/owner/app/requests/req-1", null, Map.of("Authorization", "Key secret")));
         assertThat(request.toString()).as("what a log line of the exchange shows").doesNotContain("secret");
 
-        TaskStep completed = reader.readMedia(step, 200, "{\"video\":{\"url\":\"https://cdn.example.com/v.mp4\"}}");
+        TaskStep completed = reader.readMedia(step, 200, Map.of(), "{\"video\":{\"url\":\"https://cdn.example.com/v.mp4\"}}");
 
         assertThat(completed.outcome()).isEqualTo(TaskStep.COMPLETED);
         assertThat(completed.ticket().state()).isEqualTo("COMPLETED");
@@ -99,7 +99,7 @@ class ProviderPollTest {
                 "{\"status\":\"COMPLETED\",\"response_url\":\"https://queue.example.com/owner/app/requests/req-1\"}");
 
         for (var answer : new Object[][] {{503, ""}, {200, "not json"}, {200, "\"a string\""}}) {
-            TaskStep next = reader.readMedia(step, (Integer) answer[0], (String) answer[1]);
+            TaskStep next = reader.readMedia(step, (Integer) answer[0], Map.of(), (String) answer[1]);
 
             assertThat(next.outcome()).as("HTTP %s %s", answer[0], answer[1]).isEqualTo(TaskStep.ERROR);
             assertThat(next.ticket().generation()).isNull();
