@@ -13,12 +13,14 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.dev.ChildKafka;
 import io.lumaharvester.dev.EmbeddedKafka;
 import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import io.lumaharvester.dev.TopicReader;
+import io.lumaharvester.provider.ProviderSettings;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -27,7 +29,9 @@ import org.junit.jupiter.api.Test;
  * The Kafka broker restarts mid-run: nothing is lost, and the harvester reconnects by itself. The outage outlasts the
  * producers' delivery time-out, so harvest steps' writes really fail (the log says so), and the broker is back before
  * the write that follows such a failure gives up. With one media attempt allowed, a failed write counted as a media
- * attempt would then end its task {@code media_unavailable}; left to redelivery, every task completes.
+ * attempt would then end its task {@code media_unavailable}; left to redelivery, every task completes. The tasks are
+ * split across luma-aggregator, luma-official and fal (two requests: status, then its result), each answering its
+ * documented shape.
  */
 class BrokerRestartIT {
 
@@ -43,6 +47,13 @@ class BrokerRestartIT {
     /** The task error policy's line for a failed step counted as a media attempt. */
     private static final Pattern MEDIA_ATTEMPT_USED = Pattern.compile(
             "(?m)^io\\.lumaharvester\\.TaskRecovery task \\S+: media copy failed");
+    private static final String TOKEN = "provider-token-b41e";
+    private static final ProviderStandIn STAND_IN = ProviderStandIn.startForTheRun();
+    private static final List<String> PROVIDERS = List.of("luma-aggregator", "luma-official", "fal");
+
+    private static String providerBaseUrl(String name) {
+        return STAND_IN.baseUrl() + ("fal".equals(name) ? "/fal-ai/kling-video" : "");
+    }
 
     @Test
     void tasksInFlightWhileTheBrokerRestartsAllCompleteOnceAndAFailedHarvestWriteCostsNoMediaAttempt()
@@ -50,7 +61,7 @@ class BrokerRestartIT {
         StandIns standIns = StandIns.shared();
         try (ChildKafka broker = ChildKafka.start(Path.of("target", "it", "broker-" + UUID.randomUUID()));
                 LogCapture logs = new LogCapture()) {
-            Map<String, String> props = standIns.properties("restart-broker", Map.of(
+            Map<String, String> overrides = new LinkedHashMap<>(Map.of(
                     "kafka.brokers", broker.bootstrapServers(),
                     "luma.poll.interval-ms", "300",
                     // a Kafka failure counted as a media attempt ends the task at once
@@ -58,29 +69,53 @@ class BrokerRestartIT {
                     "camel.component.kafka.request-timeout-ms", "5000",
                     "camel.component.kafka.delivery-timeout-ms", String.valueOf(DELIVERY_TIMEOUT_MS),
                     "camel.component.kafka.max-block-ms", String.valueOf(DELIVERY_TIMEOUT_MS)));
+            for (String name : PROVIDERS.subList(1, PROVIDERS.size())) {
+                overrides.put("luma.providers." + name + ".base-url", providerBaseUrl(name));
+                overrides.put("luma.providers." + name + ".token", TOKEN);
+            }
+            Map<String, String> props = standIns.properties("restart-broker", overrides);
             EmbeddedKafka.createTopics(broker.bootstrapServers(), StandIns.topics("restart-broker").values()
                     .stream().collect(Collectors.toMap(t -> t, t -> 2)));
             String run = UUID.randomUUID().toString().substring(0, 8);
-            Map<String, LumaApiStandIn.ServedMedia> served = new LinkedHashMap<>();
+            // each task's record, and its media files by source URL
+            Map<String, String> records = new LinkedHashMap<>();
+            Map<String, Map<String, CdnStandIn.MediaFile>> served = new LinkedHashMap<>();
             List<String> slowVideos = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
-                String taskId = "broker-" + run + "-" + i;
-                LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId,
-                        List.of("pending", "processing", "processing", "processing").subList(0, 1 + i % 4),
-                        50_000);
-                served.put(taskId, media);
+                String name = PROVIDERS.get(i % PROVIDERS.size());
+                Map<String, CdnStandIn.MediaFile> files = new LinkedHashMap<>();
+                String taskId;
+                if ("luma-aggregator".equals(name)) {
+                    taskId = "broker-" + run + "-" + i;
+                    records.put(taskId, taskId);
+                    LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId,
+                            List.of("pending", "processing", "processing", "processing").subList(0, 1 + i % 4),
+                            50_000);
+                    media.urlByRole().forEach((role, url) -> files.put(url, media.byRole().get(role)));
+                } else {
+                    taskId = "luma-official".equals(name) ? UUID.randomUUID().toString() : "broker-" + run + "-" + i;
+                    records.put(taskId, "{\"task_id\":\"" + taskId + "\",\"provider\":\"" + name + "\"}");
+                    ProviderSettings settings = new ProviderSettings(providerBaseUrl(name), TOKEN, Map.of());
+                    files.putAll(STAND_IN.completes(ProviderStandIn.builtIn(name, settings), settings, taskId, null,
+                            "fal".equals(name) ? 202 : 200).filesByUrl());
+                }
+                served.put(taskId, files);
                 if (i >= 10) {
-                    String video = media.urlByRole().get("video").substring(standIns.cdn.baseUrl().length());
-                    standIns.cdn.throttle(video, SLOW_FIRST_BYTE_MS, 0);
-                    slowVideos.add(video);
+                    files.forEach((url, file) -> {
+                        if (file.contentType().startsWith("video/")) {
+                            String video = url.substring(standIns.cdn.baseUrl().length());
+                            standIns.cdn.throttle(video, SLOW_FIRST_BYTE_MS, 0);
+                            slowVideos.add(video);
+                        }
+                    });
                 }
             }
             String events = props.get("luma.topics.events");
 
             try (HarvesterApp app = HarvesterApp.start(props)) {
-                for (String taskId : served.keySet()) {
+                for (String record : records.values()) {
                     EmbeddedKafka.send(broker.bootstrapServers(), props.get("luma.topics.tasks"), null,
-                            taskId.getBytes(StandardCharsets.UTF_8), Map.of());
+                            record.getBytes(StandardCharsets.UTF_8), Map.of());
                 }
                 Awaitility.await().atMost(Duration.ofSeconds(60))
                         .until(() -> TopicReader.readAll(broker.bootstrapServers(), events).size() >= 5);
@@ -101,10 +136,18 @@ class BrokerRestartIT {
                         .until(() -> byTask(broker, events).keySet().containsAll(served.keySet()));
             }
             Map<String, List<ConsumerRecord<byte[], byte[]>>> byTask = byTask(broker, events);
-            for (String taskId : served.keySet()) {
+            for (var task : served.entrySet()) {
+                String taskId = task.getKey();
                 assertThat(byTask.get(taskId)).as(taskId).hasSize(1);
-                assertThat(Events.value(byTask.get(taskId).get(0)).get("status").asText()).as(taskId)
-                        .isEqualTo("completed");
+                var event = Events.value(byTask.get(taskId).get(0));
+                assertThat(event.get("status").asText()).as("%s", event).isEqualTo("completed");
+                assertThat(event.get("media")).as("%s", event).hasSize(task.getValue().size());
+                for (var file : event.get("media")) {
+                    CdnStandIn.MediaFile source = task.getValue().get(file.get("source_url").asText());
+                    assertThat(source).as("a file the answer named: %s", file).isNotNull();
+                    assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, file.get("key").asText()))
+                            .as("object %s", file.get("key").asText()).isEqualTo(source.sha256());
+                }
             }
             // the outage reached the harvest route's writes (otherwise this proves nothing about them), and none of
             // those failures was counted against a media attempt

@@ -8,42 +8,106 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
+import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.dev.EmbeddedS3;
 import io.lumaharvester.dev.HarvesterProcess;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
+import io.lumaharvester.provider.Provider;
+import io.lumaharvester.provider.ProviderSettings;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** kill -9 of the packaged application with 300 tasks in flight: after a restart, every task ends once and right. */
+/**
+ * kill -9 of the packaged application with 300 tasks in flight: after a restart, every task ends once and right. The
+ * tasks are split across three providers in the same process: luma-aggregator (the API stand-in), luma-official and
+ * fal (two requests: status, then the result at response_url), each answering its documented shape.
+ */
 class CrashRecoveryIT {
 
     private static final int TASKS = 300;
+    private static final String TOKEN = "provider-token-c7a1";
+    private static final ProviderStandIn STAND_IN = ProviderStandIn.startForTheRun();
+    /** The providers the tasks are split across, in turn. */
+    private static final List<String> PROVIDERS = List.of("luma-aggregator", "luma-official", "fal");
+
+    /** One task as served: its provider, its files by source URL, its status GETs so far and how many it needs. */
+    private record Served(String provider, Map<String, CdnStandIn.MediaFile> filesByUrl, Supplier<Integer> statusGets,
+            int statusGetsNeeded, Supplier<Integer> mediaGets, Supplier<List<Long>> pollTimes) {
+    }
+
+    private static String providerBaseUrl(String name) {
+        return STAND_IN.baseUrl() + ("fal".equals(name) ? "/fal-ai/kling-video" : "");
+    }
+
+    private static Provider provider(String name) {
+        return ProviderStandIn.builtIn(name, new ProviderSettings(providerBaseUrl(name), TOKEN, Map.of()));
+    }
+
+    /** The stand-ins' settings, and each provider's base URL (the provider stand-in) and token. */
+    private static Map<String, String> settings(StandIns standIns, String prefix, String intervalMs) throws Exception {
+        Map<String, String> overrides = new LinkedHashMap<>(Map.of("luma.poll.interval-ms", intervalMs));
+        for (String name : PROVIDERS.subList(1, PROVIDERS.size())) {
+            overrides.put("luma.providers." + name + ".base-url", providerBaseUrl(name));
+            overrides.put("luma.providers." + name + ".token", TOKEN);
+        }
+        return standIns.properties(prefix, overrides);
+    }
+
+    /** Task {@code i} of a run: luma-official's ids are UUIDs; each provider's ids share a prefix (for S3 listings). */
+    private static String taskId(String provider, String prefix, String run, int i) {
+        return "luma-official".equals(provider) ? run + "-0000-4000-8000-" + String.format("%012x", i)
+                : prefix + "-" + run + "-" + i;
+    }
+
+    private static String record(String provider, String taskId) {
+        return "luma-aggregator".equals(provider) ? taskId
+                : "{\"task_id\":\"" + taskId + "\",\"provider\":\"" + provider + "\"}";
+    }
 
     @Test
-    void afterKill9AndARestartEveryTaskHasExactlyOneEventAndIntactObjects() throws Exception {
+    void afterKill9AndARestartEveryTaskOfEveryProviderHasExactlyOneEventAndIntactObjects() throws Exception {
         StandIns standIns = StandIns.shared();
-        Map<String, String> settings = standIns.properties("crash", Map.of(
-                "luma.poll.interval-ms", "300"));
+        Map<String, String> settings = settings(standIns, "crash", "300");
         Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY,
                 "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY);
         Path logs = Files.createDirectories(Path.of("target", "it"));
         String run = UUID.randomUUID().toString().substring(0, 8);
-        Map<String, LumaApiStandIn.ServedMedia> served = new HashMap<>();
+        Map<String, Served> served = new LinkedHashMap<>();
+        Map<String, String> records = new LinkedHashMap<>();
         for (int i = 0; i < TASKS; i++) {
-            String taskId = "crash-" + run + "-" + i;
-            List<String> running = new ArrayList<>();
-            for (int p = 0; p < i % 7; p++) {
-                running.add(p % 2 == 0 ? "pending" : "processing");
+            String name = PROVIDERS.get(i % PROVIDERS.size());
+            String taskId = taskId(name, "crash", run, i);
+            records.put(taskId, record(name, taskId));
+            if ("luma-aggregator".equals(name)) {
+                List<String> running = new ArrayList<>();
+                for (int p = 0; p < i % 7; p++) {
+                    running.add(p % 2 == 0 ? "pending" : "processing");
+                }
+                LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, running,
+                        64_000L * (1 + i % 5));
+                Map<String, CdnStandIn.MediaFile> files = new LinkedHashMap<>();
+                media.urlByRole().forEach((role, url) -> files.put(url, media.byRole().get(role)));
+                served.put(taskId, new Served(name, files, () -> standIns.api.requestsFor(taskId).size(),
+                        running.size() + 1, () -> 0, null));
+            } else {
+                // running, running, then succeeded (fal: 202 while running, then its result at response_url)
+                ProviderStandIn.ServedTask task = STAND_IN.completes(provider(name),
+                        new ProviderSettings(providerBaseUrl(name), TOKEN, Map.of()), taskId, null,
+                        "fal".equals(name) ? 202 : 200);
+                served.put(taskId, new Served(name, task.filesByUrl(), () -> STAND_IN.hits(task.statusPath()), 3,
+                        () -> task.mediaPath() == null ? 0 : STAND_IN.hits(task.mediaPath()), null));
             }
-            served.put(taskId, standIns.api.completesAfter(taskId, running, 64_000L * (1 + i % 5)));
         }
         String events = settings.get("luma.topics.events");
 
@@ -51,14 +115,14 @@ class CrashRecoveryIT {
         int tasksWithObjectsButNoEvent;
         try (HarvesterProcess first = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of("-Xmx256m"),
                 settings, env, logs.resolve("crash-first.log"))) {
-            for (String taskId : served.keySet()) {
-                standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
+            for (String record : records.values()) {
+                standIns.kafka.send(settings.get("luma.topics.tasks"), record);
             }
             Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100))
                     .until(() -> Events.records(standIns, events).size() >= TASKS / 3);
             first.kill();
             eventsAtKill = Events.records(standIns, events).size();
-            tasksWithObjectsButNoEvent = midDownload(standIns, run, events);
+            tasksWithObjectsButNoEvent = midDownload(standIns, served.keySet(), run, events);
         }
         assertThat(eventsAtKill).as("tasks were still in flight when the application was killed").isLessThan(TASKS);
 
@@ -72,54 +136,87 @@ class CrashRecoveryIT {
 
         Map<String, List<ConsumerRecord<byte[], byte[]>>> byTask = eventsByTask(standIns, events);
         long duplicates = byTask.values().stream().mapToLong(l -> l.size() - 1).sum();
-        int objects = 0;
+        Map<String, Integer> objects = new TreeMap<>();
+        Map<String, Integer> extraStatusGets = new TreeMap<>();
+        Map<String, Integer> mediaGets = new TreeMap<>();
         for (var entry : served.entrySet()) {
+            Served task = entry.getValue();
             var event = Events.value(byTask.get(entry.getKey()).get(0));
-            assertThat(event.get("status").asText()).isEqualTo("completed");
+            assertThat(event.get("status").asText()).as("%s", event).isEqualTo("completed");
+            assertThat(event.get("media")).as("%s", event).hasSize(task.filesByUrl().size());
             for (var file : event.get("media")) {
-                String role = file.get("roles").get(0).asText();
+                CdnStandIn.MediaFile source = task.filesByUrl().get(file.get("source_url").asText());
+                assertThat(source).as("a file %s's answer named: %s", task.provider(), file).isNotNull();
                 assertThat(Events.sha256OfObject(standIns.s3, StandIns.BUCKET, file.get("key").asText()))
                         .as("object %s", file.get("key").asText())
-                        .isEqualTo(entry.getValue().byRole().get(role).sha256());
-                objects++;
+                        .isEqualTo(source.sha256());
+                objects.merge(task.provider(), 1, Integer::sum);
             }
+            extraStatusGets.merge(task.provider(), task.statusGets().get() - task.statusGetsNeeded(), Math::max);
+            mediaGets.merge(task.provider(), task.mediaGets().get(), Math::max);
         }
         String figures = "tasks=" + TASKS + " eventsAtKill=" + eventsAtKill + " tasksWithObjectsButNoEventAtKill="
                 + tasksWithObjectsButNoEvent + " eventsAfterRestart=" + byTask.values().stream().mapToInt(List::size)
-                .sum() + " duplicates=" + duplicates + " objectsVerified=" + objects;
+                .sum() + " duplicates=" + duplicates + " objectsVerified=" + objects
+                + " mostStatusGetsBeyondTheSequence=" + extraStatusGets + " mostMediaGets=" + mediaGets;
         Files.writeString(logs.resolve("crash-recovery.txt"), figures + "\n");
         System.out.println("crash recovery: " + figures);
         assertThat(duplicates).as(figures).isZero();
-        assertThat(objects).isEqualTo(3 * TASKS);
+        assertThat(objects.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(served.values().stream()
+                .mapToInt(t -> t.filesByUrl().size()).sum());
+        // one poll loop per task: at most one status GET more than its answers need (a poll in flight at the kill is
+        // sent again), never a second loop's; fal's result is fetched once, again only for that poll
+        for (var entry : served.entrySet()) {
+            Served task = entry.getValue();
+            assertThat(task.statusGets().get()).as("status GETs of %s task %s (%s)", task.provider(), entry.getKey(),
+                    figures).isBetween(task.statusGetsNeeded(), task.statusGetsNeeded() + 1);
+            if ("fal".equals(task.provider())) {
+                assertThat(task.mediaGets().get()).as("result GETs of fal task %s", entry.getKey()).isBetween(1, 2);
+            }
+        }
     }
 
     /**
      * A crash between writing a task's next ticket and committing the one before leaves both on the topic. Without
-     * step numbers the task would then run in two poll loops for ever; with them the stale copy is skipped.
+     * step numbers the task would then run in two poll loops for ever; with them the stale copy is skipped. The tasks
+     * are split across luma-aggregator, luma-official and fal.
      */
     @Test
-    void afterKill9NoTaskIsPolledMoreOftenThanItsInterval() throws Exception {
+    void afterKill9NoTaskOfAnyProviderIsPolledMoreOftenThanItsInterval() throws Exception {
         StandIns standIns = StandIns.shared();
         long intervalMs = 500;
-        Map<String, String> settings = standIns.properties("crash-steps", Map.of(
-                "luma.poll.interval-ms", String.valueOf(intervalMs)));
+        Map<String, String> settings = settings(standIns, "crash-steps", String.valueOf(intervalMs));
         Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY,
                 "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY);
         Path logs = Files.createDirectories(Path.of("target", "it"));
         String run = UUID.randomUUID().toString().substring(0, 8);
-        List<String> tasks = new ArrayList<>();
+        Map<String, Served> tasks = new LinkedHashMap<>();
+        Map<String, String> records = new LinkedHashMap<>();
         for (int i = 0; i < 60; i++) {
-            String taskId = "steps-" + run + "-" + i;
-            standIns.api.answer(taskId, List.of(LumaApiStandIn.json(LumaApiStandIn.runningBody(taskId, "dreaming"))));
-            tasks.add(taskId);
+            String name = PROVIDERS.get(i % PROVIDERS.size());
+            String taskId = taskId(name, "steps", run, i);
+            records.put(taskId, record(name, taskId));
+            if ("luma-aggregator".equals(name)) {
+                standIns.api.answer(taskId, List.of(LumaApiStandIn.json(LumaApiStandIn.runningBody(taskId,
+                        "dreaming"))));
+                tasks.put(taskId, new Served(name, Map.of(), () -> standIns.api.requestsFor(taskId).size(), 0,
+                        () -> 0, () -> standIns.api.requestsFor(taskId).stream()
+                                .map(r -> r.getLoggedDate().getTime()).toList()));
+            } else {
+                ProviderStandIn.ServedTask task = STAND_IN.runs(provider(name),
+                        new ProviderSettings(providerBaseUrl(name), TOKEN, Map.of()), taskId, null,
+                        "fal".equals(name) ? 202 : 200);
+                tasks.put(taskId, new Served(name, Map.of(), () -> STAND_IN.hits(task.statusPath()), 0, () -> 0,
+                        () -> STAND_IN.requestTimes(task.statusPath())));
+            }
         }
         try (HarvesterProcess first = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of("-Xmx256m"),
                 settings, env, logs.resolve("crash-steps-first.log"))) {
-            for (String taskId : tasks) {
-                standIns.kafka.send(settings.get("luma.topics.tasks"), taskId);
+            for (String record : records.values()) {
+                standIns.kafka.send(settings.get("luma.topics.tasks"), record);
             }
             Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> tasks.stream().allMatch(t -> standIns.api.requestsFor(t).size() >= 4));
+                    .until(() -> tasks.values().stream().allMatch(t -> t.statusGets().get() >= 4));
             first.kill();
         }
         try (HarvesterProcess second = HarvesterProcess.start(HarvesterProcess.packagedJar(), List.of("-Xmx256m"),
@@ -127,21 +224,23 @@ class CrashRecoveryIT {
             long restarted = System.currentTimeMillis();
             // the dead instance holds the partitions until its session times out; then every task is polled again
             Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> tasks.stream().allMatch(t -> standIns.api.requestsFor(t).stream()
-                            .anyMatch(r -> r.getLoggedDate().getTime() > restarted)));
+                    .until(() -> tasks.values().stream().allMatch(t -> t.pollTimes().get().stream()
+                            .anyMatch(time -> time > restarted)));
             // the replayed records are read within the first seconds; count the polls of the ten seconds after
             long from = System.currentTimeMillis() + 3_000;
             long windowMs = 10_000;
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> System.currentTimeMillis() > from + windowMs);
             Map<String, Long> pollsInWindow = new HashMap<>();
-            for (String taskId : tasks) {
-                pollsInWindow.put(taskId, standIns.api.requestsFor(taskId).stream()
-                        .map(r -> r.getLoggedDate().getTime()).filter(t -> t >= from && t < from + windowMs).count());
-            }
+            tasks.forEach((taskId, task) -> pollsInWindow.put(taskId, task.pollTimes().get().stream()
+                    .filter(t -> t >= from && t < from + windowMs).count()));
             long intervals = windowMs / intervalMs;
-            String figures = "polls per task in " + windowMs + " ms (interval " + intervalMs + " ms): min "
-                    + pollsInWindow.values().stream().mapToLong(Long::longValue).min().orElseThrow() + ", max "
-                    + pollsInWindow.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+            Map<String, String> byProvider = new TreeMap<>();
+            for (String name : PROVIDERS) {
+                var polls = tasks.entrySet().stream().filter(e -> e.getValue().provider().equals(name))
+                        .map(e -> pollsInWindow.get(e.getKey())).collect(Collectors.summarizingLong(Long::longValue));
+                byProvider.put(name, "min " + polls.getMin() + ", max " + polls.getMax());
+            }
+            String figures = "polls per task in " + windowMs + " ms (interval " + intervalMs + " ms): " + byProvider;
             Files.writeString(logs.resolve("crash-steps.txt"), figures + "\n");
             System.out.println("crash steps: " + figures);
             // one poll loop per task: at most one poll an interval (a doubled loop would poll twice as often),
@@ -157,14 +256,15 @@ class CrashRecoveryIT {
     }
 
     /** Tasks with some objects in S3 but no event yet: caught mid-harvest. */
-    private static int midDownload(StandIns standIns, String run, String events) {
+    private static int midDownload(StandIns standIns, java.util.Set<String> tasks, String run, String events) {
         var done = eventsByTask(standIns, events).keySet();
         try (S3Client s3 = standIns.s3.client()) {
-            return (int) s3.listObjectsV2Paginator(b -> b.bucket(StandIns.BUCKET).prefix("luma/crash-" + run + "-"))
-                    .contents().stream()
+            return (int) List.of("luma/crash-" + run + "-", "luma/" + run + "-").stream()
+                    .flatMap(prefix -> s3.listObjectsV2Paginator(b -> b.bucket(StandIns.BUCKET).prefix(prefix))
+                            .contents().stream())
                     .map(o -> o.key().split("/")[1])
                     .distinct()
-                    .filter(id -> !done.contains(id))
+                    .filter(id -> tasks.contains(id) && !done.contains(id))
                     .count();
         }
     }

@@ -68,6 +68,7 @@ public final class ProviderStandIn implements AutoCloseable {
     private final CdnStandIn cdn;
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
+    private final Map<String, List<Long>> requestTimes = new ConcurrentHashMap<>();
     private final List<String> refused = new CopyOnWriteArrayList<>();
 
     private ProviderStandIn(HttpServer server, CdnStandIn cdn) {
@@ -102,6 +103,27 @@ public final class ProviderStandIn implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** The built-in profile {@code name} as shipped (src/main/resources/providers/), bound to {@code settings}. */
+    public static Provider builtIn(String name, ProviderSettings settings) {
+        try (InputStream in = java.nio.file.Files.newInputStream(
+                java.nio.file.Path.of("src/main/resources/providers/" + name + ".yaml"))) {
+            return new Provider(name, io.lumaharvester.provider.ProviderProfiles.parse("providers/" + name + ".yaml",
+                    in), settings, p -> { });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A task's documented answers, ready to serve: {@code running.json} and {@code succeeded.json} as its status
+     * answers, and for a profile with a media-request {@code media.json} at {@code mediaPath}; every media URL in them
+     * is rewritten to a file the CDN stand-in serves ({@code filesByUrl}). Paths hold their query.
+     */
+    public record Answers(String taskId, String statusPath, String running, String succeeded, String mediaPath,
+            String media, Map<String, CdnStandIn.MediaFile> filesByUrl, List<String> cdnPaths,
+            Map<String, String> apiRedirects) {
+    }
+
     /**
      * Serves task {@code taskId} of {@code provider} (built with the settings the harvester has, and this stand-in's
      * base URL or one under it): {@code running.json} twice, then {@code succeeded.json}; for a profile with a
@@ -110,6 +132,38 @@ public final class ProviderStandIn implements AutoCloseable {
      */
     public ServedTask completes(Provider provider, ProviderSettings settings, String taskId, JsonNode metadata,
             int runningStatus) {
+        Answers answers = answers(provider, taskId, metadata, baseUrl(), 300_000);
+        scripts.put(answers.statusPath(), new Script(List.of(new Answer(runningStatus, answers.running()),
+                new Answer(runningStatus, answers.running()), new Answer(200, answers.succeeded())),
+                new AtomicInteger(), provider, settings));
+        if (answers.mediaPath() != null) {
+            scripts.put(answers.mediaPath(), new Script(List.of(new Answer(200, answers.media())), new AtomicInteger(),
+                    provider, settings));
+        }
+        // with the auth, the API redirects to the CDN (as OpenAI's content endpoint may)
+        answers.apiRedirects().forEach((apiPath, served) -> scripts.put(apiPath,
+                new Script(List.of(new Answer(302, "", served)), new AtomicInteger(), provider, settings)));
+        return new ServedTask(taskId, answers.statusPath(), answers.mediaPath(), answers.filesByUrl(),
+                answers.cdnPaths(), List.copyOf(answers.apiRedirects().keySet()));
+    }
+
+    /** Serves task {@code taskId} of {@code provider} as still running, for ever ({@code running.json}). */
+    public ServedTask runs(Provider provider, ProviderSettings settings, String taskId, JsonNode metadata,
+            int runningStatus) {
+        Answers answers = answers(provider, taskId, metadata, baseUrl(), 300_000);
+        scripts.put(answers.statusPath(), new Script(List.of(new Answer(runningStatus, answers.running())),
+                new AtomicInteger(), provider, settings));
+        return new ServedTask(taskId, answers.statusPath(), null, Map.of(), List.of(), List.of());
+    }
+
+    /**
+     * The answers of task {@code taskId} of {@code provider}, its media on the CDN stand-in (each video
+     * {@code videoBytes}, each other file 20,000 bytes), served by nobody yet: a test serves them where it likes. A
+     * media-request URL the answer names (fal's response_url) is rewritten to {@code mediaRequestBase}'s
+     * {@code /media-request/<taskId>}.
+     */
+    public Answers answers(Provider provider, String taskId, JsonNode metadata, String mediaRequestBase,
+            long videoBytes) {
         String running = fixture(provider.name(), "running.json");
         String succeeded = fixture(provider.name(), "succeeded.json");
         ProviderAnswer read = provider.read(taskId, metadata, json(succeeded));
@@ -124,8 +178,8 @@ public final class ProviderStandIn implements AutoCloseable {
                 // a URL the profile builds from $base already points here (MiniMax's files/retrieve)
                 mediaPath = pathAndQuery(read.mediaRequestUrl());
             } else {
-                // a URL the answer names (fal's response_url): this task's own, on this stand-in
-                String url = baseUrl() + "/media-request/" + taskId;
+                // a URL the answer names (fal's response_url): this task's own, on the stand-in
+                String url = mediaRequestBase + "/media-request/" + taskId;
                 succeeded = succeeded.replace(read.mediaRequestUrl(), url);
                 running = running.replace(read.mediaRequestUrl(), url);
                 mediaPath = pathAndQuery(url);
@@ -133,7 +187,7 @@ public final class ProviderStandIn implements AutoCloseable {
         }
         Map<String, CdnStandIn.MediaFile> files = new LinkedHashMap<>();
         List<String> cdnPaths = new java.util.ArrayList<>();
-        List<String> apiMediaPaths = new java.util.ArrayList<>();
+        Map<String, String> apiRedirects = new LinkedHashMap<>();
         String withMedia = mediaAnswer != null ? mediaAnswer : succeeded;
         String documentedBase = provider.profile().baseUrl();
         if (provider.mediaAuth() && documentedBase != null) {
@@ -151,16 +205,13 @@ public final class ProviderStandIn implements AutoCloseable {
                 extension = media.role().startsWith("video") ? "mp4" : "webp";
             }
             String path = "/" + taskId + "/" + media.role() + "-" + n++ + "." + extension;
-            long size = contentType(extension).startsWith("video/") ? 300_000 : 20_000;
+            long size = contentType(extension).startsWith("video/") ? videoBytes : 20_000;
             CdnStandIn.MediaFile file = cdn.serve(path, contentType(extension), size, (taskId + path).hashCode());
             String served = cdn.baseUrl() + path;
             cdnPaths.add(path);
             if (provider.mediaAuth() && media.url().startsWith(provider.baseUrl() + "/")) {
                 // with the auth, the API redirects to the CDN (as OpenAI's content endpoint may)
-                String apiPath = pathAndQuery(media.url());
-                scripts.put(apiPath, new Script(List.of(new Answer(302, "", served)), new AtomicInteger(), provider,
-                        settings));
-                apiMediaPaths.add(apiPath);
+                apiRedirects.put(pathAndQuery(media.url()), served);
                 files.put(media.url(), file);
             } else {
                 withMedia = withMedia.replace(media.url(), served);
@@ -173,20 +224,19 @@ public final class ProviderStandIn implements AutoCloseable {
             succeeded = withMedia;
         }
         String statusPath = pathAndQuery(provider.statusUrl(taskId, metadata));
-        scripts.put(statusPath, new Script(List.of(new Answer(runningStatus, running),
-                new Answer(runningStatus, running), new Answer(200, succeeded)), new AtomicInteger(), provider,
-                settings));
-        if (mediaPath != null) {
-            scripts.put(mediaPath, new Script(List.of(new Answer(200, mediaAnswer)), new AtomicInteger(), provider,
-                    settings));
-        }
-        return new ServedTask(taskId, statusPath, mediaPath, files, cdnPaths, apiMediaPaths);
+        return new Answers(taskId, statusPath, running, succeeded, mediaPath, mediaAnswer, files, cdnPaths,
+                apiRedirects);
     }
 
     /** Requests that reached {@code path} (with its query), refused or not. */
     public int hits(String path) {
         AtomicInteger count = hits.get(path);
         return count == null ? 0 : count.get();
+    }
+
+    /** When each request for {@code path} (with its query) arrived, epoch millis, in order. */
+    public List<Long> requestTimes(String path) {
+        return List.copyOf(requestTimes.getOrDefault(path, List.of()));
     }
 
     /** The paths of requests answered 401 or 400, with why. */
@@ -196,10 +246,12 @@ public final class ProviderStandIn implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            long arrived = System.currentTimeMillis();
             pause(ThreadLocalRandom.current().nextLong(100, 301));
             String path = exchange.getRequestURI().getRawPath()
                     + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery());
             hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+            requestTimes.computeIfAbsent(path, p -> new CopyOnWriteArrayList<>()).add(arrived);
             Script script = scripts.get(path);
             if (script == null || !"GET".equals(exchange.getRequestMethod())) {
                 exchange.sendResponseHeaders(404, -1);

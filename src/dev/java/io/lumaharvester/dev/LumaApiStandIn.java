@@ -1,8 +1,10 @@
 package io.lumaharvester.dev;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
@@ -134,6 +136,32 @@ public final class LumaApiStandIn implements AutoCloseable {
             }
             server.stubFor(stub);
         }
+    }
+
+    /**
+     * Each GET of exactly {@code pathAndQuery} that carries {@code headers} gets the next response; the last one is
+     * repeated. Another provider's path on this server (its answers in its own shape), or a two-step provider's second
+     * request; a request without the headers matches nothing (404).
+     */
+    public void answerAt(String pathAndQuery, Map<String, String> headers, List<ResponseDefinitionBuilder> responses) {
+        String scenario = "path-" + pathAndQuery;
+        for (int i = 0; i < responses.size(); i++) {
+            String state = i == 0 ? Scenario.STARTED : "request-" + i;
+            var stub = get(urlEqualTo(pathAndQuery)).inScenario(scenario).whenScenarioStateIs(state);
+            for (Map.Entry<String, String> header : headers.entrySet()) {
+                stub = stub.withHeader(header.getKey(), equalTo(header.getValue()));
+            }
+            stub = stub.willReturn(responses.get(i));
+            if (i + 1 < responses.size()) {
+                stub = stub.willSetStateTo("request-" + (i + 1));
+            }
+            server.stubFor(stub);
+        }
+    }
+
+    /** The GETs of exactly {@code pathAndQuery}, in order. */
+    public List<LoggedRequest> requestsAt(String pathAndQuery) {
+        return server.findAll(getRequestedFor(urlEqualTo(pathAndQuery)));
     }
 
     /** pending, processing, ..., then the seed's completed answer with served media. */

@@ -188,10 +188,12 @@ public class GenerationReader {
     /**
      * The answer of a {@code media_request} step's second GET ({@code step.mediaRequest}): a 200 whose JSON names the
      * media completes the poll (the task goes to harvest); anything else is a failed poll, and the task polls its
-     * status again after a back-off.
+     * status again after a back-off, as after the same answer to the status GET: a 429 or 503 waits its Retry-After
+     * (a 429 slows the provider's budget), a 401 or 403 the longest back-off.
      */
     public TaskStep readMedia(@ExchangeProperty(TaskExchange.MEDIA_STEP) TaskStep step,
-            @Header(Exchange.HTTP_RESPONSE_CODE) Integer status, @Body String answer) {
+            @Header(Exchange.HTTP_RESPONSE_CODE) Integer status, @Headers Map<String, Object> headers,
+            @Body String answer) {
         TaskTicket ticket = step.ticket();
         int code = status == null ? 0 : status;
         JsonNode media = null;
@@ -218,12 +220,29 @@ public class GenerationReader {
         }
         if (media == null || !media.isContainerNode()) {
             String why = code == 200 ? "the media request's answer is not JSON" : "the media request was answered HTTP " + code;
-            TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, ticket.pollFailed(false), why);
+            TaskTicket next = ticket.pollFailed(false);
+            if (code == 429) {
+                budgets.budget(ticket.providerName()).throttled();
+            }
+            TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, next, why);
             if (timedOut != null) {
                 return timedOut;
             }
+            Object retryAfter = headers == null ? null : headers.get("Retry-After");
+            long retryAfterMs = code == 429 || code == 503
+                    ? retryAfterMillis(retryAfter == null ? null : retryAfter.toString()) : 0;
+            if (retryAfterMs > 0) {
+                LOG.warn("task {}: {}; next poll in {} ms as Retry-After asks", ticket.taskId(), why, retryAfterMs);
+                return TaskStep.error(schedule.notBefore(next, retryAfterMs));
+            }
+            if (code == 401 || code == 403) {
+                LOG.error("task {}: {}: provider {} refused the token; check luma.providers.{}.token. Next poll in the "
+                        + "longest back-off; the task is kept", ticket.taskId(), why, ticket.providerName(),
+                        ticket.providerName());
+                return TaskStep.error(schedule.backOffHard(next));
+            }
             LOG.warn("task {}: {}; backing off", ticket.taskId(), why);
-            return TaskStep.error(schedule.backOff(ticket.pollFailed(false)));
+            return TaskStep.error(schedule.backOff(next));
         }
         return TaskStep.completed(schedule.harvestNow(ticket.withGeneration(media)));
     }

@@ -315,6 +315,12 @@ public final class Provider {
                     return ProviderAnswer.invalid("the answer says " + state + " but names no media-request URL");
                 }
                 mediaRequest = url.textValue();
+                // it goes with the provider's auth: only to the provider's own API (a forged answer must not be able
+                // to send the token elsewhere)
+                if (baseOrigin == null || !baseOrigin.equals(origin(mediaRequest))) {
+                    return ProviderAnswer.invalid("the answer says " + state + " but its media-request URL is not on "
+                            + "the provider's API (" + baseOrigin + "); not requested");
+                }
             }
             return new ProviderAnswer(ProviderAnswer.Outcome.SUCCEEDED, state, null, false, mediaRequest, null);
         }

@@ -112,6 +112,8 @@ public final class ChildKafka implements AutoCloseable {
                 return;
             } catch (Exception notYet) {
                 if (System.nanoTime() > deadline || !process.isAlive()) {
+                    // no one holds this broker to close it: a test whose start fails would leave it running
+                    process.destroyForcibly();
                     throw new IllegalStateException("the Kafka broker did not start; see " + dir.resolve("broker.log"),
                             notYet);
                 }

@@ -89,7 +89,7 @@ class ProviderPollTest {
                 "https://queue.example.com/owner/app/requests/req-1", null, Map.of("Authorization", "Key secret")));
         assertThat(request.toString()).as("what a log line of the exchange shows").doesNotContain("secret");
 
-        TaskStep completed = reader.readMedia(step, 200, "{\"video\":{\"url\":\"https://cdn.example.com/v.mp4\"}}");
+        TaskStep completed = reader.readMedia(step, 200, Map.of(), "{\"video\":{\"url\":\"https://cdn.example.com/v.mp4\"}}");
 
         assertThat(completed.outcome()).isEqualTo(TaskStep.COMPLETED);
         assertThat(completed.ticket().state()).isEqualTo("COMPLETED");
@@ -106,7 +106,7 @@ class ProviderPollTest {
 
         for (var answer : new Object[][] {{503, ""}, {200, "not json"}, {200, "\"a string\""},
                 {503, "{\"detail\":\"Service Unavailable\"}"}}) {
-            TaskStep next = reader.readMedia(step, (Integer) answer[0], (String) answer[1]);
+            TaskStep next = reader.readMedia(step, (Integer) answer[0], Map.of(), (String) answer[1]);
 
             assertThat(next.outcome()).as("HTTP %s %s", answer[0], answer[1]).isEqualTo(TaskStep.ERROR);
             assertThat(next.ticket().generation()).isNull();
@@ -124,11 +124,26 @@ class ProviderPollTest {
         TaskStep step = reader.read(ticket, 200, Map.of(),
                 "{\"status\":\"COMPLETED\",\"response_url\":\"https://queue.example.com/owner/app/requests/req-1\"}");
 
-        TaskStep next = reader.readMedia(step, status, answer);
+        TaskStep next = reader.readMedia(step, status, Map.of(), answer);
 
         assertThat(next.outcome()).isEqualTo(TaskStep.FAILED);
         assertThat(next.failure().reason()).isEqualTo(Failure.PROVIDER_FAILED);
         assertThat(next.failure().detail()).isEqualTo(detail);
+    }
+
+    /** The second request carries the provider's auth: an answer naming another host is a failed poll, not sent. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "https://attacker.example.com/owner/app/requests/req-1",
+            "http://queue.example.com/owner/app/requests/req-1",
+            "https://queue.example.com:8443/owner/app/requests/req-1",
+            "https://queue.example.com.attacker.example/requests/req-1"})
+    void aMediaRequestUrlOffTheProvidersApiIsAFailedPollAndIsNotRequested(String url) {
+        TaskStep step = reader.read(ticket, 200, Map.of(), "{\"status\":\"COMPLETED\",\"response_url\":\"" + url + "\"}");
+
+        assertThat(step.outcome()).isEqualTo(TaskStep.RUNNING);
+        assertThat(step.mediaRequest()).isNull();
+        assertThat(step.ticket().nextPollAt()).isGreaterThan(NOW);
     }
 
     @Test

@@ -66,7 +66,7 @@ class ProviderTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "running | {\"code\":0,\"data\":{\"status\":\"queued\"}} | RUNNING | queued | | false | |",
-        "succeeded, media from a second answer | {\"code\":0,\"data\":{\"status\":\"done\",\"result_url\":\"https://q.example.com/r/1\"}} | SUCCEEDED | done | | false | https://q.example.com/r/1 |",
+        "succeeded, media from a second answer | {\"code\":0,\"data\":{\"status\":\"done\",\"result_url\":\"https://api.example.com/r/1\"}} | SUCCEEDED | done | | false | https://api.example.com/r/1 |",
         "failed, retryable | {\"code\":0,\"data\":{\"status\":\"error\",\"error\":\"GPU lost\",\"error_code\":\"INTERNAL.GPU\"}} | FAILED | error | GPU lost | true | |",
         "failed, not retryable | {\"code\":0,\"data\":{\"status\":\"cancelled\",\"error\":{\"why\":\"user\"}}} | FAILED | cancelled | {\"why\":\"user\"} | false | |",
         "envelope not ok: a poll error | {\"code\":1302,\"msg\":\"rate limited\",\"data\":{\"status\":\"done\"}} | INVALID | | | false | | the answer's envelope says it is not ok: rate limited",
