@@ -13,8 +13,8 @@ import org.apache.camel.Headers;
 
 /**
  * The requests a poll sends to the task's provider, as its profile builds them: the status GET, and for a profile
- * with a media-request the second GET. The route sends each to {@code url}, with {@code query} as the HTTP query and
- * the provider's auth and extra headers ({@link #sign}).
+ * with a media-request the second GET. The route sends each to {@code url} (as CamelRestHttpUri), with {@code query} as
+ * the HTTP query and the provider's auth and extra headers ({@link #sign}).
  */
 public class StatusRequests {
 
@@ -27,10 +27,20 @@ public class StatusRequests {
             return "ProviderRequest[url=" + url + ", query=" + query + ", headers=" + headers.keySet() + "]";
         }
 
+        /**
+         * The URL's braces are percent-encoded, as vertx-http would send them: it reads the request's URL for
+         * property placeholders, and a {@code {{name}}} in a task id or in a URL the provider named must reach the
+         * provider as text, never become a setting's value.
+         */
         public static ProviderRequest of(String url, Map<String, String> headers) {
             int q = url.indexOf('?');
-            return q < 0 ? new ProviderRequest(url, null, headers)
-                    : new ProviderRequest(url.substring(0, q), url.substring(q + 1), headers);
+            return q < 0 ? new ProviderRequest(braces(url), null, headers)
+                    : new ProviderRequest(braces(url.substring(0, q)), url.substring(q + 1), headers);
+        }
+
+        private static String braces(String url) {
+            return url.indexOf('{') < 0 && url.indexOf('}') < 0 ? url
+                    : url.replace("{", "%7B").replace("}", "%7D");
         }
     }
 

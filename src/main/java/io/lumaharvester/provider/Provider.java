@@ -36,6 +36,8 @@ public final class Provider {
     /** How many distinct unknown states a provider logs (each once); more are only counted. */
     private static final int MAX_LOGGED_STATES = 100;
     private static final long JWT_LIFETIME_S = 1800;
+    /** {@code \($base)} or {@code \($id)} in a jq string literal. */
+    private static final Pattern INTERPOLATION = Pattern.compile("\\\\\\(\\s*\\$(base|id)\\s*\\)");
 
     private final String name;
     private final ProviderProfile profile;
@@ -45,6 +47,8 @@ public final class Provider {
     private final String baseOrigin;
     private final Pattern taskId;
     private final Jq statusUrl;
+    /** status.url as literal text and variables, when it is a plain interpolation of $base and $id; else null. */
+    private final List<String> statusUrlTemplate;
     private final Jq envelopeOk;
     private final Jq envelopeMessage;
     private final Jq stateValue;
@@ -93,6 +97,7 @@ public final class Provider {
             throw new IllegalArgumentException("task-id: not a regular expression (" + e.getDescription() + ")");
         }
         this.statusUrl = compile("status.url", profile.status().url());
+        this.statusUrlTemplate = plainInterpolation(profile.status().url());
         this.envelopeOk = profile.envelope() == null ? null : compile("envelope.ok", profile.envelope().ok());
         this.envelopeMessage = profile.envelope() == null ? null : compile("envelope.message", profile.envelope().message());
         this.stateValue = compile("state.value", profile.state().value());
@@ -250,14 +255,57 @@ public final class Provider {
         return missing;
     }
 
-    /** The status request's URL for task {@code id}. */
+    /**
+     * The status request's URL for task {@code id}. A status.url that only interpolates {@code $base} and {@code $id}
+     * into literal text (every built-in's) is filled in without jq: the same text, at a fraction of a jq evaluation's
+     * cost, on every poll.
+     */
     public String statusUrl(String id, JsonNode metadata) {
-        Map<String, JsonNode> variables = variables(id, metadata);
-        JsonNode url = evaluate(statusUrl, JsonNodeFactory.instance.objectNode(), variables);
-        if (url == null || !url.isTextual() || url.textValue().isBlank()) {
+        String url;
+        if (statusUrlTemplate != null) {
+            StringBuilder out = new StringBuilder(128);
+            for (int i = 0; i < statusUrlTemplate.size(); i++) {
+                String part = statusUrlTemplate.get(i);
+                // odd places hold a variable's name
+                out.append(i % 2 == 0 ? part : "base".equals(part) ? baseUrl : id == null ? "" : id);
+            }
+            url = out.toString();
+        } else {
+            JsonNode value = evaluate(statusUrl, JsonNodeFactory.instance.objectNode(), variables(id, metadata));
+            url = value == null || !value.isTextual() ? null : value.textValue();
+        }
+        if (url == null || url.isBlank()) {
             throw new IllegalStateException("provider " + name + ": status.url gave no URL for task " + id);
         }
-        return url.textValue();
+        return url;
+    }
+
+    /**
+     * A jq string literal such as {@code "\($base)/v1/tasks/\($id)"} as its parts: literal text at even places,
+     * a variable's name ({@code base} or {@code id}) at odd ones. Null for any other expression, and for a literal
+     * with an escape or a quote in its text, which jq reads.
+     */
+    static List<String> plainInterpolation(String expression) {
+        String literal = expression == null ? "" : expression.strip();
+        if (literal.length() < 2 || literal.charAt(0) != '"' || literal.charAt(literal.length() - 1) != '"') {
+            return null;
+        }
+        String text = literal.substring(1, literal.length() - 1);
+        List<String> parts = new ArrayList<>();
+        java.util.regex.Matcher variable = INTERPOLATION.matcher(text);
+        int at = 0;
+        while (variable.find()) {
+            parts.add(text.substring(at, variable.start()));
+            parts.add(variable.group(1));
+            at = variable.end();
+        }
+        parts.add(text.substring(at));
+        for (int i = 0; i < parts.size(); i += 2) {
+            if (parts.get(i).indexOf('\\') >= 0 || parts.get(i).indexOf('"') >= 0) {
+                return null;
+            }
+        }
+        return List.copyOf(parts);
     }
 
     /** The headers every request to the provider carries: its auth and the profile's extra headers. */

@@ -152,4 +152,12 @@ class ProviderPollTest {
                 .isEqualTo(new StatusRequests.ProviderRequest("https://api.example.com/v1/query", "task_id=7&x=1",
                         Map.of()));
     }
+
+    /** vertx-http resolves property placeholders in a request's URL: a URL's braces go as text, percent-encoded. */
+    @Test
+    void aUrlsBracesReachTheProviderAsTextNeverAsASetting() {
+        assertThat(StatusRequests.ProviderRequest.of("https://queue.example.com/requests/{{luma.api.token}}/x?a={b}",
+                Map.of())).isEqualTo(new StatusRequests.ProviderRequest(
+                        "https://queue.example.com/requests/%7B%7Bluma.api.token%7D%7D/x", "a={b}", Map.of()));
+    }
 }

@@ -63,6 +63,36 @@ class ProviderTest {
         assertThat(provider.acceptsTaskId("abc")).isFalse();
     }
 
+    /** A built-in's status URL that is a plain interpolation is filled in without jq: the text jq makes of it. */
+    @Test
+    void aPlainStatusUrlIsTheTextJqMakesOfIt() throws Exception {
+        Providers builtIns = TestProviders.builtIns();
+        assertThat(Provider.plainInterpolation(builtIns.get(Providers.LUMA_AGGREGATOR).profile().status().url()))
+                .containsExactly("", "base", "/luma/generations/", "id", "");
+        for (String name : builtIns.names()) {
+            Provider builtIn = builtIns.get(name);
+            String expression = builtIn.profile().status().url();
+            if (Provider.plainInterpolation(expression) == null) {
+                continue;
+            }
+            String functions = builtIn.profile().functions();
+            JsonNode byJq = Jq.compile(functions == null ? expression : functions + " " + expression).first(
+                    JSON.createObjectNode(), Map.of("id", JSON.getNodeFactory().textNode(ID), "base",
+                            JSON.getNodeFactory().textNode(builtIn.baseUrl()), "metadata", JSON.createObjectNode()));
+            assertThat(builtIn.statusUrl(ID, null)).as(name).isEqualTo(byJq.textValue());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "with $metadata         | '\"\\($base)/v1/\\($metadata.kind)/\\($id)\"'",
+            "with an escape         | '\"\\($base)/v1\\t\\($id)\"'",
+            "with a function        | '\"\\($base)/v1/\\($id | ascii_downcase)\"'",
+            "not a string           | '$base + \"/v1/\" + $id'"})
+    void aStatusUrlThatIsMoreThanAPlainInterpolationIsLeftToJq(String what, String expression) {
+        assertThat(Provider.plainInterpolation(expression)).isNull();
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "running | {\"code\":0,\"data\":{\"status\":\"queued\"}} | RUNNING | queued | | false | |",
