@@ -166,24 +166,25 @@ public final class ProviderStandIn implements AutoCloseable {
             long videoBytes) {
         String running = fixture(provider.name(), "running.json");
         String succeeded = fixture(provider.name(), "succeeded.json");
-        ProviderAnswer read = provider.read(taskId, metadata, json(succeeded));
-        if (read.outcome() != ProviderAnswer.Outcome.SUCCEEDED) {
-            throw new IllegalStateException(provider.name() + "'s succeeded.json reads " + read);
-        }
+        String named = provider.namedMediaRequestUrl(taskId, metadata, json(succeeded));
         String mediaAnswer = null;
         String mediaPath = null;
-        if (read.mediaRequestUrl() != null) {
+        if (named != null) {
             mediaAnswer = fixture(provider.name(), "media.json");
-            if (read.mediaRequestUrl().startsWith(provider.baseUrl() + "/")) {
+            if (named.startsWith(provider.baseUrl() + "/")) {
                 // a URL the profile builds from $base already points here (MiniMax's files/retrieve)
-                mediaPath = pathAndQuery(read.mediaRequestUrl());
+                mediaPath = pathAndQuery(named);
             } else {
                 // a URL the answer names (fal's response_url): this task's own, on the stand-in
                 String url = mediaRequestBase + "/media-request/" + taskId;
-                succeeded = succeeded.replace(read.mediaRequestUrl(), url);
-                running = running.replace(read.mediaRequestUrl(), url);
+                succeeded = succeeded.replace(named, url);
+                running = running.replace(named, url);
                 mediaPath = pathAndQuery(url);
             }
+        }
+        ProviderAnswer read = provider.read(taskId, metadata, json(succeeded));
+        if (read.outcome() != ProviderAnswer.Outcome.SUCCEEDED) {
+            throw new IllegalStateException(provider.name() + "'s succeeded.json reads " + read);
         }
         Map<String, CdnStandIn.MediaFile> files = new LinkedHashMap<>();
         List<String> cdnPaths = new java.util.ArrayList<>();

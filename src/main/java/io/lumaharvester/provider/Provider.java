@@ -389,6 +389,19 @@ public final class Provider {
     }
 
     /**
+     * The media-request URL an answer names as its profile reads it, before any check; null when it names none (or the
+     * profile has no media-request). {@link #read} sends nothing off the provider's API; a stand-in serving a
+     * documented answer from elsewhere uses this to find the URL it replaces.
+     */
+    public String namedMediaRequestUrl(String id, JsonNode metadata, JsonNode answer) {
+        if (mediaRequestUrl == null || answer == null) {
+            return null;
+        }
+        JsonNode url = evaluate(mediaRequestUrl, answer, variables(id, metadata));
+        return url == null || !url.isTextual() || url.textValue().isBlank() ? null : url.textValue();
+    }
+
+    /**
      * Why the task failed, when the media request's {@code answer} says it did (the profile's
      * {@code media-request.failed}); null when it does not say so, or the profile has no such rule.
      */
