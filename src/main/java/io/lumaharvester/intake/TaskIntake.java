@@ -1,9 +1,9 @@
 package io.lumaharvester.intake;
 
-import io.lumaharvester.task.RejectedTaskException;
 import io.lumaharvester.provider.Provider;
 import io.lumaharvester.provider.Providers;
 import io.lumaharvester.provider.UnknownProviderException;
+import io.lumaharvester.task.RejectedTaskException;
 import io.lumaharvester.task.TaskTicket;
 import io.lumaharvester.task.TraceContext;
 import java.nio.ByteBuffer;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns a record of the task topic into a {@link TaskTicket}, or rejects it with a reason. A record is either a
  * bare task id (of the default provider, luma.providers.default) or
- * {@code {"task_id": "...", "provider": "...", "metadata": {...}}}. A task id always has the shape of {@link #TASK_ID}
+ * {@code {"task_id": "...", "provider": "...", "metadata": {...}}}. A task id always has the shape of {@link TaskTicket#TASK_ID}
  * (it names S3 keys), and matches its provider's own task-id pattern too.
  */
 public class TaskIntake {

@@ -358,11 +358,10 @@ public final class Provider {
         if (succeeded.contains(state)) {
             String mediaRequest = null;
             if (mediaRequestUrl != null) {
-                JsonNode url = evaluate(mediaRequestUrl, answer, variables);
-                if (url == null || !url.isTextual() || url.textValue().isBlank()) {
+                mediaRequest = namedMediaRequestUrl(answer, variables);
+                if (mediaRequest == null) {
                     return ProviderAnswer.invalid("the answer says " + state + " but names no media-request URL");
                 }
-                mediaRequest = url.textValue();
                 // it goes with the provider's auth: only to the provider's own API (a forged answer must not be able
                 // to send the token elsewhere)
                 if (baseOrigin == null || !baseOrigin.equals(origin(mediaRequest))) {
@@ -394,10 +393,11 @@ public final class Provider {
      * documented answer from elsewhere uses this to find the URL it replaces.
      */
     public String namedMediaRequestUrl(String id, JsonNode metadata, JsonNode answer) {
-        if (mediaRequestUrl == null || answer == null) {
-            return null;
-        }
-        JsonNode url = evaluate(mediaRequestUrl, answer, variables(id, metadata));
+        return mediaRequestUrl == null || answer == null ? null : namedMediaRequestUrl(answer, variables(id, metadata));
+    }
+
+    private String namedMediaRequestUrl(JsonNode answer, Map<String, JsonNode> variables) {
+        JsonNode url = evaluate(mediaRequestUrl, answer, variables);
         return url == null || !url.isTextual() || url.textValue().isBlank() ? null : url.textValue();
     }
 
