@@ -14,7 +14,7 @@ import org.apache.camel.Headers;
 /**
  * The requests a poll sends to the task's provider, as its profile builds them: the status GET, and for a profile
  * with a media-request the second GET. The route sends each to {@code url} (as CamelRestHttpUri), with {@code query} as
- * the HTTP query and the provider's auth and extra headers ({@link #sign}).
+ * the HTTP query and the provider's auth and extra headers ({@link #sign} sets all three).
  */
 public class StatusRequests {
 
@@ -63,12 +63,15 @@ public class StatusRequests {
     }
 
     /**
-     * Sets the request's headers on the message the route sends: the query and the provider's headers. The message
-     * holds no other header (the route drops them all first): vertx-http sends every header but Camel's own.
+     * Sets the request on the message the route sends: its URL as CamelRestHttpUri (where vertx-http sends it), its
+     * query as CamelHttpQuery, and the provider's headers. The message holds no other header (the route drops them all
+     * first): vertx-http sends every header but Camel's own. One bean step: a {@code setHeader} of
+     * {@code ${exchangeProperty.lumaRequest.url}} would copy the exchange (docs/performance.md).
      */
     public void sign(@ExchangeProperty(TaskExchange.REQUEST) ProviderRequest request,
             @Headers Map<String, Object> headers) {
         headers.putAll(request.headers());
+        headers.put(Exchange.REST_HTTP_URI, request.url());
         if (request.query() != null) {
             headers.put(Exchange.HTTP_QUERY, request.query());
         }

@@ -19,10 +19,12 @@ public final class TaskExchange {
      */
     public static final String TRACE_ID = "lumaTraceId";
     /**
-     * The poll's {@link TaskStep#outcome()}, read once after the API call: every {@code ${body.outcome}} in a route
-     * copies the exchange, {@code ${exchangeProperty.lumaOutcome}} does not.
+     * The poll's {@link TaskStep#outcome()}, read once after the API call ({@link StepFields}): every
+     * {@code ${body.outcome}} in a route copies the exchange, {@code ${exchangeProperty.lumaOutcome}} does not.
      */
     public static final String OUTCOME = "lumaOutcome";
+    /** Whether the poll saw the task's state change ({@link TaskStep#stateChanged()}): its line is logged. */
+    public static final String STATE_CHANGED = "lumaStateChanged";
     /** The task's event, once built ({@link GenerationEvent}). */
     public static final String EVENT = "lumaEvent";
     /** The media file a copy is working on ({@link MediaFile}). */
