@@ -93,6 +93,51 @@ class RouteContractTest {
         assertThat(ids).containsAll(named);
     }
 
+    /**
+     * Beans that are plain constructions from settings are declared in the route files, their settings as
+     * placeholders, and not bound again in Java. A YAML bean refers only to YAML beans: camel-main builds them while it
+     * reads the route files, before it binds HarvesterBeans' (whose methods may inject them).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void plainBeansAreDeclaredInTheRouteFilesWithTheirSettingsAsPlaceholders() throws IOException {
+        Map<String, Map<String, Object>> beans = new java.util.TreeMap<>();
+        for (Path file : routeFiles()) {
+            for (Object item : (List<Object>) load(file)) {
+                Object declared = ((Map<String, Object>) item).get("beans");
+                if (declared != null) {
+                    for (Object bean : (List<Object>) declared) {
+                        Map<String, Object> definition = (Map<String, Object>) bean;
+                        beans.put((String) definition.get("name"), definition);
+                    }
+                }
+            }
+        }
+        assertThat(beans).containsKeys("mediaNaming", "deadLetters", "kafkaClientFactory");
+        Set<String> boundInJava = Arrays.stream(HarvesterBeans.class.getMethods())
+                .filter(m -> m.isAnnotationPresent(org.apache.camel.BindToRegistry.class))
+                .map(m -> m.getAnnotation(org.apache.camel.BindToRegistry.class).value().isEmpty() ? m.getName()
+                        : m.getAnnotation(org.apache.camel.BindToRegistry.class).value())
+                .collect(Collectors.toSet());
+        assertThat(boundInJava).as("bound in Java too").doesNotContainAnyElementsOf(beans.keySet());
+        for (Map.Entry<String, Map<String, Object>> bean : beans.entrySet()) {
+            List<Object> values = new ArrayList<>();
+            for (String key : List.of("constructors", "properties")) {
+                Object given = bean.getValue().get(key);
+                if (given != null) {
+                    values.addAll(((Map<Object, Object>) given).values());
+                }
+            }
+            assertThat(values).as("the arguments of bean %s", bean.getKey()).allSatisfy(value -> {
+                String text = String.valueOf(value);
+                assertThat(text).matches("\\{\\{[\\w.-]+}}|#bean:\\w+|#class:[\\w.$]+");
+                if (text.startsWith("#bean:")) {
+                    assertThat(beans).as("a YAML bean %s refers to", bean.getKey()).containsKey(text.substring(6));
+                }
+            });
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static void walk(Object node, String where, List<String> missing, List<String> path) {
         if (node instanceof Map<?, ?> map) {
