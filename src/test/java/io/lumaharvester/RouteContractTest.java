@@ -138,6 +138,47 @@ class RouteContractTest {
         }
     }
 
+    /** Routes branch on a typed result's field, never on a Java class name. */
+    @Test
+    void noRouteBranchesOnAJavaClassName() throws IOException {
+        Pattern typeTest = Pattern.compile("\\bis '[\\w.$]+'|instanceof");
+        for (Path file : routeFiles()) {
+            assertThat(Files.readAllLines(file)).as("lines of %s", file)
+                    .noneMatch(line -> !line.strip().startsWith("#") && typeTest.matcher(line).find());
+        }
+    }
+
+    /**
+     * The media URL is visible where it is fetched: the step before download-media sets CamelHttpUri (which
+     * camel-http takes over the endpoint's URI) from the file's own URL.
+     */
+    @Test
+    void theMediaUrlIsSetInTheRouteRightBeforeItsDownload() throws IOException {
+        String route = Files.readString(ROUTES.resolve("harvest.camel.yaml"));
+        Matcher setUrl = Pattern.compile("""
+                - setHeader:
+                \\s+id: media-url
+                \\s+name: CamelHttpUri
+                \\s+simple: "\\$\\{exchangeProperty.lumaMedia.sourceUrl}"
+                (?:\\s*#[^\\n]*\\n)*\\s+- to:
+                \\s+id: download-media
+                """).matcher(route);
+        assertThat(setUrl.find()).as("setHeader media-url right before download-media").isTrue();
+    }
+
+    /** A bean call takes at most two expression arguments: more is a typed input the bean reads itself. */
+    @Test
+    void noBeanCallBuildsItsInputFromThreeExpressions() throws IOException {
+        Pattern call = Pattern.compile("method: \"\\w+\\((.*)\\)\"");
+        for (Path file : routeFiles()) {
+            Matcher m = call.matcher(Files.readString(file));
+            while (m.find()) {
+                assertThat(m.group(1).split("\\$\\{", -1).length - 1).as("%s: %s", file, m.group())
+                        .isLessThanOrEqualTo(2);
+            }
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static void walk(Object node, String where, List<String> missing, List<String> path) {
         if (node instanceof Map<?, ?> map) {
