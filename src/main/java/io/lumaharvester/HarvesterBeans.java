@@ -7,7 +7,6 @@ import io.lumaharvester.harvest.HarvestPlan;
 import io.lumaharvester.harvest.MediaAddresses;
 import io.lumaharvester.harvest.MediaAuthHeaders;
 import io.lumaharvester.harvest.MediaCopy;
-import io.lumaharvester.harvest.MediaNaming;
 import io.lumaharvester.harvest.MediaPolicy;
 import io.lumaharvester.harvest.MediaRedirects;
 import io.lumaharvester.harvest.MediaSplitter;
@@ -17,7 +16,6 @@ import io.lumaharvester.intake.TaskAdmission;
 import io.lumaharvester.intake.TaskIntake;
 import io.lumaharvester.intake.TaskStates;
 import io.lumaharvester.kafka.KafkaClients;
-import io.lumaharvester.kafka.SharedProducers;
 import io.lumaharvester.ops.KafkaStartup;
 import io.lumaharvester.kafka.KafkaTopics;
 import io.lumaharvester.ops.KafkaAccessCheck;
@@ -31,7 +29,6 @@ import io.lumaharvester.task.PollSchedule;
 import io.lumaharvester.poll.StatusRequests;
 import io.lumaharvester.publish.EventTopicIdempotentRepository;
 import io.lumaharvester.publish.GenerationEvents;
-import io.lumaharvester.task.DeadLetters;
 import io.lumaharvester.task.TaskRecovery;
 import io.lumaharvester.ops.LumaApiAccessCheck;
 import java.net.URI;
@@ -117,7 +114,6 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     private ExecutorService kafkaCallbacks;
     private HttpClientConnectionManager mediaConnections;
     private ScheduledExecutorService timers;
-    private SharedProducers kafkaClientFactory;
     // what s3.sse and the other upload settings ask of every upload (s3Client adds tags and checksums; configure()
     // gives the aws2-s3 component its encryption options from it)
     private volatile S3Uploads s3Uploads;
@@ -264,15 +260,6 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public TaskAdmission taskAdmission(@BeanInject("taskMetrics") TaskMetrics metrics,
             @PropertyInject("luma.tasks.max-in-flight") int maxTasks) {
         return new TaskAdmission(metrics, maxTasks);
-    }
-
-    /**
-     * The API token (a missing one is reported by {@link SettingsCheck} before this is called). The API endpoint takes
-     * it as its own bearerToken option; it is never an exchange header.
-     */
-    @BindToRegistry("lumaApiToken")
-    public String lumaApiToken(@PropertyInject("luma.api.token:") String token) {
-        return token.strip();
     }
 
     /**
@@ -503,12 +490,6 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         return new HarvestPlan(new MediaSplitter(), policy, providers);
     }
 
-    @BindToRegistry("mediaNaming")
-    public MediaNaming mediaNaming(@PropertyInject("s3.key-prefix") String keyPrefix,
-            @PropertyInject("s3.key-pattern") String keyPattern) {
-        return new MediaNaming(keyPrefix, keyPattern);
-    }
-
     @BindToRegistry("mediaCopy")
     public MediaCopy mediaCopy(CamelContext context, @BeanInject("mediaPolicy") MediaPolicy policy,
             @BeanInject("s3Client") S3Client s3, @PropertyInject("luma.harvest.max-spool-bytes") long maxSpoolBytes,
@@ -533,15 +514,6 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
             }
         }
         return timers;
-    }
-
-    /** Every kafka endpoint's producer: one per distinct configuration, not one per endpoint and route. */
-    @BindToRegistry(value = "kafkaClientFactory", destroyMethod = "close")
-    public synchronized SharedProducers kafkaClientFactory() {
-        if (kafkaClientFactory == null) {
-            kafkaClientFactory = new SharedProducers();
-        }
-        return kafkaClientFactory;
     }
 
     /**
@@ -595,11 +567,6 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         return new GenerationEvents(source, clock, includePrompt, providers);
     }
 
-    @BindToRegistry("deadLetters")
-    public DeadLetters deadLetters() {
-        return new DeadLetters();
-    }
-
     /**
      * What a callback posted to luma.callbacks.port means (routes/callbacks.camel.yaml): verified by its provider's
      * scheme, the task it names, whether that task runs. Secrets are read when a provider's first callback arrives.
@@ -614,7 +581,11 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
                 startUnknown, clock);
     }
 
-    /** The callback deliveries taken lately, so that one sent again wakes nothing twice. */
+    /**
+     * The callback deliveries taken lately, so that one sent again wakes nothing twice. In Java, not YAML: the
+     * callbacks route file loads without the settings when callbacks are off (its precondition), and YAML beans are
+     * built whatever a route's precondition says.
+     */
     @BindToRegistry("callbackDeliveries")
     public IdempotentRepository callbackDeliveries(
             @PropertyInject("luma.callbacks.dedup-cache-size") int cacheSize) {

@@ -93,6 +93,92 @@ class RouteContractTest {
         assertThat(ids).containsAll(named);
     }
 
+    /**
+     * Beans that are plain constructions from settings are declared in the route files, their settings as
+     * placeholders, and not bound again in Java. A YAML bean refers only to YAML beans: camel-main builds them while it
+     * reads the route files, before it binds HarvesterBeans' (whose methods may inject them).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void plainBeansAreDeclaredInTheRouteFilesWithTheirSettingsAsPlaceholders() throws IOException {
+        Map<String, Map<String, Object>> beans = new java.util.TreeMap<>();
+        for (Path file : routeFiles()) {
+            for (Object item : (List<Object>) load(file)) {
+                Object declared = ((Map<String, Object>) item).get("beans");
+                if (declared != null) {
+                    for (Object bean : (List<Object>) declared) {
+                        Map<String, Object> definition = (Map<String, Object>) bean;
+                        beans.put((String) definition.get("name"), definition);
+                    }
+                }
+            }
+        }
+        assertThat(beans).containsKeys("mediaNaming", "deadLetters", "kafkaClientFactory");
+        Set<String> boundInJava = Arrays.stream(HarvesterBeans.class.getMethods())
+                .filter(m -> m.isAnnotationPresent(org.apache.camel.BindToRegistry.class))
+                .map(m -> m.getAnnotation(org.apache.camel.BindToRegistry.class).value().isEmpty() ? m.getName()
+                        : m.getAnnotation(org.apache.camel.BindToRegistry.class).value())
+                .collect(Collectors.toSet());
+        assertThat(boundInJava).as("bound in Java too").doesNotContainAnyElementsOf(beans.keySet());
+        for (Map.Entry<String, Map<String, Object>> bean : beans.entrySet()) {
+            List<Object> values = new ArrayList<>();
+            for (String key : List.of("constructors", "properties")) {
+                Object given = bean.getValue().get(key);
+                if (given != null) {
+                    values.addAll(((Map<Object, Object>) given).values());
+                }
+            }
+            assertThat(values).as("the arguments of bean %s", bean.getKey()).allSatisfy(value -> {
+                String text = String.valueOf(value);
+                assertThat(text).matches("\\{\\{[\\w.-]+}}|#bean:\\w+|#class:[\\w.$]+");
+                if (text.startsWith("#bean:")) {
+                    assertThat(beans).as("a YAML bean %s refers to", bean.getKey()).containsKey(text.substring(6));
+                }
+            });
+        }
+    }
+
+    /** Routes branch on a typed result's field, never on a Java class name. */
+    @Test
+    void noRouteBranchesOnAJavaClassName() throws IOException {
+        Pattern typeTest = Pattern.compile("\\bis '[\\w.$]+'|instanceof");
+        for (Path file : routeFiles()) {
+            assertThat(Files.readAllLines(file)).as("lines of %s", file)
+                    .noneMatch(line -> !line.strip().startsWith("#") && typeTest.matcher(line).find());
+        }
+    }
+
+    /**
+     * The media URL is visible where it is fetched: the step before download-media sets CamelHttpUri (which
+     * camel-http takes over the endpoint's URI) from the file's own URL.
+     */
+    @Test
+    void theMediaUrlIsSetInTheRouteRightBeforeItsDownload() throws IOException {
+        String route = Files.readString(ROUTES.resolve("harvest.camel.yaml"));
+        Matcher setUrl = Pattern.compile("""
+                - setHeader:
+                \\s+id: media-url
+                \\s+name: CamelHttpUri
+                \\s+simple: "\\$\\{exchangeProperty.lumaMedia.sourceUrl}"
+                (?:\\s*#[^\\n]*\\n)*\\s+- to:
+                \\s+id: download-media
+                """).matcher(route);
+        assertThat(setUrl.find()).as("setHeader media-url right before download-media").isTrue();
+    }
+
+    /** A bean call takes at most two expression arguments: more is a typed input the bean reads itself. */
+    @Test
+    void noBeanCallBuildsItsInputFromThreeExpressions() throws IOException {
+        Pattern call = Pattern.compile("method: \"\\w+\\((.*)\\)\"");
+        for (Path file : routeFiles()) {
+            Matcher m = call.matcher(Files.readString(file));
+            while (m.find()) {
+                assertThat(m.group(1).split("\\$\\{", -1).length - 1).as("%s: %s", file, m.group())
+                        .isLessThanOrEqualTo(2);
+            }
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static void walk(Object node, String where, List<String> missing, List<String> path) {
         if (node instanceof Map<?, ?> map) {

@@ -94,8 +94,8 @@ public final class CdnStandIn implements AutoCloseable {
     private record Pace(long firstByteMs, long bytesPerSecond) {
     }
 
-    /** One request as the CDN saw it. */
-    public record SeenRequest(String path, Map<String, List<String>> headers) {
+    /** One request as the CDN saw it: its path and query as sent (not decoded), and its headers. */
+    public record SeenRequest(String path, String rawQuery, Map<String, List<String>> headers) {
     }
 
     private final HttpServer server;
@@ -193,7 +193,7 @@ public final class CdnStandIn implements AutoCloseable {
         long requestedAtMillis = System.currentTimeMillis();
         String path = exchange.getRequestURI().getRawPath();
         Headers seen = exchange.getRequestHeaders();
-        requests.add(new SeenRequest(path, Map.copyOf(seen)));
+        requests.add(new SeenRequest(path, exchange.getRequestURI().getRawQuery(), Map.copyOf(seen)));
         hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         MediaFile file = files.get(path);
         try (exchange) {

@@ -75,9 +75,8 @@ public class MediaCopy {
         exchange.setProperty(TaskExchange.MEDIA, file);
         // the limit covers the whole copy: CopyLimit until the answer's head is read, then the watchdog (see watch)
         exchange.setProperty(STARTED, System.nanoTime());
-        Message message = exchange.getMessage();
-        message.setHeader(Exchange.HTTP_URI, file.sourceUrl());
-        message.setBody(null);
+        // the GET has no body; its URL is the file's own (route copy-media, step media-url)
+        exchange.getMessage().setBody(null);
     }
 
     public void upload(Exchange exchange) throws MediaUnavailableException, MediaRejectedException,

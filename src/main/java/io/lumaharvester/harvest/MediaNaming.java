@@ -1,11 +1,14 @@
 package io.lumaharvester.harvest;
 
+import io.lumaharvester.task.TaskExchange;
 import io.lumaharvester.task.TaskTicket;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+
+import org.apache.camel.ExchangeProperty;
 
 /**
  * Object keys: {@code s3.key-prefix} followed by {@code s3.key-pattern} (by default {@value #DEFAULT_PATTERN}), and
@@ -84,6 +87,12 @@ public class MediaNaming {
             return "must not start with / (an S3 key with an empty first segment)";
         }
         return null;
+    }
+
+    /** The key of the file being copied (route copy-media, step s3-key): {@link #key} of its task and file. */
+    public String keyFor(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
+            @ExchangeProperty(TaskExchange.MEDIA) MediaFile file) {
+        return key(ticket.taskId(), file.keyRole(), file.sourceUrl());
     }
 
     /** The same for every attempt at a task's file: nothing in it comes from the CDN's answer. */

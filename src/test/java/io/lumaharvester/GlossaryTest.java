@@ -1,0 +1,121 @@
+package io.lumaharvester;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+/**
+ * The "Words" section of docs/how-it-works.md names every word of every route id and every metric the harvester
+ * registers (the routes' {@code micrometer:} meters and the beans' own).
+ */
+class GlossaryTest {
+
+    private static final Path ROUTES = Path.of("routes");
+    private static final Path MAIN = Path.of("src/main/java");
+
+    @Test
+    void theGlossaryHasEveryRouteIdsWords() throws IOException {
+        Set<String> terms = terms();
+        Set<String> words = new TreeSet<>();
+        for (String id : routeIds()) {
+            words.addAll(List.of(id.split("-")));
+        }
+        assertThat(words).hasSizeGreaterThan(10);
+        // a plural is its singular's word (route callbacks: callback)
+        assertThat(words).allSatisfy(word -> assertThat(terms).as("glossary terms")
+                .containsAnyOf(word, word.replaceAll("s$", "")));
+    }
+
+    @Test
+    void theGlossaryHasEveryMetricTheHarvesterRegisters() throws IOException {
+        String words = wordsSection();
+        Set<String> meters = meterNames();
+        assertThat(meters).contains("luma.tasks.in.flight", "luma.media.stored", "luma.due.wakes");
+        assertThat(meters).allSatisfy(meter -> assertThat(words).contains("`" + meter + "`"));
+    }
+
+    private static String wordsSection() throws IOException {
+        String doc = Files.readString(Path.of("docs/how-it-works.md"));
+        int start = doc.indexOf("\n## Words\n");
+        assertThat(start).as("a Words section in docs/how-it-works.md").isNotNegative();
+        int end = doc.indexOf("\n## ", start + 1);
+        return end < 0 ? doc.substring(start) : doc.substring(start, end);
+    }
+
+    /** The bold terms of the section's lines. */
+    private static Set<String> terms() throws IOException {
+        Set<String> terms = new TreeSet<>();
+        Matcher term = Pattern.compile("\\*\\*([^*]+)\\*\\*").matcher(wordsSection());
+        while (term.find()) {
+            terms.add(term.group(1));
+        }
+        return terms;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Set<String> routeIds() throws IOException {
+        Set<String> ids = new TreeSet<>();
+        try (Stream<Path> files = Files.list(ROUTES)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).toList()) {
+                for (Object item : (List<Object>) new Load(LoadSettings.builder().build())
+                        .loadFromString(Files.readString(file))) {
+                    Object route = ((Map<String, Object>) item).get("route");
+                    if (route != null) {
+                        ids.add((String) ((Map<String, Object>) route).get("id"));
+                    }
+                }
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * The routes' {@code micrometer:counter:NAME} (and timer, summary) endpoints, and each {@code Counter}, {@code Gauge},
+     * {@code Timer} or {@code DistributionSummary} builder and {@code MeterRegistry#counter} call in the main code, by
+     * its literal name or a constant of its class.
+     */
+    private static Set<String> meterNames() throws IOException {
+        Set<String> names = new TreeSet<>();
+        Pattern endpoint = Pattern.compile("micrometer:(?:counter|timer|summary):([\\w.]+)");
+        try (Stream<Path> files = Files.list(ROUTES)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).toList()) {
+                Matcher m = endpoint.matcher(Files.readString(file));
+                while (m.find()) {
+                    names.add(m.group(1));
+                }
+            }
+        }
+        Pattern builder = Pattern.compile(
+                "(?:(?:Counter|Gauge|Timer|DistributionSummary|FunctionCounter)\\.builder|\\.counter)"
+                        + "\\((?:\"([\\w.]+)\"|([A-Z_]+))");
+        try (Stream<Path> files = Files.walk(MAIN)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                String source = Files.readString(file);
+                Matcher m = builder.matcher(source);
+                while (m.find()) {
+                    if (m.group(1) != null) {
+                        names.add(m.group(1));
+                    } else {
+                        Matcher constant = Pattern.compile("String " + m.group(2) + " = \"([\\w.]+)\"").matcher(source);
+                        assertThat(constant.find()).as("the constant %s in %s", m.group(2), file).isTrue();
+                        names.add(constant.group(1));
+                    }
+                }
+            }
+        }
+        return names;
+    }
+}
