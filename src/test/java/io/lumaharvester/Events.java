@@ -36,7 +36,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 /** Reads what the harvester produced, where it produced it: events on Kafka, objects in S3. */
 public final class Events {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
     /** One admin client per broker for the awaits that ask it again and again, kept for the test JVM. */
     private static final Map<String, Admin> ADMINS = new java.util.concurrent.ConcurrentHashMap<>();
     private static final JsonSchema SCHEMA;
@@ -52,18 +52,18 @@ public final class Events {
     private Events() {
     }
 
-    static List<ConsumerRecord<byte[], byte[]>> records(StandIns standIns, String topic) {
+    public static List<ConsumerRecord<byte[], byte[]>> records(StandIns standIns, String topic) {
         return TopicFollower.readAll(standIns.kafka.bootstrapServers(), topic);
     }
 
     /** The events for {@code taskId} once at least one is there (key = task id). */
-    static List<ConsumerRecord<byte[], byte[]>> awaitEvents(StandIns standIns, String topic, String taskId,
+    public static List<ConsumerRecord<byte[], byte[]>> awaitEvents(StandIns standIns, String topic, String taskId,
             Duration within) {
         return awaitEvents(() -> records(standIns, topic), taskId, within);
     }
 
     /** The same, on any broker. */
-    static List<ConsumerRecord<byte[], byte[]>> awaitEvents(String bootstrapServers, String topic, String taskId,
+    public static List<ConsumerRecord<byte[], byte[]>> awaitEvents(String bootstrapServers, String topic, String taskId,
             Duration within) {
         return awaitEvents(() -> TopicReader.readAll(bootstrapServers, topic), taskId, within);
     }
@@ -79,13 +79,13 @@ public final class Events {
     }
 
     /** The one event for {@code taskId}, once it is there; it must be the only one and valid against the schema. */
-    static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(StandIns standIns, String topic, String taskId,
+    public static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(StandIns standIns, String topic, String taskId,
             Duration within) throws Exception {
         return onlyEvent(awaitEvents(standIns, topic, taskId, within), taskId);
     }
 
     /** The same, on any broker. */
-    static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(String bootstrapServers, String topic, String taskId,
+    public static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(String bootstrapServers, String topic, String taskId,
             Duration within) throws Exception {
         return onlyEvent(awaitEvents(bootstrapServers, topic, taskId, within), taskId);
     }
@@ -97,17 +97,17 @@ public final class Events {
         return events.get(0);
     }
 
-    static List<ConsumerRecord<byte[], byte[]>> forKey(List<ConsumerRecord<byte[], byte[]>> records, String key) {
+    public static List<ConsumerRecord<byte[], byte[]>> forKey(List<ConsumerRecord<byte[], byte[]>> records, String key) {
         return records.stream()
                 .filter(r -> r.key() != null && key.equals(new String(r.key(), StandardCharsets.UTF_8)))
                 .toList();
     }
 
-    static JsonNode value(ConsumerRecord<byte[], byte[]> record) throws Exception {
+    public static JsonNode value(ConsumerRecord<byte[], byte[]> record) throws Exception {
         return JSON.readTree(record.value());
     }
 
-    static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    public static String header(ConsumerRecord<byte[], byte[]> record, String name) {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
@@ -121,7 +121,7 @@ public final class Events {
      * Waits until the group has committed everything on these topics: the harvester has nothing in flight, so no
      * further event can come from what was sent so far.
      */
-    static void awaitDrained(StandIns standIns, String groupId, String... topics) {
+    public static void awaitDrained(StandIns standIns, String groupId, String... topics) {
         Admin admin = ADMINS.computeIfAbsent(standIns.kafka.bootstrapServers(), EmbeddedKafka::admin);
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
             Map<TopicPartition, OffsetAndMetadata> committed =
@@ -139,7 +139,7 @@ public final class Events {
         });
     }
 
-    static String sha256OfObject(EmbeddedS3 s3, String bucket, String key) throws Exception {
+    public static String sha256OfObject(EmbeddedS3 s3, String bucket, String key) throws Exception {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
         try (S3Client client = s3.client();
                 InputStream in = client.getObject(b -> b.bucket(bucket).key(key))) {
