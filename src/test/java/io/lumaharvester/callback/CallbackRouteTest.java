@@ -1,5 +1,8 @@
-package io.lumaharvester;
+package io.lumaharvester.callback;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.Probes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -28,7 +31,6 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
-import io.lumaharvester.callback.Signed;
 import io.lumaharvester.intake.TaskState;
 import io.lumaharvester.intake.TaskStates;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
