@@ -20,7 +20,6 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lumaharvester.dev.LumaApiStandIn;
-import io.lumaharvester.dev.TopicReader;
 import io.lumaharvester.intake.TaskState;
 import io.lumaharvester.intake.TaskStates;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -66,7 +65,7 @@ class CallbackWakeEndToEndTest {
 
         assertThat(forged.statusCode()).isEqualTo(401);
         // the wake the forged callback would have written is acknowledged before its answer: there is none
-        assertThat(Events.forKey(TopicReader.readAll(harvester.standIns().kafka.bootstrapServers(),
+        assertThat(Events.forKey(Events.records(harvester.standIns(),
                 harvester.setting("luma.topics.polling")), taskId))
                 .noneMatch(record -> record.headers().lastHeader("luma-wake") != null);
         assertThat(harvester.standIns().api.requestsFor(taskId)).isEmpty();

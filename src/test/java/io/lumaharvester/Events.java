@@ -10,6 +10,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,6 +21,7 @@ import com.networknt.schema.ValidationMessage;
 import java.util.HashMap;
 import java.util.Map;
 
+import io.lumaharvester.dev.EmbeddedKafka;
 import io.lumaharvester.dev.EmbeddedS3;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -34,7 +36,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 /** Reads what the harvester produced, where it produced it: events on Kafka, objects in S3. */
 public final class Events {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
+    /** One admin client per broker for the awaits that ask it again and again, kept for the test JVM. */
+    private static final Map<String, Admin> ADMINS = new java.util.concurrent.ConcurrentHashMap<>();
     private static final JsonSchema SCHEMA;
 
     static {
@@ -48,53 +52,62 @@ public final class Events {
     private Events() {
     }
 
-    static List<ConsumerRecord<byte[], byte[]>> records(StandIns standIns, String topic) {
-        return TopicReader.readAll(standIns.kafka.bootstrapServers(), topic);
+    public static List<ConsumerRecord<byte[], byte[]>> records(StandIns standIns, String topic) {
+        return TopicFollower.readAll(standIns.kafka.bootstrapServers(), topic);
     }
 
     /** The events for {@code taskId} once at least one is there (key = task id). */
-    static List<ConsumerRecord<byte[], byte[]>> awaitEvents(StandIns standIns, String topic, String taskId,
+    public static List<ConsumerRecord<byte[], byte[]>> awaitEvents(StandIns standIns, String topic, String taskId,
             Duration within) {
-        return awaitEvents(standIns.kafka.bootstrapServers(), topic, taskId, within);
+        return awaitEvents(() -> records(standIns, topic), taskId, within);
     }
 
     /** The same, on any broker. */
-    static List<ConsumerRecord<byte[], byte[]>> awaitEvents(String bootstrapServers, String topic, String taskId,
+    public static List<ConsumerRecord<byte[], byte[]>> awaitEvents(String bootstrapServers, String topic, String taskId,
             Duration within) {
+        return awaitEvents(() -> TopicReader.readAll(bootstrapServers, topic), taskId, within);
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> awaitEvents(
+            Supplier<List<ConsumerRecord<byte[], byte[]>>> records, String taskId, Duration within) {
         AtomicReference<List<ConsumerRecord<byte[], byte[]>>> found = new AtomicReference<>();
         Awaitility.await().atMost(within).pollInterval(Duration.ofMillis(200)).until(() -> {
-            found.set(forKey(TopicReader.readAll(bootstrapServers, topic), taskId));
+            found.set(forKey(records.get(), taskId));
             return !found.get().isEmpty();
         });
         return found.get();
     }
 
     /** The one event for {@code taskId}, once it is there; it must be the only one and valid against the schema. */
-    static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(StandIns standIns, String topic, String taskId,
+    public static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(StandIns standIns, String topic, String taskId,
             Duration within) throws Exception {
-        return awaitOnlyEvent(standIns.kafka.bootstrapServers(), topic, taskId, within);
+        return onlyEvent(awaitEvents(standIns, topic, taskId, within), taskId);
     }
 
     /** The same, on any broker. */
-    static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(String bootstrapServers, String topic, String taskId,
+    public static ConsumerRecord<byte[], byte[]> awaitOnlyEvent(String bootstrapServers, String topic, String taskId,
             Duration within) throws Exception {
-        List<ConsumerRecord<byte[], byte[]>> events = awaitEvents(bootstrapServers, topic, taskId, within);
+        return onlyEvent(awaitEvents(bootstrapServers, topic, taskId, within), taskId);
+    }
+
+    private static ConsumerRecord<byte[], byte[]> onlyEvent(List<ConsumerRecord<byte[], byte[]>> events,
+            String taskId) throws Exception {
         assertThat(events).as("events for %s", taskId).hasSize(1);
         assertValidEvent(value(events.get(0)));
         return events.get(0);
     }
 
-    static List<ConsumerRecord<byte[], byte[]>> forKey(List<ConsumerRecord<byte[], byte[]>> records, String key) {
+    public static List<ConsumerRecord<byte[], byte[]>> forKey(List<ConsumerRecord<byte[], byte[]>> records, String key) {
         return records.stream()
                 .filter(r -> r.key() != null && key.equals(new String(r.key(), StandardCharsets.UTF_8)))
                 .toList();
     }
 
-    static JsonNode value(ConsumerRecord<byte[], byte[]> record) throws Exception {
+    public static JsonNode value(ConsumerRecord<byte[], byte[]> record) throws Exception {
         return JSON.readTree(record.value());
     }
 
-    static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    public static String header(ConsumerRecord<byte[], byte[]> record, String name) {
         var header = record.headers().lastHeader(name);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
@@ -108,26 +121,25 @@ public final class Events {
      * Waits until the group has committed everything on these topics: the harvester has nothing in flight, so no
      * further event can come from what was sent so far.
      */
-    static void awaitDrained(StandIns standIns, String groupId, String... topics) {
+    public static void awaitDrained(StandIns standIns, String groupId, String... topics) {
+        Admin admin = ADMINS.computeIfAbsent(standIns.kafka.bootstrapServers(), EmbeddedKafka::admin);
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            try (Admin admin = standIns.kafka.admin()) {
-                Map<TopicPartition, OffsetAndMetadata> committed =
-                        admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
-                Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-                for (String topic : topics) {
-                    admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
-                            .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
-                }
-                var ends = admin.listOffsets(latest).all().get();
-                return ends.entrySet().stream().allMatch(e -> {
-                    OffsetAndMetadata c = committed.get(e.getKey());
-                    return e.getValue().offset() == 0 || (c != null && c.offset() >= e.getValue().offset());
-                });
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (String topic : topics) {
+                admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+                        .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
             }
+            var ends = admin.listOffsets(latest).all().get();
+            return ends.entrySet().stream().allMatch(e -> {
+                OffsetAndMetadata c = committed.get(e.getKey());
+                return e.getValue().offset() == 0 || (c != null && c.offset() >= e.getValue().offset());
+            });
         });
     }
 
-    static String sha256OfObject(EmbeddedS3 s3, String bucket, String key) throws Exception {
+    public static String sha256OfObject(EmbeddedS3 s3, String bucket, String key) throws Exception {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
         try (S3Client client = s3.client();
                 InputStream in = client.getObject(b -> b.bucket(bucket).key(key))) {

@@ -29,23 +29,23 @@ import java.util.concurrent.Executors;
  * for a body that passed, the SHA-256 of the bytes it carried (aws-chunked bodies decoded) and the checksum trailer
  * that came with them. {@link #requiringKms} is a bucket whose policy requires SSE-KMS with one key.
  */
-final class FilteringS3 implements AutoCloseable {
+public final class FilteringS3 implements AutoCloseable {
 
     /** An S3 error answer: HTTP status, S3 error code and message. */
-    record Answer(int status, String code, String message) {
+    public record Answer(int status, String code, String message) {
     }
 
     /** What S3 answers instead of the real server: null lets the request pass. */
     @FunctionalInterface
-    interface Rule {
+    public interface Rule {
         Answer answer(Seen request);
     }
 
     /** One request as the bucket saw it; header names lower case. */
-    record Seen(String method, String target, Map<String, String> headers, boolean refused, String bodySha256,
+    public record Seen(String method, String target, Map<String, String> headers, boolean refused, String bodySha256,
             Map<String, String> trailers, String body) {
 
-        String operation() {
+        public String operation() {
             String path = URI.create(target).getPath();
             String query = target.contains("?") ? target.substring(target.indexOf('?')) : "";
             boolean object = path.indexOf('/', 1) > 0;
@@ -64,11 +64,11 @@ final class FilteringS3 implements AutoCloseable {
             return method + " " + path;
         }
 
-        String header(String name) {
+        public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
 
-        boolean isFor(String key) {
+        public boolean isFor(String key) {
             return URI.create(target).getPath().endsWith("/" + key);
         }
     }
@@ -95,7 +95,7 @@ final class FilteringS3 implements AutoCloseable {
      * A stand-in whose rule is chosen per task: the rule under a task id answers the requests for that task's keys,
      * so that the rows of a test run side by side against one stand-in.
      */
-    static FilteringS3 perTask(String upstreamEndpoint, Map<String, Rule> rulesByTaskId) throws IOException {
+    public static FilteringS3 perTask(String upstreamEndpoint, Map<String, Rule> rulesByTaskId) throws IOException {
         return inFrontOf(upstreamEndpoint, request -> rulesByTaskId.entrySet().stream()
                 .filter(rule -> request.target().contains("/" + rule.getKey() + "/"))
                 .map(rule -> rule.getValue().answer(request))
@@ -103,7 +103,7 @@ final class FilteringS3 implements AutoCloseable {
                 .findFirst().orElse(null));
     }
 
-    static FilteringS3 inFrontOf(String upstreamEndpoint, Rule rule) throws IOException {
+    public static FilteringS3 inFrontOf(String upstreamEndpoint, Rule rule) throws IOException {
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         FilteringS3 bucket = new FilteringS3(server, URI.create(upstreamEndpoint), rule);
         bucket.connections.execute(bucket::accept);
@@ -114,7 +114,7 @@ final class FilteringS3 implements AutoCloseable {
      * A bucket whose policy requires SSE-KMS with one key: a PutObject or CreateMultipartUpload without
      * {@code x-amz-server-side-encryption: aws:kms} and that key id is answered 403 AccessDenied.
      */
-    static FilteringS3 requiringKms(String upstreamEndpoint, String requiredKeyId) throws IOException {
+    public static FilteringS3 requiringKms(String upstreamEndpoint, String requiredKeyId) throws IOException {
         return inFrontOf(upstreamEndpoint, request -> {
             String operation = request.operation();
             boolean upload = operation.equals("PutObject") || operation.equals("CreateMultipartUpload");
@@ -125,15 +125,15 @@ final class FilteringS3 implements AutoCloseable {
         });
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + server.getLocalPort();
     }
 
-    List<Seen> seen() {
+    public List<Seen> seen() {
         return List.copyOf(seen);
     }
 
-    List<Seen> seen(String operation, String key) {
+    public List<Seen> seen(String operation, String key) {
         return seen.stream().filter(s -> s.operation().equals(operation) && s.isFor(key)).toList();
     }
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * One harvester for a test class, on the shared stand-ins, with its own topics ({@code prefix.*}) and settings:
  * {@code @RegisterExtension static final HarvesterExtension harvester = new HarvesterExtension("e2e", Map.of(...))}.
  */
-final class HarvesterExtension implements BeforeAllCallback, AfterAllCallback {
+public final class HarvesterExtension implements BeforeAllCallback, AfterAllCallback {
 
     private final String prefix;
     private final Map<String, String> overrides;
@@ -21,12 +21,12 @@ final class HarvesterExtension implements BeforeAllCallback, AfterAllCallback {
     private Map<String, String> props;
     private HarvesterApp app;
 
-    HarvesterExtension(String prefix, Map<String, String> overrides) {
+    public HarvesterExtension(String prefix, Map<String, String> overrides) {
         this(prefix, overrides, Map.of());
     }
 
     /** With {@code beans} bound in the harvester's registry (HarvesterApp#start). */
-    HarvesterExtension(String prefix, Map<String, String> overrides, Map<String, Object> beans) {
+    public HarvesterExtension(String prefix, Map<String, String> overrides, Map<String, Object> beans) {
         this.prefix = prefix;
         this.overrides = overrides;
         this.beans = beans;
@@ -46,20 +46,20 @@ final class HarvesterExtension implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
-    StandIns standIns() {
+    public StandIns standIns() {
         return standIns;
     }
 
-    HarvesterApp app() {
+    public HarvesterApp app() {
         return app;
     }
 
-    String setting(String name) {
+    public String setting(String name) {
         return props.get(name);
     }
 
     /** Sends a record to the harvester's task topic. */
-    void submit(String value) throws Exception {
+    public void submit(String value) throws Exception {
         standIns.kafka.send(setting("luma.topics.tasks"), value);
     }
 }

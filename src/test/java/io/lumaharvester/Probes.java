@@ -15,7 +15,7 @@ import org.awaitility.Awaitility;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What an operator's tools see over the harvester's management port: probes and the Prometheus scrape. */
-final class Probes {
+public final class Probes {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)$");
@@ -23,17 +23,17 @@ final class Probes {
     private Probes() {
     }
 
-    static HttpResponse<String> get(String port, String path) throws Exception {
+    public static HttpResponse<String> get(String port, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(15)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    static HttpResponse<String> readiness(String port) throws Exception {
+    public static HttpResponse<String> readiness(String port) throws Exception {
         return get(port, "/observe/health/ready");
     }
 
     /** Waits until readiness answers 503 and names {@code check} as DOWN. */
-    static void awaitNotReady(String port, String check) {
+    public static void awaitNotReady(String port, String check) {
         Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                 .untilAsserted(() -> {
             HttpResponse<String> ready = readiness(port);
@@ -42,7 +42,7 @@ final class Probes {
         });
     }
 
-    static void awaitReady(String port) {
+    public static void awaitReady(String port) {
         Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                 .untilAsserted(() -> {
             HttpResponse<String> ready = readiness(port);
@@ -50,7 +50,7 @@ final class Probes {
         });
     }
 
-    static String scrape(String port) throws Exception {
+    public static String scrape(String port) throws Exception {
         HttpResponse<String> response = get(port, "/observe/metrics");
         if (response.statusCode() != 200) {
             throw new AssertionError("/observe/metrics answered " + response.statusCode() + ": " + response.body());
@@ -62,7 +62,7 @@ final class Probes {
      * The sum of the samples of {@code name} whose labels include every {@code label="value"} given, or 0 when no
      * sample matches (a counter not incremented yet is absent).
      */
-    static double sample(String scrape, String name, String... labels) {
+    public static double sample(String scrape, String name, String... labels) {
         double sum = 0;
         for (String line : scrape.split("\n")) {
             Matcher m = SAMPLE.matcher(line);

@@ -22,6 +22,8 @@ import io.lumaharvester.provider.ProviderProfiles;
 import io.lumaharvester.provider.ProviderSettings;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -82,7 +84,9 @@ class ProvidersEndToEndTest {
         };
     }
 
+    /** The rows run side by side (junit-platform.properties): each its own task, waiting on the harvester's timers. */
     @ParameterizedTest(name = "{0}")
+    @Execution(ExecutionMode.CONCURRENT)
     @CsvSource(delimiter = '|', textBlock = """
             luma-official    | uuid   | 200
             runway           | uuid   | 200

@@ -21,7 +21,6 @@ import io.lumaharvester.dev.EmbeddedKafka;
 import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
-import io.lumaharvester.dev.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -73,8 +72,8 @@ class RouteTweaksTest {
                     .isEqualTo("video-platform");
 
             Awaitility.await().atMost(Duration.ofSeconds(40)).until(() -> !Events.forKey(
-                    TopicReader.readAll(standIns.kafka.bootstrapServers(), FAILED_TOPIC), failed).isEmpty());
-            assertThat(Events.value(Events.forKey(TopicReader.readAll(standIns.kafka.bootstrapServers(),
+                    Events.records(standIns, FAILED_TOPIC), failed).isEmpty());
+            assertThat(Events.value(Events.forKey(Events.records(standIns,
                     FAILED_TOPIC), failed).get(0)).get("status").asText()).isEqualTo("failed");
             assertThat(Events.forKey(Events.records(standIns, events), failed)).isEmpty();
         }

@@ -22,21 +22,21 @@ import io.lumaharvester.provider.ProviderSettings;
  * fixtures), at the paths their profiles name, each requiring the provider's auth. A two-step provider (fal, MiniMax)
  * has a second request, the media request, scripted apart. The media are served by the CDN stand-in.
  */
-final class ScriptedProviderTask {
+public final class ScriptedProviderTask {
 
-    static final String TOKEN = "provider-token-3d9f";
+    public static final String TOKEN = "provider-token-3d9f";
     private static final ProviderStandIn ANSWERS = ProviderStandIn.startForTheRun();
 
-    final String provider;
-    final String taskId;
+    public final String provider;
+    public final String taskId;
     /** The record that starts the task on luma.tasks. */
-    final String record;
-    final String statusPath;
+    public final String record;
+    public final String statusPath;
     /** The two-step provider's media request (with its query); null for the others. */
-    final String mediaPath;
+    public final String mediaPath;
     /** Each served file by its role, and its URL. */
-    final Map<String, CdnStandIn.MediaFile> byRole;
-    final Map<String, String> urlByRole;
+    public final Map<String, CdnStandIn.MediaFile> byRole;
+    public final Map<String, String> urlByRole;
     private final ResponseDefinitionBuilder running;
     private final ResponseDefinitionBuilder succeeded;
     private final ResponseDefinitionBuilder media;
@@ -66,7 +66,7 @@ final class ScriptedProviderTask {
     }
 
     /** The settings that point luma-official, fal and minimax at the API stand-in, with their token. */
-    static Map<String, String> settings(StandIns standIns) {
+    public static Map<String, String> settings(StandIns standIns) {
         Map<String, String> settings = new LinkedHashMap<>();
         for (String provider : List.of("luma-official", "fal", "minimax")) {
             settings.put("luma.providers." + provider + ".base-url", baseUrl(standIns, provider));
@@ -76,7 +76,7 @@ final class ScriptedProviderTask {
     }
 
     /** A new task of {@code provider} (its own id format), its video {@code videoBytes}; nothing scripted yet. */
-    static ScriptedProviderTask of(StandIns standIns, String provider, String prefix, long videoBytes) {
+    public static ScriptedProviderTask of(StandIns standIns, String provider, String prefix, long videoBytes) {
         if ("luma-aggregator".equals(provider)) {
             String taskId = prefix + "-" + UUID.randomUUID();
             LumaApiStandIn.ServedMedia served = standIns.api.completedMedia(taskId, videoBytes);
@@ -118,7 +118,7 @@ final class ScriptedProviderTask {
     }
 
     /** The task's running answer, in its provider's shape (fal: 202). */
-    ResponseDefinitionBuilder running() {
+    public ResponseDefinitionBuilder running() {
         return running;
     }
 
@@ -126,7 +126,7 @@ final class ScriptedProviderTask {
      * The status GET answers {@code first}, then the provider's succeeded answer (repeated); a two-step provider's
      * media request answers {@code firstMedia}, then its media answer (repeated).
      */
-    void answers(List<ResponseDefinitionBuilder> first, List<ResponseDefinitionBuilder> firstMedia) {
+    public void answers(List<ResponseDefinitionBuilder> first, List<ResponseDefinitionBuilder> firstMedia) {
         List<ResponseDefinitionBuilder> status = new ArrayList<>(first);
         status.add(succeeded);
         api.answerAt(statusPath, headers, status);
@@ -139,16 +139,16 @@ final class ScriptedProviderTask {
         }
     }
 
-    List<LoggedRequest> statusRequests() {
+    public List<LoggedRequest> statusRequests() {
         return api.requestsAt(statusPath);
     }
 
-    List<LoggedRequest> mediaRequests() {
+    public List<LoggedRequest> mediaRequests() {
         return mediaPath == null ? List.of() : api.requestsAt(mediaPath);
     }
 
     /** A body in the shape of the provider's status answer: its state field holding {@code state}. */
-    String statusBody(String state) {
+    public String statusBody(String state) {
         return switch (provider) {
             case "fal", "minimax" -> "{\"status\":\"" + state + "\"}";
             default -> "{\"state\":\"" + state + "\"}";

@@ -25,6 +25,8 @@ import org.apache.kafka.common.utils.Exit;
 public final class EmbeddedKafka implements AutoCloseable {
 
     private final KafkaClusterTestKit cluster;
+    /** One producer for every send to this broker: a producer per record costs a connection and a metadata fetch. */
+    private KafkaProducer<byte[], byte[]> producer;
 
     private EmbeddedKafka(KafkaClusterTestKit cluster) {
         this.cluster = cluster;
@@ -118,23 +120,40 @@ public final class EmbeddedKafka implements AutoCloseable {
         createTopics(names.stream().collect(java.util.stream.Collectors.toMap(n -> n, n -> partitions)));
     }
 
+    /** Sends one record to this broker and waits for its ack. */
     public void send(String topic, byte[] key, byte[] value, Map<String, byte[]> headers) throws Exception {
-        send(bootstrapServers(), topic, key, value, headers);
+        send(producer(), topic, key, value, headers);
+    }
+
+    private synchronized KafkaProducer<byte[], byte[]> producer() {
+        if (producer == null) {
+            producer = producer(bootstrapServers());
+        }
+        return producer;
     }
 
     /** Sends one record to any broker and waits for its ack. */
     public static void send(String bootstrapServers, String topic, byte[] key, byte[] value,
             Map<String, byte[]> headers) throws Exception {
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrapServers)) {
+            send(producer, topic, key, value, headers);
+        }
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(String bootstrapServers) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(8 * 1024 * 1024));
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
-            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key, value);
-            headers.forEach((name, v) -> record.headers().add(name, v));
-            producer.send(record).get();
-        }
+        return new KafkaProducer<>(props);
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, byte[] key, byte[] value,
+            Map<String, byte[]> headers) throws Exception {
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key, value);
+        headers.forEach((name, v) -> record.headers().add(name, v));
+        producer.send(record).get();
     }
 
     public void send(String topic, String value) throws Exception {
@@ -143,6 +162,11 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        synchronized (this) {
+            if (producer != null) {
+                producer.close(java.time.Duration.ofSeconds(5));
+            }
+        }
         cluster.close();
     }
 }

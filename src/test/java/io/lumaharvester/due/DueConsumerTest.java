@@ -60,10 +60,18 @@ class DueConsumerTest {
         }
     }
 
+    /**
+     * Clients that heartbeat every 300 ms, not Kafka's 3 s: a member learns of a rebalance at its next heartbeat, so a
+     * join or a leave (two cooperative rebalances each) settles in about a second.
+     */
+    private KafkaClients clients() {
+        return new KafkaClients(standIns.kafka.bootstrapServers(), Map.of("heartbeat.interval.ms", "300"));
+    }
+
     /** A route that takes {@code routeMs} per record without holding a thread, and fails records valued "fail". */
     private void start(String parameters, long routeMs) throws Exception {
         camel = new DefaultCamelContext();
-        camel.addComponent("due", new DueComponent(new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()),
+        camel.addComponent("due", new DueComponent(clients(),
                 group, 50));
         camel.getRegistry().bind("laneGate", laneGate);
         camel.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
@@ -298,8 +306,9 @@ class DueConsumerTest {
     void aRebalanceLosesNoRecordThatWasWaiting() throws Exception {
         String shared = "due-shared-" + UUID.randomUUID();
         standIns.kafka.createTopics(List.of(shared), 2);
-        // a join and a leave take two cooperative rebalances each, up to a heartbeat interval (3 s) apiece
-        long due = System.currentTimeMillis() + 15_000;
+        // a join and a leave take two cooperative rebalances each, up to a heartbeat interval (300 ms) apiece, and a
+        // start of the second consumer: all well before this
+        long due = System.currentTimeMillis() + 6_000;
         for (int i = 0; i < 20; i++) {
             Map<String, byte[]> headers = Map.of(DueHeaders.DUE_AT, String.valueOf(due).getBytes(StandardCharsets.UTF_8),
                     DueHeaders.STEP, "1".getBytes(StandardCharsets.UTF_8));
@@ -386,7 +395,7 @@ class DueConsumerTest {
     private CamelContext slowConsumerOf(String topicName, Map<String, AtomicInteger> routes, AtomicInteger inFlight,
             AtomicInteger wakeups) throws Exception {
         CamelContext context = new DefaultCamelContext();
-        context.addComponent("due", new DueComponent(new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()),
+        context.addComponent("due", new DueComponent(clients(),
                 group, 50) {
             @Override
             protected org.apache.camel.Endpoint createEndpoint(String uri, String remaining,
@@ -462,7 +471,7 @@ class DueConsumerTest {
 
     private CamelContext consumerOf(String topicName, Set<String> seen) throws Exception {
         CamelContext context = new DefaultCamelContext();
-        context.addComponent("due", new DueComponent(new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()),
+        context.addComponent("due", new DueComponent(clients(),
                 group, 50));
         context.addRoutes(new RouteBuilder() {
             @Override
@@ -478,7 +487,7 @@ class DueConsumerTest {
     @Test
     void theConsumerSetsTheRecordsCoordinatesAsHeaders() throws Exception {
         camel = new DefaultCamelContext();
-        camel.addComponent("due", new DueComponent(new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()),
+        camel.addComponent("due", new DueComponent(clients(),
                 group, 50));
         List<Object> seen = new CopyOnWriteArrayList<>();
         camel.addRoutes(new RouteBuilder() {

@@ -1,5 +1,8 @@
-package io.lumaharvester;
+package io.lumaharvester.intake;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.Probes;
 import io.lumaharvester.publish.GenerationEvents;
 import static io.lumaharvester.Events.header;
 import static io.lumaharvester.Events.value;

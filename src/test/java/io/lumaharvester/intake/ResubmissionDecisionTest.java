@@ -1,7 +1,5 @@
-package io.lumaharvester;
+package io.lumaharvester.intake;
 
-import io.lumaharvester.intake.Resubmission;
-import io.lumaharvester.intake.TaskState;
 import io.lumaharvester.publish.GenerationEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,6 @@
-package io.lumaharvester;
+package io.lumaharvester.poll;
 
+import io.lumaharvester.Events;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,5 +1,8 @@
-package io.lumaharvester;
+package io.lumaharvester.harvest;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.LogCapture;
+import io.lumaharvester.Probes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,5 +1,6 @@
-package io.lumaharvester;
+package io.lumaharvester.intake;
 
+import io.lumaharvester.HarvesterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -13,7 +14,6 @@ import java.util.UUID;
 
 import javax.management.ObjectName;
 
-import io.lumaharvester.intake.TaskStates;
 import io.lumaharvester.kafka.KafkaClients;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelContext;

@@ -1,11 +1,6 @@
-package io.lumaharvester;
+package io.lumaharvester.harvest;
 
 import io.lumaharvester.task.TaskExchange;
-import io.lumaharvester.harvest.MediaCopy;
-import io.lumaharvester.harvest.MediaFile;
-import io.lumaharvester.harvest.MediaNaming;
-import io.lumaharvester.harvest.MediaPolicy;
-import io.lumaharvester.harvest.SpoolSpace;
 import io.lumaharvester.task.StorageFailedException;
 import io.lumaharvester.task.StorageRejectedException;
 import io.lumaharvester.poll.GenerationReader;

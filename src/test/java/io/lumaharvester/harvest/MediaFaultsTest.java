@@ -1,6 +1,8 @@
-package io.lumaharvester;
+package io.lumaharvester.harvest;
 
-import io.lumaharvester.harvest.MediaCopy;
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.ScriptedProviderTask;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

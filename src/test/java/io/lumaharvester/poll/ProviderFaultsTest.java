@@ -1,5 +1,10 @@
-package io.lumaharvester;
+package io.lumaharvester.poll;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.Probes;
+import io.lumaharvester.ProviderStandIn;
+import io.lumaharvester.ScriptedProviderTask;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 

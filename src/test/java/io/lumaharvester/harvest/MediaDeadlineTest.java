@@ -1,5 +1,8 @@
-package io.lumaharvester;
+package io.lumaharvester.harvest;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.FilteringS3;
+import io.lumaharvester.TricklingServer;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,5 +1,8 @@
-package io.lumaharvester;
+package io.lumaharvester.ops;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.Probes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,5 +1,7 @@
-package io.lumaharvester;
+package io.lumaharvester.intake;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;

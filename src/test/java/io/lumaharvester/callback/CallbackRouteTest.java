@@ -1,5 +1,8 @@
-package io.lumaharvester;
+package io.lumaharvester.callback;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.Probes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -28,8 +31,6 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
-import io.lumaharvester.callback.Signed;
-import io.lumaharvester.dev.TopicReader;
 import io.lumaharvester.intake.TaskState;
 import io.lumaharvester.intake.TaskStates;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -394,7 +395,7 @@ class CallbackRouteTest {
 
     private static List<ConsumerRecord<byte[], byte[]>> keyed(HarvesterExtension h, String topicSetting,
             String key) {
-        return Events.forKey(TopicReader.readAll(h.standIns().kafka.bootstrapServers(), h.setting(topicSetting)),
+        return Events.forKey(Events.records(h.standIns(), h.setting(topicSetting)),
                 key);
     }
 
