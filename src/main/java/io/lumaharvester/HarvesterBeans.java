@@ -22,6 +22,7 @@ import io.lumaharvester.ops.KafkaStartup;
 import io.lumaharvester.kafka.KafkaTopics;
 import io.lumaharvester.ops.KafkaAccessCheck;
 import io.lumaharvester.ops.StorageAccessCheck;
+import io.lumaharvester.ops.MetricsRegistry;
 import io.lumaharvester.ops.TaskMetrics;
 import io.lumaharvester.poll.ApiBudget;
 import io.lumaharvester.poll.ApiBudgets;
@@ -46,8 +47,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.lumaharvester.due.DueComponent;
 import io.lumaharvester.due.DueGate;
 import io.lumaharvester.due.HeldBytes;
@@ -78,7 +77,6 @@ import org.apache.camel.PropertyInject;
 import org.apache.camel.component.aws2.s3.AWS2S3Component;
 import org.apache.camel.component.http.CompositeHttpConfigurer;
 import org.apache.camel.component.http.HttpClientConfigurer;
-import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.spi.PropertiesComponent;
@@ -185,7 +183,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         }
         return Providers.build(profiles, properties::resolveProperty,
                 properties.resolveProperty("luma.providers.default").orElse(Providers.LUMA_AGGREGATOR).strip(),
-                provider -> meterRegistry(context).counter("luma.provider.unknown.states", "provider", provider)
+                provider -> MetricsRegistry.of(context).counter("luma.provider.unknown.states", "provider", provider)
                         .increment());
     }
 
@@ -227,7 +225,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public synchronized ApiBudgets apiBudget(CamelContext context) {
         if (apiBudget == null) {
             PropertiesComponent properties = context.getPropertiesComponent();
-            MeterRegistry meters = meterRegistry(context);
+            MeterRegistry meters = MetricsRegistry.of(context);
             apiBudget = new ApiBudgets(provider -> {
                 String prefix = Providers.LUMA_AGGREGATOR.equals(provider) ? "luma.api." : "luma.providers." + provider + ".";
                 int maxInFlight = properties.resolveProperty(prefix + "max-in-flight").map(v -> Integer.parseInt(v.strip()))
@@ -422,7 +420,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry(value = "taskStates", destroyMethod = "stop")
     public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients) {
         if (taskStates == null) {
-            taskStates = new TaskStates(acceptedTopic, eventsTopic, clients, meterRegistry(context), clock,
+            taskStates = new TaskStates(acceptedTopic, eventsTopic, clients, MetricsRegistry.of(context), clock,
                     stateRetentionMs, kafkaCallbacks(context));
         }
         return taskStates;
@@ -450,7 +448,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("taskMetrics")
     public synchronized TaskMetrics taskMetrics(CamelContext context) {
         if (taskMetrics == null) {
-            taskMetrics = new TaskMetrics(meterRegistry(context), clock,
+            taskMetrics = new TaskMetrics(MetricsRegistry.of(context), clock,
                     Duration.ofMillis(taskDeadlineMs + 2 * pollSchedule.intervalMs()));
         }
         return taskMetrics;
@@ -467,17 +465,6 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         context.addStartupListener(startup);
         startup.then(context.getRegistry().lookupByNameAndType("taskStates", TaskStates.class)::start);
         s3Uploads.applyTo(context.getComponent("aws2-s3", AWS2S3Component.class).getConfiguration());
-    }
-
-    /** camel-micrometer's registry, which /observe/metrics serves; bound here if Camel has not bound it yet. */
-    private static MeterRegistry meterRegistry(CamelContext context) {
-        MeterRegistry registry = context.getRegistry()
-                .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
-        if (registry == null) {
-            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            context.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
-        }
-        return registry;
     }
 
     @BindToRegistry("taskRecovery")

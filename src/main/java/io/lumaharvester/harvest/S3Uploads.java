@@ -67,12 +67,14 @@ public final class S3Uploads {
 
     private final String sse;
     private final String kmsKeyId;
+    private final String storageClass;
     private final String tags;
     private final boolean sha256;
 
-    private S3Uploads(String sse, String kmsKeyId, String tags, boolean sha256) {
+    private S3Uploads(String sse, String kmsKeyId, String storageClass, String tags, boolean sha256) {
         this.sse = sse;
         this.kmsKeyId = kmsKeyId;
+        this.storageClass = storageClass;
         this.tags = tags;
         this.sha256 = sha256;
     }
@@ -107,7 +109,7 @@ public final class S3Uploads {
         if (!CHECKSUMS.contains(checksumAlgorithm)) {
             throw invalid("s3.checksum-algorithm", checksumAlgorithm, "SHA256 or NONE");
         }
-        return new S3Uploads(sse, kmsKeyId, tags, "SHA256".equals(checksumAlgorithm));
+        return new S3Uploads(sse, kmsKeyId, storageClass, tags, "SHA256".equals(checksumAlgorithm));
     }
 
     private static IllegalStateException invalid(String setting, String value, String allowed) {
@@ -180,6 +182,9 @@ public final class S3Uploads {
         configuration.setUseSSES3("AES256".equals(sse));
         configuration.setUseAwsKMS("aws:kms".equals(sse));
         configuration.setAwsKMSKeyId(kmsKeyId.isEmpty() ? null : kmsKeyId);
+        // set here, not as camel.component.aws2-s3.storage-class: under Camel Quarkus an empty s3.storage-class reached
+        // the component as a storage class S3 refuses (InvalidStorageClass)
+        configuration.setStorageClass(storageClass.isEmpty() ? null : storageClass);
     }
 
     /**
