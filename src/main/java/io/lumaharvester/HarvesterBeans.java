@@ -503,7 +503,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
             @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs,
             @PropertyInject("s3.multipart.threshold-bytes") long multipartThreshold) {
         return new MediaCopy(policy, bucket, s3, new SpoolSpace(SpoolSpace.directory(spoolDir), maxSpoolBytes),
-                includePrompt, maxCopyMs, timers(context), s3Uploads.checksums() ? multipartThreshold : -1);
+                includePrompt, maxCopyMs, timers(context), s3Uploads.handsBackPutSha256() ? multipartThreshold : -1);
     }
 
     /**
