@@ -51,6 +51,7 @@ class CamelQuarkusIT {
                 "AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY,
                 // what Camel K sets up from the Integration: its sources, its mounted configs
                 "CAMEL_MAIN_ROUTES_INCLUDE_PATTERN", "file:" + Path.of("routes").toAbsolutePath() + "/*.camel.yaml",
+                "CAMEL_MAIN_SOURCE_LOCATION_ENABLED", "true",
                 "QUARKUS_CONFIG_LOCATIONS", Path.of("application.properties").toAbsolutePath().toString(),
                 "QUARKUS_HTTP_PORT", port), log);
         try {
