@@ -20,6 +20,7 @@ import io.lumaharvester.ops.KafkaStartup;
 import io.lumaharvester.kafka.KafkaTopics;
 import io.lumaharvester.ops.KafkaAccessCheck;
 import io.lumaharvester.ops.StorageAccessCheck;
+import io.lumaharvester.ops.MetricsRegistry;
 import io.lumaharvester.ops.TaskMetrics;
 import io.lumaharvester.poll.ApiBudget;
 import io.lumaharvester.poll.ApiBudgets;
@@ -43,8 +44,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.lumaharvester.due.DueComponent;
 import io.lumaharvester.due.DueGate;
 import io.lumaharvester.due.HeldBytes;
@@ -75,7 +74,6 @@ import org.apache.camel.PropertyInject;
 import org.apache.camel.component.aws2.s3.AWS2S3Component;
 import org.apache.camel.component.http.CompositeHttpConfigurer;
 import org.apache.camel.component.http.HttpClientConfigurer;
-import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.spi.PropertiesComponent;
@@ -181,7 +179,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         }
         return Providers.build(profiles, properties::resolveProperty,
                 properties.resolveProperty("luma.providers.default").orElse(Providers.LUMA_AGGREGATOR).strip(),
-                provider -> meterRegistry(context).counter("luma.provider.unknown.states", "provider", provider)
+                provider -> MetricsRegistry.of(context).counter("luma.provider.unknown.states", "provider", provider)
                         .increment());
     }
 
@@ -223,7 +221,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public synchronized ApiBudgets apiBudget(CamelContext context) {
         if (apiBudget == null) {
             PropertiesComponent properties = context.getPropertiesComponent();
-            MeterRegistry meters = meterRegistry(context);
+            MeterRegistry meters = MetricsRegistry.of(context);
             apiBudget = new ApiBudgets(provider -> {
                 String prefix = Providers.LUMA_AGGREGATOR.equals(provider) ? "luma.api." : "luma.providers." + provider + ".";
                 int maxInFlight = properties.resolveProperty(prefix + "max-in-flight").map(v -> Integer.parseInt(v.strip()))
@@ -409,7 +407,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry(value = "taskStates", destroyMethod = "stop")
     public synchronized TaskStates taskStates(CamelContext context, @BeanInject("kafkaClients") KafkaClients clients) {
         if (taskStates == null) {
-            taskStates = new TaskStates(acceptedTopic, eventsTopic, clients, meterRegistry(context), clock,
+            taskStates = new TaskStates(acceptedTopic, eventsTopic, clients, MetricsRegistry.of(context), clock,
                     stateRetentionMs, kafkaCallbacks(context));
         }
         return taskStates;
@@ -437,7 +435,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     @BindToRegistry("taskMetrics")
     public synchronized TaskMetrics taskMetrics(CamelContext context) {
         if (taskMetrics == null) {
-            taskMetrics = new TaskMetrics(meterRegistry(context), clock,
+            taskMetrics = new TaskMetrics(MetricsRegistry.of(context), clock,
                     Duration.ofMillis(taskDeadlineMs + 2 * pollSchedule.intervalMs()));
         }
         return taskMetrics;
@@ -454,17 +452,6 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
         context.addStartupListener(startup);
         startup.then(context.getRegistry().lookupByNameAndType("taskStates", TaskStates.class)::start);
         s3Uploads.applyTo(context.getComponent("aws2-s3", AWS2S3Component.class).getConfiguration());
-    }
-
-    /** camel-micrometer's registry, which /observe/metrics serves; bound here if Camel has not bound it yet. */
-    private static MeterRegistry meterRegistry(CamelContext context) {
-        MeterRegistry registry = context.getRegistry()
-                .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
-        if (registry == null) {
-            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            context.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, registry);
-        }
-        return registry;
     }
 
     @BindToRegistry("taskRecovery")
@@ -497,7 +484,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
             @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs,
             @PropertyInject("s3.multipart.threshold-bytes") long multipartThreshold) {
         return new MediaCopy(policy, bucket, s3, new SpoolSpace(SpoolSpace.directory(spoolDir), maxSpoolBytes),
-                includePrompt, maxCopyMs, timers(context), s3Uploads.checksums() ? multipartThreshold : -1);
+                includePrompt, maxCopyMs, timers(context), s3Uploads.handsBackPutSha256() ? multipartThreshold : -1);
     }
 
     /**

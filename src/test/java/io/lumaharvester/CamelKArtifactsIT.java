@@ -24,8 +24,8 @@ import org.w3c.dom.NodeList;
 
 /**
  * What Camel K gets from this project: the thin jar of the beans (indexed, without routes, settings or a runtime of
- * its own), and an Integration whose runtime and dependencies are the ones the Camel Quarkus build names. Running the
- * Integration itself is not verified here (docs/camel-k.md).
+ * its own), and an Integration whose runtime and dependencies are the ones the Camel Quarkus build names.
+ * CamelQuarkusIT builds and runs that application; the Camel K operator itself is not run here (docs/camel-k.md).
  */
 class CamelKArtifactsIT {
 
@@ -141,8 +141,8 @@ class CamelKArtifactsIT {
             } else if (artifact.equals("luma-harvester")) {
                 extensions.add("mvn:io.lumaharvester:luma-harvester:" + child(xml(Path.of("pom.xml"))
                         .getDocumentElement(), "version"));
-            } else if (artifact.equals("jackson-jq")) {
-                // a plain library the beans use, with no Camel Quarkus extension
+            } else if (artifact.equals("jackson-jq") || artifact.equals("camel-vertx-http")) {
+                // a plain library the beans use, and a plain Camel component: neither has a Camel Quarkus extension
                 extensions.add("mvn:" + child(dependency, "groupId") + ":" + artifact + ":" + child(dependency, "version"));
             }
         }

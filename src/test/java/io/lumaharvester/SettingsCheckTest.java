@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Each bad setting is named with its value and what is allowed; all of them at once; a real start fails with them. */
 class SettingsCheckTest {
@@ -152,6 +153,16 @@ class SettingsCheckTest {
                         "luma.callbacks.fal-jwks-url=rest.fal.ai/.well-known/jwks.json is not allowed: it must be an "
                                 + "absolute http(s) URL (https://rest.fal.ai/.well-known/jwks.json)"),
                 Arguments.of("kafka.brokers", null, "kafka.brokers is not set: it must be host:port[,host:port...]"));
+    }
+
+    /** Camel Quarkus reads its settings through MicroProfile Config, which reads a setting set to empty as not set. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"luma.harvest.spool-dir", "s3.endpoint", "s3.kms-key-id", "s3.storage-class", "s3.tags",
+            "luma.providers.directory"})
+    void aSettingThatMayBeEmptyMayAlsoBeNotSet(String setting) throws Exception {
+        Map<String, String> change = new HashMap<>();
+        change.put(setting, null);
+        assertThat(problems(change)).isEmpty();
     }
 
     @Test

@@ -48,8 +48,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
  * s3.checksum-algorithm settings (checked at start-up). Encryption and storage class are the aws2-s3 component's own
  * options ({@link #applyTo}); tags and checksums, which the 4.18 producer cannot set, are added by the S3 client
  * ({@link #client}), to the single PUT and to the multipart upload alike. The client's interceptors hand a single
- * PUT's SHA-256 back to the copy ({@link #sentChecksums}) and spare small bodies S3's 100-continue
- * ({@link #expectContinueAbove}).
+ * PUT's SHA-256 back to the copy where the SDK keeps it ({@link #sentChecksums}) and spare small bodies S3's
+ * 100-continue ({@link #expectContinueAbove}).
  */
 public final class S3Uploads {
 
@@ -65,14 +65,32 @@ public final class S3Uploads {
     private record Put(String key, String sha256Base64) {
     }
 
+    /**
+     * Whether this AWS SDK keeps the checksum it sent where {@link #sentChecksums} reads it: 2.41 (Camel 4.18) does,
+     * 2.32 (Camel Quarkus 3.27) has no such attribute, and reading it there throws NoSuchFieldError, an Error that no
+     * route's doCatch sees, so the copy never ended. Without it the copy hashes the body on the way.
+     */
+    private static final boolean SDK_KEEPS_SENT_CHECKSUM = sdkKeepsSentChecksum();
+
+    private static boolean sdkKeepsSentChecksum() {
+        try {
+            SdkInternalExecutionAttribute.class.getField("CHECKSUM_STORE");
+            return true;
+        } catch (NoSuchFieldException e) {
+            return false;
+        }
+    }
+
     private final String sse;
     private final String kmsKeyId;
+    private final String storageClass;
     private final String tags;
     private final boolean sha256;
 
-    private S3Uploads(String sse, String kmsKeyId, String tags, boolean sha256) {
+    private S3Uploads(String sse, String kmsKeyId, String storageClass, String tags, boolean sha256) {
         this.sse = sse;
         this.kmsKeyId = kmsKeyId;
+        this.storageClass = storageClass;
         this.tags = tags;
         this.sha256 = sha256;
     }
@@ -107,16 +125,20 @@ public final class S3Uploads {
         if (!CHECKSUMS.contains(checksumAlgorithm)) {
             throw invalid("s3.checksum-algorithm", checksumAlgorithm, "SHA256 or NONE");
         }
-        return new S3Uploads(sse, kmsKeyId, tags, "SHA256".equals(checksumAlgorithm));
+        return new S3Uploads(sse, kmsKeyId, storageClass, tags, "SHA256".equals(checksumAlgorithm));
     }
 
     private static IllegalStateException invalid(String setting, String value, String allowed) {
         return new IllegalStateException(setting + "=" + value + " is not allowed: it must be " + allowed);
     }
 
-    /** False for s3.checksum-algorithm=NONE: then the SDK sends no checksum of its own either. */
-    public boolean checksums() {
-        return sha256;
+    /**
+     * Whether a single PUT's SHA-256 comes back from the client ({@link #sha256OfPut}): not for
+     * s3.checksum-algorithm=NONE (the SDK sends no checksum of its own either), nor on an SDK that does not keep the
+     * one it sent.
+     */
+    public boolean handsBackPutSha256() {
+        return sha256 && SDK_KEEPS_SENT_CHECKSUM;
     }
 
     /**
@@ -180,19 +202,26 @@ public final class S3Uploads {
         configuration.setUseSSES3("AES256".equals(sse));
         configuration.setUseAwsKMS("aws:kms".equals(sse));
         configuration.setAwsKMSKeyId(kmsKeyId.isEmpty() ? null : kmsKeyId);
+        // set here, not as camel.component.aws2-s3.storage-class: under Camel Quarkus an empty s3.storage-class reached
+        // the component as a storage class S3 refuses (InvalidStorageClass)
+        configuration.setStorageClass(storageClass.isEmpty() ? null : storageClass);
     }
 
     /**
      * The client the harvester uploads with, from {@code s3} (region, endpoint, credentials), {@code http} (its pool)
      * and {@code overrides} (the caller's own, such as its timers): the checksum calculation s3.checksum-algorithm
-     * asks for, the two interceptors, an HTTP client that adds no {@code Expect} of its own, and the requests changed
+     * asks for, the interceptors, an HTTP client that adds no {@code Expect} of its own, and the requests changed
      * before the SDK sees them ({@link #wrap}).
      */
     public S3Client client(S3ClientBuilder s3, ApacheHttpClient.Builder http,
             Consumer<ClientOverrideConfiguration.Builder> overrides, long expectContinueThreshold) {
         return wrap(s3
-                .overrideConfiguration(o -> overrides.accept(o.addExecutionInterceptor(sentChecksums())
-                        .addExecutionInterceptor(expectContinueAbove(expectContinueThreshold))))
+                .overrideConfiguration(o -> {
+                    if (SDK_KEEPS_SENT_CHECKSUM) {
+                        o.addExecutionInterceptor(sentChecksums());
+                    }
+                    overrides.accept(o.addExecutionInterceptor(expectContinueAbove(expectContinueThreshold)));
+                })
                 // only the uploads above s3.expect-continue-threshold-bytes wait for S3's go-ahead
                 .httpClientBuilder(http.expectContinueEnabled(false))
                 // s3.checksum-algorithm=NONE: not even the SDK's default CRC32, for stores that refuse checksums

@@ -445,11 +445,20 @@ public class TaskStates {
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        // Kafka refuses a delivery time-out below linger.ms + request.timeout.ms (0 + 30 s unless set otherwise)
-        long floor = Long.parseLong(props.getProperty(ProducerConfig.LINGER_MS_CONFIG, "0"))
-                + Long.parseLong(props.getProperty(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "30000"));
+        // Kafka refuses a delivery time-out below linger.ms + request.timeout.ms: unless set, the client's defaults
+        // (linger.ms is 0 in Kafka 3.9, 5 in Kafka 4.0, which Camel Quarkus 3.27 brings)
+        long floor = producerSetting(props, ProducerConfig.LINGER_MS_CONFIG)
+                + producerSetting(props, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG);
         props.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Math.max(WRITE_TIMEOUT_MS, floor)));
         return props;
+    }
+
+    private static long producerSetting(Properties props, String name) {
+        Object value = props.getProperty(name);
+        if (value == null) {
+            value = ProducerConfig.configDef().defaultValues().get(name);
+        }
+        return Long.parseLong(String.valueOf(value).strip());
     }
 
     /**
