@@ -16,6 +16,7 @@ import io.lumaharvester.intake.TaskAdmission;
 import io.lumaharvester.intake.TaskIntake;
 import io.lumaharvester.intake.TaskStates;
 import io.lumaharvester.kafka.KafkaClients;
+import io.lumaharvester.kafka.SharedProducers;
 import io.lumaharvester.ops.KafkaStartup;
 import io.lumaharvester.kafka.KafkaTopics;
 import io.lumaharvester.ops.KafkaAccessCheck;
@@ -112,6 +113,7 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     private ExecutorService kafkaCallbacks;
     private HttpClientConnectionManager mediaConnections;
     private ScheduledExecutorService timers;
+    private SharedProducers kafkaClientFactory;
     // what s3.sse and the other upload settings ask of every upload (s3Client adds tags and checksums; configure()
     // gives the aws2-s3 component its encryption options from it)
     private volatile S3Uploads s3Uploads;
@@ -501,6 +503,19 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
             }
         }
         return timers;
+    }
+
+    /**
+     * Every kafka endpoint's producer: one per distinct configuration, not one per endpoint and route. In Java, not in
+     * a route file's beans: camel.component.kafka.kafka-client-factory names it, and Camel Quarkus configures the
+     * components before it loads the route files (their beans are not bound yet).
+     */
+    @BindToRegistry(value = "kafkaClientFactory", destroyMethod = "close")
+    public synchronized SharedProducers kafkaClientFactory() {
+        if (kafkaClientFactory == null) {
+            kafkaClientFactory = new SharedProducers();
+        }
+        return kafkaClientFactory;
     }
 
     /**

@@ -113,7 +113,7 @@ class RouteContractTest {
                 }
             }
         }
-        assertThat(beans).containsKeys("mediaNaming", "deadLetters", "kafkaClientFactory");
+        assertThat(beans).containsKeys("mediaNaming", "deadLetters", "stepFields");
         Set<String> boundInJava = Arrays.stream(HarvesterBeans.class.getMethods())
                 .filter(m -> m.isAnnotationPresent(org.apache.camel.BindToRegistry.class))
                 .map(m -> m.getAnnotation(org.apache.camel.BindToRegistry.class).value().isEmpty() ? m.getName()
