@@ -75,7 +75,8 @@ public final class HarvesterProcess implements AutoCloseable {
                 }
             }
         }
-        if (jvmOptions.stream().noneMatch(o -> o.startsWith("-XX:TieredStopAtLevel") || o.contains("TieredCompilation"))) {
+        if (jvmOptions.stream().noneMatch(o -> o.startsWith("-XX:TieredStopAtLevel")
+                || o.contains("TieredCompilation"))) {
             command.add("-XX:TieredStopAtLevel=1");
         }
         command.addAll(jvmOptions);
@@ -117,7 +118,7 @@ public final class HarvesterProcess implements AutoCloseable {
 
     /** Keeps the recorded archive if the harvester started and stopped normally; otherwise the next start records. */
     private static synchronized void endRecording(Path records, boolean keep) {
-        if (records == null) {
+        if (records == null || !records.equals(recording)) {
             return;
         }
         try {
