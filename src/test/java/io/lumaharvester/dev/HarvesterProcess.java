@@ -111,6 +111,12 @@ public final class HarvesterProcess implements AutoCloseable {
             return null;
         }
         Files.createDirectories(archive.getParent());
+        // archives of jars built before this one: no JVM maps them again, and each is some 90 MB
+        try (var old = Files.newDirectoryStream(archive.getParent(), "*.jsa")) {
+            for (Path stale : old) {
+                Files.deleteIfExists(stale);
+            }
+        }
         recording = archive.resolveSibling(archive.getFileName() + ".recording");
         Files.deleteIfExists(recording);
         return recording;
