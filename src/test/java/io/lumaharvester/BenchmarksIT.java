@@ -515,7 +515,8 @@ class BenchmarksIT {
                 .forEach(k -> props.put(k.substring("bench.set.".length()), System.getProperty(k)));
         Path log = Files.createDirectories(Path.of("target", "bench")).resolve(name + ".log");
         Files.deleteIfExists(log);
-        List<String> jvm = new ArrayList<>(List.of(xmx));
+        // both compilers, as in production: the figures are CPU, throughput and latency
+        List<String> jvm = new ArrayList<>(List.of(xmx, "-XX:TieredStopAtLevel=4"));
         jvm.addAll(s3.jvmOptions());
         String extra = System.getProperty("bench.harvester-jvm-options", "").strip();
         if (!extra.isEmpty()) {

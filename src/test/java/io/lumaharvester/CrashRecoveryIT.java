@@ -226,9 +226,10 @@ class CrashRecoveryIT {
             Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                     .until(() -> tasks.values().stream().allMatch(t -> t.pollTimes().get().stream()
                             .anyMatch(time -> time > restarted)));
-            // the replayed records are read within the first seconds; count the polls of the ten seconds after
+            // the replayed records are read within the first seconds; count the polls of the twelve intervals after
+            // (a doubled loop polls 24 times)
             long from = System.currentTimeMillis() + 3_000;
-            long windowMs = 10_000;
+            long windowMs = 12 * intervalMs;
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> System.currentTimeMillis() > from + windowMs);
             Map<String, Long> pollsInWindow = new HashMap<>();
             tasks.forEach((taskId, task) -> pollsInWindow.put(taskId, task.pollTimes().get().stream()

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -15,15 +17,29 @@ import java.util.concurrent.TimeUnit;
 /**
  * The packaged harvester ({@code java -jar}) as a child process, configured only through environment variables
  * named after its settings, its output in a log file. Tests can stop it, or kill it outright.
+ * <p>
+ * The ITs start a harvester some 25 times, and on 2 cores each start is mostly class loading and JIT compiling.
+ * Two JVM options shorten it: the classes come from a class-data-sharing archive of this jar (AppCDS), which the first
+ * harvester that starts and stops normally records ({@code -XX:ArchiveClassesAtExit}, Java 17 has no auto-created
+ * archive); and only the client compiler runs ({@code -XX:TieredStopAtLevel=1}) unless the test sets the compilers
+ * itself, as a benchmark measuring CPU or throughput does ({@code -XX:TieredStopAtLevel=4}).
  */
 public final class HarvesterProcess implements AutoCloseable {
 
+    /** A harvester that got this far loaded the classes of a whole start: its archive is worth sharing. */
+    private static final String STARTED = "(luma-harvester) started in";
+    /** The archive being recorded, by at most one harvester at a time; null when none is. */
+    private static Path recording;
+
     private final Process process;
     private final Path log;
+    /** Where this process writes its class archive at exit, or null when it records none. */
+    private final Path records;
 
-    private HarvesterProcess(Process process, Path log) {
+    private HarvesterProcess(Process process, Path log, Path records) {
         this.process = process;
         this.log = log;
+        this.records = records;
     }
 
     /** {@code luma.api.base-url} becomes {@code LUMA_API_BASE_URL}, as Camel looks it up. */
@@ -44,6 +60,25 @@ public final class HarvesterProcess implements AutoCloseable {
             Map<String, String> settings, Map<String, String> extraEnv, Path log) throws IOException {
         List<String> command = new ArrayList<>(launcher);
         command.add(javaCommand());
+        Path records = null;
+        if (System.getProperty("harvester.java.home") == null) {
+            Path archive = classArchive(jar);
+            // a missing or stale archive is not an error: the JVM then loads the classes from the jar, and says
+            // nothing (a test reads every line the harvester writes)
+            command.add("-Xlog:cds=off,cds+dynamic=off");
+            if (Files.exists(archive)) {
+                command.add("-XX:SharedArchiveFile=" + archive);
+            } else {
+                records = startRecording(archive);
+                if (records != null) {
+                    command.add("-XX:ArchiveClassesAtExit=" + records);
+                }
+            }
+        }
+        if (jvmOptions.stream().noneMatch(o -> o.startsWith("-XX:TieredStopAtLevel")
+                || o.contains("TieredCompilation"))) {
+            command.add("-XX:TieredStopAtLevel=1");
+        }
         command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar.toString());
@@ -55,7 +90,56 @@ public final class HarvesterProcess implements AutoCloseable {
                 || k.startsWith("AWS_"));
         settings.forEach((k, v) -> env.put(envName(k), v));
         env.putAll(extraEnv);
-        return new HarvesterProcess(builder.start(), log);
+        try {
+            return new HarvesterProcess(builder.start(), log, records);
+        } catch (IOException e) {
+            endRecording(records, false);
+            throw e;
+        }
+    }
+
+    /** The archive of this build of the jar: a jar built again (another size or time) gets one of its own. */
+    private static Path classArchive(Path jar) throws IOException {
+        FileTime built = Files.getLastModifiedTime(jar);
+        return Path.of("target", "cds").toAbsolutePath()
+                .resolve(jar.getFileName() + "-" + Files.size(jar) + "-" + built.toMillis() + ".jsa");
+    }
+
+    /** The file this start records the archive into, or null when another harvester is recording it. */
+    private static synchronized Path startRecording(Path archive) throws IOException {
+        if (recording != null) {
+            return null;
+        }
+        Files.createDirectories(archive.getParent());
+        // archives of jars built before this one: no JVM maps them again, and each is some 90 MB
+        try (var old = Files.newDirectoryStream(archive.getParent(), "*.jsa")) {
+            for (Path stale : old) {
+                Files.deleteIfExists(stale);
+            }
+        }
+        recording = archive.resolveSibling(archive.getFileName() + ".recording");
+        Files.deleteIfExists(recording);
+        return recording;
+    }
+
+    /** Keeps the recorded archive if the harvester started and stopped normally; otherwise the next start records. */
+    private static synchronized void endRecording(Path records, boolean keep) {
+        if (records == null || !records.equals(recording)) {
+            return;
+        }
+        try {
+            String name = records.getFileName().toString();
+            Path archive = records.resolveSibling(name.substring(0, name.length() - ".recording".length()));
+            if (keep && Files.exists(records)) {
+                Files.move(records, archive, StandardCopyOption.ATOMIC_MOVE);
+            } else {
+                Files.deleteIfExists(records);
+            }
+        } catch (IOException e) {
+            // no archive: the next start records one
+        } finally {
+            recording = null;
+        }
     }
 
     /**
@@ -108,13 +192,24 @@ public final class HarvesterProcess implements AutoCloseable {
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+        endRecording(records, false);
     }
 
     @Override
     public void close() throws InterruptedException {
         process.destroy();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        // writing the class archive at exit takes seconds, on a loaded machine a minute
+        if (!process.waitFor(records == null ? 30 : 180, TimeUnit.SECONDS)) {
             kill();
+        }
+        endRecording(records, startedFully());
+    }
+
+    private boolean startedFully() {
+        try {
+            return output().contains(STARTED);
+        } catch (IOException e) {
+            return false;
         }
     }
 }
