@@ -1,6 +1,7 @@
 package io.lumaharvester;
 
 import io.lumaharvester.callback.Callbacks;
+import io.lumaharvester.harvest.CopyErrors;
 import io.lumaharvester.harvest.CopyLimit;
 import io.lumaharvester.harvest.HarvestGate;
 import io.lumaharvester.harvest.HarvestPlan;
@@ -561,7 +562,9 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public HttpClientConfigurer mediaClient(CamelContext context,
             @BeanInject("mediaRedirects") MediaRedirects redirects,
             @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs) {
-        return CompositeHttpConfigurer.combineConfigurers(redirects, new CopyLimit(maxCopyMs, timers(context)));
+        return CompositeHttpConfigurer.combineConfigurers(
+                CompositeHttpConfigurer.combineConfigurers(redirects, new CopyLimit(maxCopyMs, timers(context))),
+                new CopyErrors());
     }
 
     @BindToRegistry("generationEvents")
