@@ -562,9 +562,11 @@ public class HarvesterBeans implements CamelConfiguration, CamelContextAware {
     public HttpClientConfigurer mediaClient(CamelContext context,
             @BeanInject("mediaRedirects") MediaRedirects redirects,
             @PropertyInject("luma.harvest.max-copy-ms") long maxCopyMs) {
-        return CompositeHttpConfigurer.combineConfigurers(
-                CompositeHttpConfigurer.combineConfigurers(redirects, new CopyLimit(maxCopyMs, timers(context))),
-                new CopyErrors());
+        CompositeHttpConfigurer configurers = new CompositeHttpConfigurer();
+        configurers.addConfigurer(redirects);
+        configurers.addConfigurer(new CopyLimit(maxCopyMs, timers(context)));
+        configurers.addConfigurer(new CopyErrors());
+        return configurers;
     }
 
     @BindToRegistry("generationEvents")
