@@ -64,7 +64,7 @@ public class HarvestPlan {
      * The ticket with every file stored, in the order the generation lists them; or, when a copy failed, the first
      * failure in that order, thrown once for the task (its error policy decides what the task does next).
      */
-    public TaskTicket stored(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket, @Body List<?> copies)
+    public TaskTicket gather(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket, @Body List<?> copies)
             throws Exception {
         List<String> order = files(ticket).stream().map(MediaFile::sourceUrl).toList();
         var failure = copies.stream().filter(CopyFailure.class::isInstance).map(CopyFailure.class::cast)

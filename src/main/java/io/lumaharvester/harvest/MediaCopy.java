@@ -3,7 +3,7 @@ package io.lumaharvester.harvest;
 import io.lumaharvester.task.StoredMedia;
 import io.lumaharvester.task.MediaRejectedException;
 import io.lumaharvester.task.MediaUnavailableException;
-import io.lumaharvester.task.StorageFailedException;
+import io.lumaharvester.task.StorageUnavailableException;
 import io.lumaharvester.task.StorageRejectedException;
 import io.lumaharvester.task.TaskTicket;
 import io.lumaharvester.task.TaskExchange;
@@ -80,7 +80,7 @@ public class MediaCopy {
     }
 
     public void upload(Exchange exchange) throws MediaUnavailableException, MediaRejectedException,
-            StorageRejectedException, StorageFailedException, IOException, InvalidPayloadException {
+            StorageRejectedException, StorageUnavailableException, IOException, InvalidPayloadException {
         MediaFile file = exchange.getProperty(TaskExchange.MEDIA, MediaFile.class);
         Message message = exchange.getMessage();
         Integer status = message.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
@@ -114,7 +114,7 @@ public class MediaCopy {
                         + "without a length and " + e.getMessage(), e);
             } catch (SpoolSpace.SpoolFullException e) {
                 // other copies hold the cap now; they end, and this one fits then
-                throw new StorageFailedException("the local disk could not take the " + file.keyRole()
+                throw new StorageUnavailableException("the local disk could not take the " + file.keyRole()
                         + " media: " + e.getMessage(), e);
             }
             length = hashing.count();
@@ -157,11 +157,11 @@ public class MediaCopy {
      * storage side, when the download had answered and its stream
      * was intact when the upload failed, either refused for good ({@link StorageRejectedException}: a 4xx such as
      * AccessDenied, a full or read-only spool disk; see {@link StorageErrors}) or for now
-     * ({@link StorageFailedException}: connection refused, 5xx, throttling, or the SDK unable to replay a stream it had
+     * ({@link StorageUnavailableException}: connection refused, 5xx, throttling, or the SDK unable to replay a stream it had
      * started to send); or on the CDN's ({@link MediaUnavailableException}). A refused redirect stays a
      * {@link MediaRejectedException}.
      */
-    public CopyFailure failed(Exchange exchange) {
+    public CopyFailure copyFailure(Exchange exchange) {
         MediaFile file = exchange.getProperty(TaskExchange.MEDIA, MediaFile.class);
         unwatch(exchange);
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);
@@ -211,7 +211,7 @@ public class MediaCopy {
         Exception cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         String role = file == null ? "" : file.keyRole() + " ";
         if (cause instanceof MediaRejectedException || cause instanceof MediaUnavailableException
-                || cause instanceof StorageRejectedException || cause instanceof StorageFailedException) {
+                || cause instanceof StorageRejectedException || cause instanceof StorageUnavailableException) {
             return cause;
         }
         if (ObjectHelper.getException(CopyLimit.ExceededException.class, cause) != null) {
@@ -236,7 +236,7 @@ public class MediaCopy {
                 return new StorageRejectedException(refusal.refuser() + " refused the " + role + "media: "
                         + refusal.why(), cause);
             }
-            return new StorageFailedException((spoolFailed(cause) ? "the local disk failed spooling the "
+            return new StorageUnavailableException((spoolFailed(cause) ? "the local disk failed spooling the "
                     : "S3 failed storing the ") + role + "media (" + why + ")", cause);
         }
         return new MediaUnavailableException("the " + role + "media could not be downloaded (" + why + ")", cause);
@@ -251,7 +251,7 @@ public class MediaCopy {
         return false;
     }
 
-    public StoredMedia stored(Exchange exchange) throws MediaUnavailableException {
+    public StoredMedia storedMedia(Exchange exchange) throws MediaUnavailableException {
         unwatch(exchange);
         MediaFile file = exchange.getProperty(TaskExchange.MEDIA, MediaFile.class);
         HashingInputStream hashing = exchange.getProperty(HASHING, HashingInputStream.class);

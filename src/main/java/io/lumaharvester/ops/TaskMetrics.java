@@ -52,7 +52,7 @@ public class TaskMetrics {
     }
 
     /** The task's step ended with its event, sent now or before (a replayed step). */
-    public void ended(TaskTicket ticket) {
+    public void noLongerInFlight(TaskTicket ticket) {
         lastStep.remove(ticket.taskId());
     }
 

@@ -130,7 +130,7 @@ public class TaskRecovery {
             return TaskStep.failed(harvesting ? ticket.mediaFailed() : ticket.pollFailed(false),
                     schedule.mediaDeadlineFailure(ticket, why));
         }
-        if (harvesting && cause instanceof StorageFailedException) {
+        if (harvesting && cause instanceof StorageUnavailableException) {
             // the cause says whose: S3, or the spool disk with its cap held by other copies
             LOG.error("task {}: storage failed for now ({}); retrying after a back-off, the task is kept",
                     ticket.taskId(), whyForLog);
@@ -218,7 +218,7 @@ public class TaskRecovery {
     private static Throwable named(Throwable caught) {
         for (Throwable t = caught; t != null && t.getCause() != t; t = t.getCause()) {
             if (t instanceof MediaRejectedException || t instanceof MediaUnavailableException
-                    || t instanceof StorageFailedException || t instanceof StorageRejectedException) {
+                    || t instanceof StorageUnavailableException || t instanceof StorageRejectedException) {
                 return t;
             }
         }

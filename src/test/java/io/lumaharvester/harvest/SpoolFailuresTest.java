@@ -1,7 +1,7 @@
 package io.lumaharvester.harvest;
 
 import io.lumaharvester.task.TaskExchange;
-import io.lumaharvester.task.StorageFailedException;
+import io.lumaharvester.task.StorageUnavailableException;
 import io.lumaharvester.task.StorageRejectedException;
 import io.lumaharvester.poll.GenerationReader;
 import io.lumaharvester.task.TaskTicket;
@@ -62,11 +62,11 @@ class SpoolFailuresTest {
         return exchange;
     }
 
-    /** What the copy route's doCatch hands the task: upload fails, then failed() names the failure. */
+    /** What the copy route's doCatch hands the task: upload fails, then copyFailure() names the failure. */
     private Exception copyFailure(MediaCopy copy, Exchange exchange) {
         assertThatThrownBy(() -> copy.upload(exchange)).satisfies(
                 e -> exchange.setProperty(Exchange.EXCEPTION_CAUGHT, e));
-        return copy.failed(exchange).error();
+        return copy.copyFailure(exchange).error();
     }
 
     /** The exchange's end, as the route's unit of work runs it: the spool file is handed back. */
@@ -99,7 +99,7 @@ class SpoolFailuresTest {
 
             Exception error = copyFailure(copy, exchange);
 
-            assertThat(error).isInstanceOf(StorageFailedException.class)
+            assertThat(error).isInstanceOf(StorageUnavailableException.class)
                     .hasMessageStartingWith("the local disk could not take the video media: the spool is full for now")
                     .hasMessageContaining("held by other copies");
             ended(exchange);

@@ -49,7 +49,7 @@ class TaskMetricsTest {
         metrics.step(ticket("b", now));
         assertThat(inFlight()).isEqualTo(2);
 
-        metrics.ended(ticket("a", now));
+        metrics.noLongerInFlight(ticket("a", now));
         assertThat(inFlight()).isEqualTo(1);
     }
 

@@ -56,7 +56,7 @@ class TaskRecoveryTest {
                 Arguments.of("Kafka, wrapped by Camel", new CamelExecutionException("send", null,
                         new TimeoutException("metadata")), false),
                 Arguments.of("Kafka refuses the record itself (too large)", new RecordTooLargeException("2 MB"), true),
-                Arguments.of("S3 failed", new StorageFailedException("S3 failed", null), true),
+                Arguments.of("S3 failed", new StorageUnavailableException("S3 failed", null), true),
                 Arguments.of("the CDN failed", new MediaUnavailableException("HTTP 503"), true),
                 Arguments.of("an I/O error", new IOException("reset"), true));
     }
@@ -221,7 +221,7 @@ class TaskRecoveryTest {
     void storageFailingForNowIsRetriedUntilTheMediaDeadlineThenTheTaskFailsMediaUnavailable() {
         HandClock clock = new HandClock(1_000_000);
         TaskRecovery recovery = recovery(new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock));
-        StorageFailedException s3Down = new StorageFailedException("S3 failed storing the video media (503)", null);
+        StorageUnavailableException s3Down = new StorageUnavailableException("S3 failed storing the video media (503)", null);
         TaskTicket ticket = harvesting().mediaSince(clock.millis());
         for (int i = 0; i < 5; i++) {
             TaskStep step = recovery.afterError(ticket, null, s3Down, null);
@@ -261,7 +261,7 @@ class TaskRecoveryTest {
         TaskTicket old = json.readValue("{\"task_id\":\"t-1\",\"metadata\":null,\"state\":\"completed\","
                 + "\"generation\":{\"state\":\"completed\"},\"step\":3,\"from_the_future\":1}", TaskTicket.class);
         assertThat(old.completedAt()).isZero();
-        TaskTicket next = recovery.afterError(old, null, new StorageFailedException("S3 failed", null), null).ticket();
+        TaskTicket next = recovery.afterError(old, null, new StorageUnavailableException("S3 failed", null), null).ticket();
         assertThat(next.completedAt()).isEqualTo(2_000_000);
         assertThat(json.readTree(json.writeValueAsString(next)).get("completed_at").asLong()).isEqualTo(2_000_000);
     }
