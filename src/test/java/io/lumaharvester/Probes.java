@@ -34,7 +34,7 @@ public final class Probes {
 
     /** Waits until readiness answers 503 and names {@code check} as DOWN. */
     public static void awaitNotReady(String port, String check) {
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+        Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                 .untilAsserted(() -> {
             HttpResponse<String> ready = readiness(port);
             assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
@@ -43,7 +43,7 @@ public final class Probes {
     }
 
     public static void awaitReady(String port) {
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+        Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                 .untilAsserted(() -> {
             HttpResponse<String> ready = readiness(port);
             assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);

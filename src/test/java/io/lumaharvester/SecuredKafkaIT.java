@@ -71,6 +71,8 @@ class SecuredKafkaIT {
     /** Submits a task on the back-door listener and checks its event and its video's bytes in S3. */
     private static void completesATask(Map<String, String> settings, HarvesterProcess app) throws Exception {
         String taskId = "secured-" + UUID.randomUUID();
+        // ready means the harvester made its topics: auto-create is off, so a task sent before would wait on metadata
+        Probes.awaitReady(settings.get("luma.http.port"));
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("processing"), 100_000);
         EmbeddedKafka.send(kafka.broker.bootstrapServers(), settings.get("luma.topics.tasks"), null,
                 taskId.getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of());
