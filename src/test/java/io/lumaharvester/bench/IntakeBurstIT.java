@@ -65,8 +65,10 @@ class IntakeBurstIT {
                     awaitFirstPolls(api, warmUp.ids().size());
                 }
                 List<String> ids = taskIds("intake-" + run, SCALE.ids());
+                long cpuBefore = cpuMillis(app.process().pid());
                 Burst burst = Burst.send(standIns, topic, ids);
                 awaitFirstPolls(api, SCALE.warmUpIds() + ids.size());
+                long cpuMs = cpuMillis(app.process().pid()) - cpuBefore;
 
                 List<Long> latencies = new ArrayList<>(ids.size());
                 long lastFirstPoll = 0;
@@ -84,9 +86,11 @@ class IntakeBurstIT {
                 List<Long> sorted = latencies.stream().sorted().toList();
                 String line = String.format(Locale.ROOT, "%s: %d ids produced in %d ms; all first-polled %d ms after "
                         + "the first produce: %.0f ids/s; produce → first poll p50 %d ms, p99 %d ms, max %d ms; the "
-                        + "last id produced: %d ms; settings overridden: %s", SCALE.name(), ids.size(), producedMs,
-                        admittedMs, ids.size() * 1000.0 / admittedMs, percentile(sorted, 0.5),
-                        percentile(sorted, 0.99), sorted.get(sorted.size() - 1), lastIdMs, overrides());
+                        + "last id produced: %d ms; harvester CPU %.0f µs an id (%.2f cores meanwhile); settings "
+                        + "overridden: %s",
+                        SCALE.name(), ids.size(), producedMs, admittedMs, ids.size() * 1000.0 / admittedMs,
+                        percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.get(sorted.size() - 1), lastIdMs,
+                        cpuMs * 1000.0 / ids.size(), (double) cpuMs / admittedMs, overrides());
                 System.out.println("intake burst " + line);
                 Path out = Files.createDirectories(Path.of("target", "bench")).resolve("intake-" + SCALE.name()
                         + ".md");
@@ -146,9 +150,16 @@ class IntakeBurstIT {
         return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
     }
 
+    /** User plus system CPU time of a process, from /proc (Linux; USER_HZ is 100). */
+    private static long cpuMillis(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 1000 / 100;
+    }
+
     private static String overrides() {
-        List<String> set = System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.set."))
-                .sorted().map(k -> k.substring("bench.set.".length()) + "=" + System.getProperty(k)).toList();
+        List<String> set = System.getProperties().stringPropertyNames().stream()
+                .filter(k -> k.startsWith("bench.set.")).sorted().map(k -> k.substring("bench.set.".length()) + "=" + System.getProperty(k)).toList();
         return set.isEmpty() ? "none" : String.join(", ", set);
     }
 
