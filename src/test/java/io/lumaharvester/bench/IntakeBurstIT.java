@@ -159,11 +159,12 @@ class IntakeBurstIT {
 
     private static String overrides() {
         List<String> set = System.getProperties().stringPropertyNames().stream()
-                .filter(k -> k.startsWith("bench.set.")).sorted().map(k -> k.substring("bench.set.".length()) + "=" + System.getProperty(k)).toList();
+                .filter(k -> k.startsWith("bench.set.")).sorted()
+                .map(k -> k.substring("bench.set.".length()) + "=" + System.getProperty(k)).toList();
         return set.isEmpty() ? "none" : String.join(", ", set);
     }
 
-    /** The packaged harvester, as BenchmarksIT starts it: both compilers; -Dbench.set.NAME=VALUE overrides a setting. */
+    /** The packaged harvester as BenchmarksIT starts it, both compilers; -Dbench.set.NAME=VALUE overrides a setting. */
     private static HarvesterProcess startJar(Map<String, String> settings, String xmx, String name) throws Exception {
         Map<String, String> props = new HashMap<>(settings);
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.set."))
