@@ -20,15 +20,22 @@ import io.micrometer.core.instrument.Timer;
 public class TaskMetrics {
 
     private static final String IN_FLIGHT = "luma.tasks.in.flight";
+    /**
+     * How often (by the clock) {@link #inFlight} walks every task held to forget those without a step here: intake
+     * asks before each record it admits, and a walk per record made a burst's admission quadratic in the tasks held.
+     */
+    private static final long FORGET_EVERY_MS = 1_000;
 
     private final Map<String, Long> lastStep = new ConcurrentHashMap<>();
     private final Timer duration;
     private final Clock clock;
     private final long forgetAfterMs;
+    private volatile long forgotAt;
 
     public TaskMetrics(MeterRegistry registry, Clock clock, Duration forgetAfter) {
         this.clock = clock;
         this.forgetAfterMs = forgetAfter.toMillis();
+        this.forgotAt = clock.millis();
         Gauge.builder(IN_FLIGHT, this, TaskMetrics::inFlight)
                 .description("Tasks accepted and not yet finished whose steps run on this instance")
                 .strongReference(true)
@@ -56,9 +63,14 @@ public class TaskMetrics {
         lastStep.remove(ticket.taskId());
     }
 
+    /** The tasks in flight; one without a step here for {@code forgetAfter} drops out within a second after. */
     public int inFlight() {
-        long oldest = clock.millis() - forgetAfterMs;
-        lastStep.values().removeIf(seen -> seen < oldest);
+        long now = clock.millis();
+        if (now - forgotAt >= FORGET_EVERY_MS) {
+            forgotAt = now;
+            long oldest = now - forgetAfterMs;
+            lastStep.values().removeIf(seen -> seen < oldest);
+        }
         return lastStep.size();
     }
 }
