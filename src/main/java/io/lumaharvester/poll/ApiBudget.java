@@ -194,7 +194,7 @@ public class ApiBudget implements DueGate {
 
     /**
      * Writes the WARN line for a minute in which polls went out late once that minute is over, as the next dispatch
-     * does: called from a timer (every few seconds, see {@code HarvesterBeans}), so that the last minute before polling
+     * does: called from a timer (every few seconds, see {@link ApiBudgetBeans}), so that the last minute before polling
      * stops is reported too.
      */
     public void reportLag() {
