@@ -135,9 +135,11 @@ class RouteContractTest {
     @Test
     void theJavaBeansAreBoundInTheListedOrderEachOnceWithoutSettingsInFields() throws Exception {
         List<Class<?>> listed = configurationClasses();
-        assertThat(listed.get(0)).as("first in camel.main.configuration-classes").isEqualTo(SettingsCheck.class);
         Set<String> bound = new TreeSet<>(yamlBeans().keySet());
         List<String> wrong = new ArrayList<>();
+        if (listed.get(0) != SettingsCheck.class) {
+            wrong.add(listed.get(0).getSimpleName() + " is first, not SettingsCheck");
+        }
         for (Class<?> configuration : listed) {
             Set<String> own = boundBy(configuration);
             for (java.lang.reflect.Method method : configuration.getMethods()) {
