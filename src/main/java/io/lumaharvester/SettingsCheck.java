@@ -11,13 +11,23 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
+import org.apache.camel.Configuration;
+import org.apache.camel.spi.PropertiesComponent;
+
 /**
  * Every setting, checked before anything is built: one line per bad value (the setting, the value, what is allowed),
  * all of them at once, so that a start fails once with the whole list rather than once per mistake, or not at all
  * (an interval of 0 hammers the API, an empty allow-list fails every task, an http:// base URL sends the token in
  * clear). A plain function of the settings; {@code settings} answers null for a setting that is not set.
+ * <p>
+ * First in {@code camel.main.configuration-classes}: Camel sets the context on it before it binds any Java bean, and
+ * the start stops there with the report (a YAML bean that refuses its own setting stops it earlier).
  */
-public final class SettingsCheck {
+@Configuration
+public final class SettingsCheck implements CamelConfiguration, CamelContextAware {
 
     /** S3 takes parts of 5 MiB at the least (but the last) and 5 GiB at the most. */
     private static final long MIN_PART = 5L * 1024 * 1024;
@@ -110,7 +120,22 @@ public final class SettingsCheck {
             new Rule("s3.multipart.part-size-bytes", v -> parses(v, Long::parseLong, n -> n >= MIN_PART && n <= MAX_PART),
                     "a whole number from " + MIN_PART + " (5 MiB) to " + MAX_PART + " (5 GiB), S3's part sizes"));
 
-    private SettingsCheck() {
+    private CamelContext camelContext;
+
+    /** Stops the start with {@link #report} when any setting is not allowed. */
+    @Override
+    public void setCamelContext(CamelContext context) {
+        PropertiesComponent properties = context.getPropertiesComponent();
+        List<String> problems = problems(setting -> properties.resolveProperty(setting).orElse(null));
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException(report(problems));
+        }
+        this.camelContext = context;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
     }
 
     /** The lines that say what is wrong; empty when every setting is allowed. */

@@ -78,7 +78,7 @@ class CamelKArtifactsIT {
     void theThinJarHoldsTheBeansAndNoRoutesSettingsRuntimeOrIndex() throws IOException {
         try (JarFile jar = new JarFile(THIN_JAR.toFile())) {
             assertThat(jar.stream().map(e -> e.getName()))
-                    .contains("io/lumaharvester/HarvesterBeans.class", "io/lumaharvester/due/DueComponent.class")
+                    .contains("io/lumaharvester/harvest/HarvestBeans.class", "io/lumaharvester/due/DueComponent.class")
                     .noneMatch(n -> n.startsWith("routes/") || n.endsWith(".properties") && !n.contains("/"))
                     .noneMatch(n -> n.startsWith("org/apache/camel/") || n.startsWith("software/amazon/"))
                     .doesNotContain("META-INF/jandex.idx", "META-INF/beans.xml");

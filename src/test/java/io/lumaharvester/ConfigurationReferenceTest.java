@@ -94,6 +94,59 @@ class ConfigurationReferenceTest {
     }
 
     /** Both property files' settings and defaults; no setting is in both. */
+    /**
+     * No property that no file holds: every {@code {{setting}}} and {@code ${properties:setting}} of routes/ (a route
+     * template's own parameters aside) and every {@code @PropertyInject} of src/main names a setting of the property
+     * files, so that each has its documented default and none is read only from a value a Java class makes up. A
+     * secret (s3.secret-key) is in no file: the reference lists it with the default "none".
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void everySettingTheRoutesAndBeansReadIsInAPropertyFile() throws IOException {
+        Map<String, String> settings = new LinkedHashMap<>(settings());
+        rows(Files.readString(REFERENCE)).forEach((setting, value) -> {
+            if (value.isEmpty()) {
+                settings.putIfAbsent(setting, "");
+            }
+        });
+        Pattern placeholder = Pattern.compile("\\{\\{([^}:]+)(?::[^}]*)?}}|\\$\\{properties:([^}:]+)");
+        List<String> unheld = new ArrayList<>();
+        try (Stream<Path> files = Files.list(Path.of("routes"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).sorted().toList()) {
+                String text = Files.readString(file);
+                List<String> templateParameters = new ArrayList<>();
+                for (Object item : (List<Object>) new org.snakeyaml.engine.v2.api.Load(
+                        org.snakeyaml.engine.v2.api.LoadSettings.builder().build()).loadFromString(text)) {
+                    Object template = ((Map<String, Object>) item).get("routeTemplate");
+                    if (template != null) {
+                        for (Object parameter : (List<Object>) ((Map<String, Object>) template).get("parameters")) {
+                            templateParameters.add((String) ((Map<String, Object>) parameter).get("name"));
+                        }
+                    }
+                }
+                Matcher m = placeholder.matcher(text);
+                while (m.find()) {
+                    String name = (m.group(1) != null ? m.group(1) : m.group(2)).strip();
+                    if (!settings.containsKey(name) && !templateParameters.contains(name)) {
+                        unheld.add(file.getFileName() + ": " + name);
+                    }
+                }
+            }
+        }
+        Pattern injected = Pattern.compile("@PropertyInject\\(\"([^\":]+)");
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).sorted().toList()) {
+                Matcher m = injected.matcher(Files.readString(file));
+                while (m.find()) {
+                    if (!settings.containsKey(m.group(1))) {
+                        unheld.add(file.getFileName() + ": " + m.group(1));
+                    }
+                }
+            }
+        }
+        assertThat(unheld).as("settings read but held by no property file").isEmpty();
+    }
+
     private static Map<String, String> settings() throws IOException {
         Map<String, String> settings = new LinkedHashMap<>();
         for (Path file : PROPERTY_FILES) {

@@ -96,29 +96,17 @@ class RouteContractTest {
     /**
      * Beans that are plain constructions from settings are declared in the route files, their settings as
      * placeholders, and not bound again in Java. A YAML bean refers only to YAML beans: camel-main builds them while it
-     * reads the route files, before it binds HarvesterBeans' (whose methods may inject them).
+     * reads the route files, before it binds the configuration classes' (whose methods may inject them).
      */
     @Test
     @SuppressWarnings("unchecked")
-    void plainBeansAreDeclaredInTheRouteFilesWithTheirSettingsAsPlaceholders() throws IOException {
-        Map<String, Map<String, Object>> beans = new java.util.TreeMap<>();
-        for (Path file : routeFiles()) {
-            for (Object item : (List<Object>) load(file)) {
-                Object declared = ((Map<String, Object>) item).get("beans");
-                if (declared != null) {
-                    for (Object bean : (List<Object>) declared) {
-                        Map<String, Object> definition = (Map<String, Object>) bean;
-                        beans.put((String) definition.get("name"), definition);
-                    }
-                }
-            }
-        }
+    void plainBeansAreDeclaredInTheRouteFilesWithTheirSettingsAsPlaceholders() throws Exception {
+        Map<String, Map<String, Object>> beans = yamlBeans();
         assertThat(beans).containsKeys("mediaNaming", "deadLetters", "stepFields");
-        Set<String> boundInJava = Arrays.stream(HarvesterBeans.class.getMethods())
-                .filter(m -> m.isAnnotationPresent(org.apache.camel.BindToRegistry.class))
-                .map(m -> m.getAnnotation(org.apache.camel.BindToRegistry.class).value().isEmpty() ? m.getName()
-                        : m.getAnnotation(org.apache.camel.BindToRegistry.class).value())
-                .collect(Collectors.toSet());
+        Set<String> boundInJava = new TreeSet<>();
+        for (Class<?> configuration : configurationClasses()) {
+            boundInJava.addAll(boundBy(configuration));
+        }
         assertThat(boundInJava).as("bound in Java too").doesNotContainAnyElementsOf(beans.keySet());
         for (Map.Entry<String, Map<String, Object>> bean : beans.entrySet()) {
             List<Object> values = new ArrayList<>();
@@ -136,6 +124,109 @@ class RouteContractTest {
                 }
             });
         }
+    }
+
+    /**
+     * The Java beans are bound by small configuration classes, each listed in camel.main.configuration-classes: the
+     * settings check first, then each class after every class whose beans it injects (camel-main binds them in that
+     * order; a bean injected before it is bound fails the start). A Java bean injects no YAML bean: Camel Quarkus
+     * binds the configuration classes before it reads the route files. No bean is bound twice, and no class keeps a
+     * setting in a field: a bean's settings are its method's parameters.
+     */
+    @Test
+    void theJavaBeansAreBoundInTheListedOrderEachOnceWithoutSettingsInFields() throws Exception {
+        List<Class<?>> listed = configurationClasses();
+        Set<String> yaml = yamlBeans().keySet();
+        Set<String> bound = new TreeSet<>();
+        List<String> wrong = new ArrayList<>();
+        if (listed.get(0) != SettingsCheck.class) {
+            wrong.add(listed.get(0).getSimpleName() + " is first, not SettingsCheck");
+        }
+        for (Class<?> configuration : listed) {
+            Set<String> own = boundBy(configuration);
+            for (java.lang.reflect.Method method : configuration.getMethods()) {
+                if (method.isAnnotationPresent(org.apache.camel.BindToRegistry.class)) {
+                    for (java.lang.reflect.Parameter parameter : method.getParameters()) {
+                        org.apache.camel.BeanInject inject = parameter.getAnnotation(org.apache.camel.BeanInject.class);
+                        if (inject != null && yaml.contains(inject.value())) {
+                            wrong.add(configuration.getSimpleName() + "." + method.getName() + " injects "
+                                    + inject.value() + ", a YAML bean");
+                        } else if (inject != null && !bound.contains(inject.value())
+                                && !own.contains(inject.value())) {
+                            wrong.add(configuration.getSimpleName() + "." + method.getName() + " injects "
+                                    + inject.value() + ", bound by no class before it");
+                        }
+                    }
+                }
+            }
+            for (String name : own) {
+                if (!bound.add(name)) {
+                    wrong.add(name + " is bound twice");
+                }
+            }
+            for (Field field : configuration.getDeclaredFields()) {
+                Class<?> type = field.getType();
+                if (!Modifier.isStatic(field.getModifiers()) && (type.isPrimitive() || type == String.class
+                        || type == java.time.Duration.class || Number.class.isAssignableFrom(type))) {
+                    wrong.add(configuration.getSimpleName() + "." + field.getName() + " keeps a setting");
+                }
+            }
+        }
+        assertThat(wrong).isEmpty();
+    }
+
+    /** Every configuration class of src/main is listed, so none of its beans is missing at run time. */
+    @Test
+    void everyConfigurationClassIsListed() throws Exception {
+        Set<String> declared = new TreeSet<>();
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                if (Files.readString(file).contains("\n@Configuration\n")) {
+                    declared.add(Path.of("src/main/java").relativize(file).toString().replace(".java", "")
+                            .replace('/', '.'));
+                }
+            }
+        }
+        assertThat(configurationClasses().stream().map(Class::getName).toList())
+                .containsExactlyInAnyOrderElementsOf(declared);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Map<String, Object>> yamlBeans() throws IOException {
+        Map<String, Map<String, Object>> beans = new java.util.TreeMap<>();
+        for (Path file : routeFiles()) {
+            for (Object item : (List<Object>) load(file)) {
+                Object declared = ((Map<String, Object>) item).get("beans");
+                if (declared != null) {
+                    for (Object bean : (List<Object>) declared) {
+                        Map<String, Object> definition = (Map<String, Object>) bean;
+                        beans.put((String) definition.get("name"), definition);
+                    }
+                }
+            }
+        }
+        return beans;
+    }
+
+    /** camel.main.configuration-classes, in its order. */
+    static List<Class<?>> configurationClasses() throws Exception {
+        java.util.Properties properties = new java.util.Properties();
+        try (java.io.Reader reader = Files.newBufferedReader(Path.of("application.properties"))) {
+            properties.load(reader);
+        }
+        List<Class<?>> classes = new ArrayList<>();
+        for (String name : properties.getProperty("camel.main.configuration-classes").split(",")) {
+            classes.add(Class.forName(name.strip()));
+        }
+        return classes;
+    }
+
+    private static Set<String> boundBy(Class<?> configuration) {
+        return Arrays.stream(configuration.getMethods())
+                .filter(m -> m.isAnnotationPresent(org.apache.camel.BindToRegistry.class))
+                .map(m -> m.getAnnotation(org.apache.camel.BindToRegistry.class).value().isEmpty() ? m.getName()
+                        : m.getAnnotation(org.apache.camel.BindToRegistry.class).value())
+                .collect(Collectors.toCollection(TreeSet::new));
     }
 
     /** Routes branch on a typed result's field, never on a Java class name. */
