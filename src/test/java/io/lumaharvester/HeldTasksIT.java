@@ -220,7 +220,8 @@ class HeldTasksIT {
                     // thousands of tasks polled: a burst of completions copies one task at a time while polls lag
                     "luma.harvest.max-concurrent-copies-while-polls-lag", "1",
                     "luma.topics.partitions", "8")));
-            try (HarvesterProcess app = startJar(props, "-Xmx512m", "held-run")) {
+            // exiting on OutOfMemoryError, as the image runs it: a heap over 512 MB ends the run there
+            try (HarvesterProcess app = startJar(props, "-Xmx512m -XX:+ExitOnOutOfMemoryError", "held-run")) {
                 String port = props.get("luma.http.port");
                 Probes.awaitReady(port);
                 BenchmarksIT.EventCollector events = BenchmarksIT.EventCollector.start(standIns,
@@ -231,9 +232,13 @@ class HeldTasksIT {
                 Map<String, Long> producedAt = sendAll(standIns, props.get("luma.topics.tasks"), ids, 0);
                 // at 100 ids a second intake takes 1,000 s; the generations and the media some minutes more
                 Awaitility.await().atMost(Duration.ofMillis(firstDelayMs + tasks * 10L + 600_000))
-                        .pollInterval(Duration.ofSeconds(1)).until(() -> api.tasksPolled() >= tasks);
+                        .pollInterval(Duration.ofSeconds(1))
+                        .until(() -> api.tasksPolled() >= tasks || !app.process().isAlive());
                 long firstPolledMs = System.currentTimeMillis() - start;
-                events.awaitAll(tasks, Duration.ofMillis(INTERVAL_MS * 3 + 1_800_000));
+                Awaitility.await().atMost(Duration.ofMillis(INTERVAL_MS * 3 + 1_800_000))
+                        .pollInterval(Duration.ofSeconds(1))
+                        .until(() -> events.count() >= tasks || !app.process().isAlive());
+                assertThat(app.process().isAlive()).as("the harvester still runs (no OutOfMemoryError)").isTrue();
                 long lastEventMs = events.lastTimestamp() - start;
                 sampler.stop();
                 events.stop();
@@ -450,7 +455,8 @@ class HeldTasksIT {
         Path log = Files.createDirectories(Path.of("target", "bench")).resolve(name + ".log");
         Files.deleteIfExists(log);
         // both compilers, as in production: the figures are CPU
-        List<String> jvm = new ArrayList<>(List.of(xmx, "-XX:TieredStopAtLevel=4"));
+        List<String> jvm = new ArrayList<>(List.of(xmx.split(" ")));
+        jvm.add("-XX:TieredStopAtLevel=4");
         jvm.addAll(s3.jvmOptions());
         String extra = System.getProperty("bench.harvester-jvm-options", "").strip();
         if (!extra.isEmpty()) {
