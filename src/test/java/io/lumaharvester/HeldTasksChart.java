@@ -58,9 +58,9 @@ public final class HeldTasksChart {
         tasks.setSmallestValue(100);
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(tasks);
         plot.setGap(12);
-        plot.add(panel(byKind, columns, "cpu_per_poll_without_jit_us", "CPU per poll, µs (JIT excluded)"), 1);
-        plot.add(panel(byKind, columns, "heap_after_gc_mb", "heap after full GC, MB"), 1);
-        plot.add(panel(byKind, columns, "live_threads", "live threads"), 1);
+        plot.add(panel(byKind, columns, "cpu_per_poll_without_jit_us", "CPU per poll, µs (JIT excluded)", true), 1);
+        plot.add(panel(byKind, columns, "heap_after_gc_mb", "heap after full GC, MB", false), 1);
+        plot.add(panel(byKind, columns, "live_threads", "live threads", false), 1);
         JFreeChart chart = new JFreeChart(null, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.addSubtitle(new TextTitle("Tasks held, polled every 60 s, API answering after 250 ms (HeldTasksIT)",
                 new Font(Font.SANS_SERIF, Font.BOLD, 14)));
@@ -69,8 +69,11 @@ public final class HeldTasksChart {
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 900);
     }
 
+    /** One kind's colour in every panel; the legend comes from the first panel only. */
+    private static final Color[] COLOURS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c)};
+
     private static XYPlot panel(Map<String, List<String[]>> byKind, List<String> columns, String column,
-            String label) {
+            String label, boolean inLegend) {
         XYSeriesCollection data = new XYSeriesCollection();
         byKind.forEach((kind, rows) -> {
             XYSeries series = new XYSeries(kind);
@@ -87,7 +90,10 @@ public final class HeldTasksChart {
         XYLineAndShapeRenderer lines = new XYLineAndShapeRenderer(true, true);
         for (int i = 0; i < data.getSeriesCount(); i++) {
             lines.setSeriesStroke(i, new BasicStroke(2f));
+            lines.setSeriesPaint(i, COLOURS[i % COLOURS.length]);
+            lines.setSeriesShape(i, new java.awt.geom.Ellipse2D.Double(-4, -4, 8, 8));
         }
+        lines.setDefaultSeriesVisibleInLegend(inLegend);
         lines.setDefaultItemLabelsVisible(false);
         NumberAxis values = new NumberAxis(label);
         values.setAutoRangeIncludesZero(true);
