@@ -3,7 +3,9 @@ package io.lumaharvester.due;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +60,9 @@ public class DueConsumer extends DefaultConsumer {
     private final DueRecords records;
     /** The record headers the route gets (copyHeaders): on the tasks topic, the trace context. */
     private final List<String> copiedHeaders;
+    /** The partitions read, by number, and the lanes seen: shared by the records held (see {@link #offer}). */
+    private TopicPartition[] partitions = new TopicPartition[0];
+    private final Map<String, String> laneNames = new HashMap<>();
     private volatile boolean running;
     private Thread loop;
     private KafkaConsumer<byte[], byte[]> kafka;
@@ -180,17 +185,39 @@ public class DueConsumer extends DefaultConsumer {
         synchronized (records) {
             for (ConsumerRecord<byte[], byte[]> record : polled) {
                 String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
-                TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+                TopicPartition partition = partition(record);
                 if (dueHeaders && record.headers().lastHeader(DueHeaders.WAKE) != null) {
                     wake(partition, record.offset(), key, now);
                     continue;
                 }
+                // what is held is only what the route gets: a task waiting between polls is held for minutes
                 records.offer(new DueRecords.Held<>(partition, record.offset(), key,
                         dueHeaders ? number(record, DueHeaders.STEP, -1) : -1,
-                        laneHeader == null ? "" : text(record, laneHeader),
-                        dueHeaders ? number(record, DueHeaders.DUE_AT, now) : now, record, bytes(record)));
+                        laneHeader == null ? "" : lane(text(record, laneHeader)),
+                        dueHeaders ? number(record, DueHeaders.DUE_AT, now) : now,
+                        HeldRecord.of(record, copiedHeaders), bytes(record)));
             }
         }
+    }
+
+    /** One TopicPartition per partition read, not one per record held. */
+    private TopicPartition partition(ConsumerRecord<byte[], byte[]> record) {
+        int number = record.partition();
+        if (number >= partitions.length) {
+            partitions = Arrays.copyOf(partitions, number + 1);
+        }
+        TopicPartition partition = partitions[number];
+        if (partition == null || !partition.topic().equals(record.topic())) {
+            partition = new TopicPartition(record.topic(), number);
+            partitions[number] = partition;
+        }
+        return partition;
+    }
+
+    /** One String per lane (a provider's name), not one per record held. */
+    private String lane(String name) {
+        String known = laneNames.putIfAbsent(name, name);
+        return known == null ? name : known;
     }
 
     /** A wake record: the record of its key waiting becomes due now; the wake itself is done. */
@@ -258,19 +285,18 @@ public class DueConsumer extends DefaultConsumer {
         return 0;
     }
 
-    @SuppressWarnings("unchecked")
     private void send(DueRecords.Held<?> held) {
-        ConsumerRecord<byte[], byte[]> record = (ConsumerRecord<byte[], byte[]>) held.record;
+        HeldRecord record = (HeldRecord) held.record;
         Exchange exchange = createExchange(false);
         exchange.getMessage().setBody(record.value());
         exchange.getMessage().setHeader(KafkaConstants.KEY, record.key());
-        exchange.getMessage().setHeader(KafkaConstants.TOPIC, record.topic());
-        exchange.getMessage().setHeader(KafkaConstants.PARTITION, record.partition());
-        exchange.getMessage().setHeader(KafkaConstants.OFFSET, record.offset());
-        for (String name : copiedHeaders) {
-            Header header = record.headers().lastHeader(name);
-            if (header != null && header.value() != null) {
-                exchange.getMessage().setHeader(name, new String(header.value(), StandardCharsets.UTF_8));
+        exchange.getMessage().setHeader(KafkaConstants.TOPIC, held.partition.topic());
+        exchange.getMessage().setHeader(KafkaConstants.PARTITION, held.partition.partition());
+        exchange.getMessage().setHeader(KafkaConstants.OFFSET, held.offset);
+        String[] copied = record.copiedHeaders();
+        for (int i = 0; copied != null && i < copied.length; i++) {
+            if (copied[i] != null) {
+                exchange.getMessage().setHeader(copiedHeaders.get(i), copied[i]);
             }
         }
         exchange.setProperty(DueEndpoint.ATTEMPT, held.failures + 1);

@@ -39,8 +39,12 @@ public class DueEndpoint extends DefaultEndpoint {
     @UriParam(description = "Records go into the route, and more are read, only while this is true (a BooleanSupplier"
             + " bean)")
     private BooleanSupplier admitWhile;
-    @UriParam(defaultValue = "50000", description = "Stop reading while this many records wait or are in flight")
-    private int maxHeld = 50_000;
+    /**
+     * Above any admission (luma.tasks.max-in-flight): a poll consumer holds one ticket per task running, 100,000 at
+     * about 1.4 KB each (HeldTasksIT); luma.tasks.max-held-bytes bounds their memory.
+     */
+    @UriParam(defaultValue = "250000", description = "Stop reading while this many records wait or are in flight")
+    private int maxHeld = 250_000;
     @UriParam(defaultValue = "100", description = "Read only while the records all due: consumers of the instance"
             + " hold take less than this percentage of their bytes cap (HeldBytes)")
     private int maxHeldBytesPercent = 100;

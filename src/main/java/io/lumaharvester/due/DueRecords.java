@@ -113,7 +113,7 @@ final class DueRecords {
     private long nextSequence;
     private final Map<String, Held<?>> waitingByKey = new HashMap<>();
     private final Set<Held<?>> inFlight = new HashSet<>();
-    private final Map<TopicPartition, TreeSet<Long>> open = new HashMap<>();
+    private final Map<TopicPartition, OpenOffsets> open = new HashMap<>();
     private final Map<TopicPartition, Long> nextOffset = new HashMap<>();
     private final Map<TopicPartition, Long> committed = new HashMap<>();
     /** The highest step seen per key, and the partition it came from. */
@@ -150,7 +150,7 @@ final class DueRecords {
 
     /** A record read from Kafka. {@code key} may be null and {@code step} negative: no de-duplication then. */
     <R> Offered offer(Held<R> held) {
-        open.computeIfAbsent(held.partition, p -> new TreeSet<>()).add(held.offset);
+        open.computeIfAbsent(held.partition, p -> new OpenOffsets()).add(held.offset);
         nextOffset.merge(held.partition, held.offset + 1, Math::max);
         held.sequence = nextSequence++;
         if (held.key == null || held.step < 0) {
@@ -286,7 +286,7 @@ final class DueRecords {
         if (held.orphaned) {
             return;
         }
-        TreeSet<Long> offsets = open.get(held.partition);
+        OpenOffsets offsets = open.get(held.partition);
         if (offsets != null) {
             offsets.remove(held.offset);
         }
@@ -382,7 +382,7 @@ final class DueRecords {
 
     /** The oldest offset of the partition not yet done, or the next one to read when all are done. */
     private long committable(TopicPartition partition, long next) {
-        TreeSet<Long> pending = open.get(partition);
+        OpenOffsets pending = open.get(partition);
         return pending == null || pending.isEmpty() ? next : pending.first();
     }
 
