@@ -263,8 +263,9 @@ class BenchmarksIT {
 
     /**
      * The cost of a poll when polling is all there is: the capacity run's tasks, none of which ever completes, polled
-     * every interval; measured after a warm-up of as long as the generations take in the capacity run, over half as
-     * long again. The process's CPU time over the polls the API saw, and how much of it the JIT compilers took. Then
+     * every interval; measured, once every task has been polled, after a warm-up of as long as the generations take
+     * in the capacity run, over half as long again. The process's CPU time over the polls the API saw, and how much of
+     * it the JIT compilers took. Then
      * the same for the floor ({@link FloorPoller}: the same I/O by hand, no Camel), in a JVM with the same flags, on
      * the same API and broker, with tasks, interval, warm-up and window the same: the harvester's cost as a ratio to
      * it, the JIT's time taken out of both.
@@ -284,22 +285,24 @@ class BenchmarksIT {
             try (HarvesterProcess app = startJar(props, "-Xmx512m", "steady-polling")) {
                 Probes.awaitReady(props.get("luma.http.port"));
                 List<String> ids = taskIds("polling-" + run, SCALE.tasks());
+                long sentAt = System.currentTimeMillis();
                 sendAll(standIns, props.get("luma.topics.tasks"), ids);
-                harvester = PollingCost.measure(app.process().pid(), api, ids);
+                harvester = PollingCost.measure(app.process().pid(), api, ids, sentAt);
             }
             Map<String, String> floorProps = pollingSettings(standIns, "bench-steady-floor-" + run, api);
             try (Floor poller = Floor.start(floorProps, "-Xmx512m", "steady-polling-floor")) {
                 List<String> ids = taskIds("floor-" + run, SCALE.tasks());
+                long sentAt = System.currentTimeMillis();
                 sendAll(standIns, floorProps.get("luma.topics.tasks"), ids);
-                floor = PollingCost.measure(poller.process().pid(), api, ids);
+                floor = PollingCost.measure(poller.process().pid(), api, ids, sentAt);
             }
         }
         double ratio = harvester.netMicros() / floor.netMicros();
         row("Steady polling, " + SCALE.tasks() + " tasks every " + SCALE.intervalMs() / 1000 + " s at "
                 + SCALE.apiLatencyMs() + " ms, none completing, after " + SCALE.generationMs() / 1000
-                + " s of the same; baseline: the floor (FloorPoller, same I/O by hand). CPU per poll without the "
+                + " s of the same once every task was polled; baseline: the floor (FloorPoller, same I/O by hand). CPU per poll without the "
                 + "JIT (process CPU less the JIT's, ÷ polls); the process's; of it the JIT; the GC; polls; polls/s; "
-                + "gap p99; load average at the window's end",
+                + "gap p99; load average at the window's end; when every task had been polled",
                 harvester.toString(), floor.toString(), String.format(Locale.ROOT, "%.2f×", ratio),
                 "≤ 1.5× (and ≤ 300 µs)", ratio <= 1.5 && harvester.micros() <= 300 ? "pass" : "miss");
         System.out.printf(Locale.ROOT, "steady polling: harvester %s | floor %s | ratio %.2f×%n", harvester, floor,
@@ -307,12 +310,18 @@ class BenchmarksIT {
     }
 
     /**
-     * One process's steady polling of {@code ids}: after {@link Scale#generationMs} of it, over half as long again, its
+     * One process's steady polling of {@code ids}, sent at {@code sentAt}: once every task has been polled (its intake
+     * is over: {@code admittedMs} after the send) and then for {@link Scale#generationMs}, over half as long again, its
      * CPU time ({@code cpu}, JIT and GC included; their share in {@code jvm}) and the polls the API saw.
      */
-    private record PollingCost(long cpu, JvmCpu jvm, long polls, long windowMs, long gapP99Ms, String load) {
+    private record PollingCost(long admittedMs, long cpu, JvmCpu jvm, long polls, long windowMs, long gapP99Ms,
+            String load) {
 
-        static PollingCost measure(long pid, FastApiStandIn api, List<String> ids) throws Exception {
+        static PollingCost measure(long pid, FastApiStandIn api, List<String> ids, long sentAt) throws Exception {
+            // intake is not polling: on a loaded machine 10,000 tasks take a minute to admit
+            Awaitility.await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> ids.stream().noneMatch(id -> api.pollTimes(id).isEmpty()));
+            long admittedMs = System.currentTimeMillis() - sentAt;
             Thread.sleep(SCALE.generationMs());
             long cpuBefore = cpuMillis(pid);
             JvmCpu jvmBefore = JvmCpu.of(pid);
@@ -333,7 +342,7 @@ class BenchmarksIT {
                 }
             }
             String load = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-            return new PollingCost(cpu, jvm, polls, windowEnd - windowStart,
+            return new PollingCost(admittedMs, cpu, jvm, polls, windowEnd - windowStart,
                     percentile(gaps.stream().sorted().toList(), 0.99), load);
         }
 
@@ -348,8 +357,9 @@ class BenchmarksIT {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%.0f µs; %.0f µs; %s; %d polls; %.0f/s; %d ms; load %s", netMicros(),
-                    micros(), jvm.perPoll(polls), polls, polls * 1000.0 / windowMs, gapP99Ms, load);
+            return String.format(Locale.ROOT, "%.0f µs; %.0f µs; %s; %d polls; %.0f/s; %d ms; load %s; all polled "
+                    + "%.0f s after the send", netMicros(), micros(), jvm.perPoll(polls), polls,
+                    polls * 1000.0 / windowMs, gapP99Ms, load, admittedMs / 1000.0);
         }
     }
 
