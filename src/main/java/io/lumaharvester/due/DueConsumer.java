@@ -72,8 +72,8 @@ public class DueConsumer extends DefaultConsumer {
     private volatile long stopDeadline = Long.MAX_VALUE;
     /**
      * The endpoint's admitWhile as read in this turn of the loop, or null when not read yet: read at most once a turn,
-     * not once per record due, since it may count every task the instance holds (TaskAdmission). A turn ends within
-     * 100 ms; what it lets in is bounded by the gate all the same.
+     * not once per record due, since it may count every task the instance holds (TaskAdmission). A turn waits at most
+     * 100 ms in Kafka's poll; once the condition turns, a turn lets in at most what the gate lets in flight.
      */
     private Boolean admittingThisTurn;
     /** Wakes that made a record due now, and those with nothing to wake; null without a meter registry. */
