@@ -75,6 +75,12 @@ public class DueConsumer extends DefaultConsumer {
     private long handOverMs;
     /** Once the loop stops: when {@link #drain} gives up waiting; the revocation in close waits no longer. */
     private volatile long stopDeadline = Long.MAX_VALUE;
+    /**
+     * The endpoint's admitWhile as read in this turn of the loop, or null when not read yet: read at most once a turn,
+     * not once per record due, since it may count every task the instance holds (TaskAdmission). A turn waits at most
+     * 100 ms in Kafka's poll; once the condition turns, a turn lets in at most what the gate lets in flight.
+     */
+    private Boolean admittingThisTurn;
     /** Wakes that made a record due now, and those with nothing to wake; null without a meter registry. */
     private Counter wakesWoken;
     private Counter wakesIgnored;
@@ -156,6 +162,7 @@ public class DueConsumer extends DefaultConsumer {
             while (running) {
                 try {
                     offer(kafka.poll(Duration.ofMillis(wait)));
+                    admittingThisTurn = null;
                     wait = dispatchDue();
                     commit();
                     pauseOrResume();
@@ -360,7 +367,13 @@ public class DueConsumer extends DefaultConsumer {
     }
 
     private boolean admitting() {
-        return endpoint.getAdmitWhile() == null || endpoint.getAdmitWhile().getAsBoolean();
+        if (endpoint.getAdmitWhile() == null) {
+            return true;
+        }
+        if (admittingThisTurn == null) {
+            admittingThisTurn = endpoint.getAdmitWhile().getAsBoolean();
+        }
+        return admittingThisTurn;
     }
 
     /**

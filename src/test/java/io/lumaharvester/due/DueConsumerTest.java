@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 import io.lumaharvester.dev.StandIns;
 import io.micrometer.core.instrument.Counter;
@@ -47,6 +48,8 @@ class DueConsumerTest {
     private final LaneGate laneGate = new LaneGate();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private CamelContext camel;
+    /** More beans for the route's endpoint to refer to. */
+    private final Map<String, Object> camelBindings = new ConcurrentHashMap<>();
 
     DueConsumerTest() throws Exception {
         standIns = StandIns.shared();
@@ -74,6 +77,7 @@ class DueConsumerTest {
         camel.addComponent("due", new DueComponent(clients(),
                 group, 50));
         camel.getRegistry().bind("laneGate", laneGate);
+        camelBindings.forEach(camel.getRegistry()::bind);
         camel.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
         camel.addRoutes(new RouteBuilder() {
             @Override
@@ -261,6 +265,25 @@ class DueConsumerTest {
                 .isLessThan(15_000);
         assertThat(routeThreads).as("records enter the route on the consumer's one thread")
                 .containsExactly("due-" + topic);
+    }
+
+    /** The admission condition may count every task held (TaskAdmission): read once a turn, not for each record. */
+    @Test
+    void theAdmissionConditionIsReadOnceATurnOfTheLoopNotOncePerRecord() throws Exception {
+        AtomicInteger reads = new AtomicInteger();
+        BooleanSupplier admission = () -> {
+            reads.incrementAndGet();
+            return true;
+        };
+        for (int i = 0; i < 300; i++) {
+            send("task-" + i, "task-" + i, null, null);
+        }
+        camelBindings.put("admission", admission);
+        start("?maxInFlight=300&admitWhile=#admission", 1_000);
+
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> routed.size() == 300);
+        // the loop turns at least every 100 ms: some 30 turns in the 3 s the 300 records take
+        assertThat(reads.get()).as("admission reads for 300 records").isLessThan(150);
     }
 
     @Test
