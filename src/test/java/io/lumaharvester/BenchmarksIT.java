@@ -669,7 +669,8 @@ class BenchmarksIT {
         }
     }
 
-    private static long threadsCpuMillis(long pid, java.util.function.Predicate<String> named) throws Exception {
+    /** CPU time of the process's threads whose name passes {@code named} (/proc, Linux). */
+    static long threadsCpuMillis(long pid, java.util.function.Predicate<String> named) throws Exception {
         long millis = 0;
         try (var threads = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
             for (Path thread : threads.toList()) {
@@ -691,7 +692,7 @@ class BenchmarksIT {
     }
 
     /** User plus system CPU time in a /proc stat file (of a process or of one of its threads). */
-    private static long cpuMillis(Path statFile) throws IOException {
+    static long cpuMillis(Path statFile) throws IOException {
         String stat = Files.readString(statFile);
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);

@@ -87,11 +87,7 @@ class HeapBoundIT {
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        StringBuilder fields = new StringBuilder();
-        for (int field = 0; fields.length() < METADATA_BYTES; field++) {
-            fields.append(field == 0 ? "" : ",").append(String.format("\"f%03d\":\"%s\"", field, "m".repeat(116)));
-        }
-        String metadata = "{" + fields + "}";
+        String metadata = structuredMetadata(METADATA_BYTES);
         List<String> ids = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
             for (int i = 0; i < TASKS; i++) {
@@ -104,5 +100,14 @@ class HeapBoundIT {
             producer.flush();
         }
         return ids;
+    }
+
+    /** A JSON object of about {@code bytes} of metadata in fields of 116 characters, as structured metadata is. */
+    static String structuredMetadata(int bytes) {
+        StringBuilder fields = new StringBuilder();
+        for (int field = 0; fields.length() < bytes; field++) {
+            fields.append(field == 0 ? "" : ",").append(String.format("\"f%03d\":\"%s\"", field, "m".repeat(116)));
+        }
+        return "{" + fields + "}";
     }
 }

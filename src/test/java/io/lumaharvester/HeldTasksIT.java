@@ -19,7 +19,6 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -342,18 +341,19 @@ class HeldTasksIT {
 
         static Window measure(HarvesterProcess app, FastApiStandIn api, long windowMs) throws Exception {
             long pid = app.process().pid();
-            long cpu = procCpuMillis(Path.of("/proc", String.valueOf(pid), "stat"));
-            long jit = threadsCpuMillis(pid, name -> name.contains("CompilerThre"));
-            long gc = threadsCpuMillis(pid, name -> name.startsWith("GC Thread") || name.startsWith("G1 ")
-                    || name.startsWith("VM Thread"));
+            long cpu = BenchmarksIT.cpuMillis(Path.of("/proc", String.valueOf(pid), "stat"));
+            long jit = BenchmarksIT.threadsCpuMillis(pid, name -> name.contains("CompilerThre"));
+            long gc = BenchmarksIT.threadsCpuMillis(pid, name -> name.startsWith("GC Thread")
+                    || name.startsWith("G1 ") || name.startsWith("VM Thread"));
             long polls = api.polls();
             long start = System.currentTimeMillis();
             Thread.sleep(windowMs);
             long wall = System.currentTimeMillis() - start;
-            Window window = new Window(procCpuMillis(Path.of("/proc", String.valueOf(pid), "stat")) - cpu,
-                    threadsCpuMillis(pid, name -> name.contains("CompilerThre")) - jit,
-                    threadsCpuMillis(pid, name -> name.startsWith("GC Thread") || name.startsWith("G1 ")
-                            || name.startsWith("VM Thread")) - gc, api.polls() - polls, wall, 0, 0);
+            Window window = new Window(BenchmarksIT.cpuMillis(Path.of("/proc", String.valueOf(pid), "stat")) - cpu,
+                    BenchmarksIT.threadsCpuMillis(pid, name -> name.contains("CompilerThre")) - jit,
+                    BenchmarksIT.threadsCpuMillis(pid, name -> name.startsWith("GC Thread")
+                            || name.startsWith("G1 ") || name.startsWith("VM Thread")) - gc,
+                    api.polls() - polls, wall, 0, 0);
             String scrape = Probes.scrape(portOf(app));
             return new Window(window.cpuMillis, window.jitMillis, window.gcMillis, window.polls, window.wallMs,
                     (long) Probes.sample(scrape, "jvm_threads_live_threads"),
@@ -476,15 +476,13 @@ class HeldTasksIT {
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        StringBuilder fields = new StringBuilder();
-        for (int field = 0; fields.length() < metadataBytes; field++) {
-            fields.append(field == 0 ? "" : ",").append(String.format("\"f%03d\":\"%s\"", field, "m".repeat(116)));
-        }
+        String metadataJson = HeapBoundIT.structuredMetadata(metadataBytes);
         Map<String, Long> producedAt = new ConcurrentHashMap<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
             for (String id : ids) {
-                byte[] value = (metadataBytes == 0 ? id : "{\"task_id\":\"" + id + "\",\"metadata\":{" + fields + "}}")
-                        .getBytes(StandardCharsets.UTF_8);
+                String record = metadataBytes == 0 ? id
+                        : "{\"task_id\":\"" + id + "\",\"metadata\":" + metadataJson + "}";
+                byte[] value = record.getBytes(StandardCharsets.UTF_8);
                 producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value),
                         (metadata, e) -> {
                             if (metadata != null) {
@@ -506,28 +504,6 @@ class HeldTasksIT {
         return ids;
     }
 
-    private static long threadsCpuMillis(long pid, Predicate<String> named) throws Exception {
-        long millis = 0;
-        try (var threads = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
-            for (Path thread : threads.toList()) {
-                try {
-                    if (named.test(Files.readString(thread.resolve("comm")).strip())) {
-                        millis += procCpuMillis(thread.resolve("stat"));
-                    }
-                } catch (java.nio.file.NoSuchFileException ended) {
-                    // a thread that ended meanwhile
-                }
-            }
-        }
-        return millis;
-    }
-
-    /** User plus system CPU time in a /proc stat file (of a process or of one of its threads). */
-    private static long procCpuMillis(Path statFile) throws IOException {
-        String stat = Files.readString(statFile);
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 1000 / 100; // USER_HZ is 100 on Linux
-    }
 
     private static long percentile(List<Long> sorted, double p) {
         return sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * p) - 1));
