@@ -619,8 +619,10 @@ class BenchmarksIT {
      * production, since the figures are CPU, throughput and latency; the S3 stand-in's trust; and
      * -Dbench.harvester-jvm-options ({name}: the run's name).
      */
-    private static List<String> harvesterJvmOptions(String xmx, String name) throws Exception {
-        List<String> jvm = new ArrayList<>(List.of(xmx, "-XX:TieredStopAtLevel=4"));
+    /** {@code memory}: the heap flags, space-separated; both compilers, as in production: the figures are CPU. */
+    static List<String> harvesterJvmOptions(String memory, String name) throws Exception {
+        List<String> jvm = new ArrayList<>(List.of(memory.split(" ")));
+        jvm.add("-XX:TieredStopAtLevel=4");
         jvm.addAll(StandIns.shared().s3.tls().jvmOptions());
         String extra = System.getProperty("bench.harvester-jvm-options", "").strip();
         if (!extra.isEmpty()) {

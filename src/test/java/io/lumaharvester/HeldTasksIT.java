@@ -450,14 +450,7 @@ class HeldTasksIT {
                 .forEach(k -> props.put(k.substring("bench.set.".length()), System.getProperty(k)));
         Path log = Files.createDirectories(Path.of("target", "bench")).resolve(name + ".log");
         Files.deleteIfExists(log);
-        // both compilers, as in production: the figures are CPU
-        List<String> jvm = new ArrayList<>(List.of(xmx.split(" ")));
-        jvm.add("-XX:TieredStopAtLevel=4");
-        jvm.addAll(s3.jvmOptions());
-        String extra = System.getProperty("bench.harvester-jvm-options", "").strip();
-        if (!extra.isEmpty()) {
-            jvm.addAll(List.of(extra.replace("{name}", name).split("\\s+")));
-        }
+        List<String> jvm = BenchmarksIT.harvesterJvmOptions(xmx, name);
         HarvesterProcess app = HarvesterProcess.start(HarvesterProcess.packagedJar(), jvm, props,
                 Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY),
                 log);
