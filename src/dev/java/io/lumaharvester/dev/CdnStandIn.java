@@ -129,6 +129,10 @@ public final class CdnStandIn implements AutoCloseable {
         return "http://" + server.getAddress().getHostString() + ":" + server.getAddress().getPort();
     }
 
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
     public MediaFile serve(String path, String contentType, long size, long seed) {
         return put(path, new MediaFile(contentType, size, seed, false, -1));
     }

@@ -43,6 +43,15 @@ public final class StandIns implements AutoCloseable {
      * One set for the whole test JVM, closed when it exits. Its S3 files are under {@code luma.test.s3-dir}
      * ({@code target/test-s3}): test JVMs that run side by side each name their own (pom.xml).
      */
+    /** The shared CDN stand-in's port, for a test's static settings, where {@link #shared()} may not throw. */
+    public static int sharedCdnPort() {
+        try {
+            return shared().cdn.port();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static synchronized StandIns shared() throws Exception {
         if (shared == null) {
             shared = start(Path.of(System.getProperty("luma.test.s3-dir", "target/test-s3")), 0);

@@ -5,7 +5,6 @@ import io.lumaharvester.HarvesterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class CopyErrorTest {
 
-    private static final int CDN_PORT = cdnPort();
+    private static final int CDN_PORT = StandIns.sharedCdnPort();
     private static final String BROKEN = "broken.cdn.test";
 
     @RegisterExtension
@@ -38,14 +37,6 @@ class CopyErrorTest {
             Map.of("mediaDnsResolver", new BrokenResolver()));
 
     private final StandIns standIns = harvester.standIns();
-
-    private static int cdnPort() {
-        try {
-            return URI.create(StandIns.shared().cdn.baseUrl()).getPort();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     /** Looking up {@link #BROKEN} throws an Error, as a class built against another library version does. */
     private static final class BrokenResolver implements DnsResolver {

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class PrivateAddressTest {
 
-    private static final int CDN_PORT = cdnPort();
+    private static final int CDN_PORT = StandIns.sharedCdnPort();
     private static final String MAPPED_LOOPBACK = "mapped-loopback.cdn.test";
 
     @RegisterExtension
@@ -43,14 +43,6 @@ class PrivateAddressTest {
             Map.of("mediaDnsResolver", new MappedLoopbackResolver()));
 
     private final StandIns standIns = harvester.standIns();
-
-    private static int cdnPort() {
-        try {
-            return URI.create(StandIns.shared().cdn.baseUrl()).getPort();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     /** {@link #MAPPED_LOOPBACK} is {@code ::ffff:127.0.0.1}; every other name is the system's. */
     private static final class MappedLoopbackResolver implements DnsResolver {
