@@ -599,7 +599,7 @@ class BenchmarksIT {
         return ids;
     }
 
-    private static HarvesterProcess startJar(Map<String, String> settings, String xmx, String name) throws Exception {
+    static HarvesterProcess startJar(Map<String, String> settings, String xmx, String name) throws Exception {
         // -Dbench.set.NAME=VALUE overrides a harvester setting, for trying a tuning without editing the benchmark
         Map<String, String> props = new HashMap<>(settings);
         // S3 over HTTPS, as AWS S3 is reached: the SDK sends an upload's chunks unsigned there

@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.lumaharvester.dev.EmbeddedS3;
 import io.lumaharvester.dev.FastApiStandIn;
 import io.lumaharvester.dev.HarvesterProcess;
 import io.lumaharvester.dev.StandIns;
@@ -441,20 +440,10 @@ class HeldTasksIT {
                 .until(() -> api.tasksPolled() >= total);
     }
 
+    /** BenchmarksIT's harvester (S3 over HTTPS, -Dbench.set.*, its JVM flags), its port noted for the scrapes. */
     private static HarvesterProcess startJar(Map<String, String> settings, String xmx, String name) throws Exception {
-        Map<String, String> props = new HashMap<>(settings);
-        // S3 over HTTPS, as AWS S3 is reached (as BenchmarksIT runs it)
-        EmbeddedS3.Tls s3 = StandIns.shared().s3.tls();
-        props.put("s3.endpoint", s3.endpoint());
-        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.set."))
-                .forEach(k -> props.put(k.substring("bench.set.".length()), System.getProperty(k)));
-        Path log = Files.createDirectories(Path.of("target", "bench")).resolve(name + ".log");
-        Files.deleteIfExists(log);
-        List<String> jvm = BenchmarksIT.harvesterJvmOptions(xmx, name);
-        HarvesterProcess app = HarvesterProcess.start(HarvesterProcess.packagedJar(), jvm, props,
-                Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY),
-                log);
-        PORTS.put(app.process().pid(), props.get("luma.http.port"));
+        HarvesterProcess app = BenchmarksIT.startJar(settings, xmx, name);
+        PORTS.put(app.process().pid(), settings.get("luma.http.port"));
         return app;
     }
 
