@@ -26,17 +26,18 @@ import org.junit.jupiter.api.Test;
 /**
  * The heap holds however many tasks wait, whatever their size: the records the due: consumers hold are capped in bytes
  * (luma.tasks.max-held-bytes, 5 % of the heap by default), and a task's state is held without its event
- * (TaskStates). 3,000 tasks with 60 KB of metadata each, sent at once, are 180 MB of task records and as much again
- * in tickets and in completed states' events: read whole, or with every completed task's event held, they exhaust a
- * 256 MB heap. The packaged jar at -Xmx256m (exiting on OutOfMemoryError, as the image runs it) completes every one.
+ * (TaskStates). 1,500 tasks with 60 KB of metadata each, sent at once, are 90 MB of task records (more read into
+ * trees) and as much again in tickets and in completed states' events: read whole, or with every completed task's
+ * event held, they exhaust a 128 MB heap. The packaged jar at -Xmx128m (exiting on OutOfMemoryError, as the image
+ * runs it) completes every one.
  */
 class HeapBoundIT {
 
-    private static final int TASKS = 3000;
+    private static final int TASKS = 1500;
     private static final int METADATA_BYTES = 60 * 1024;
 
     @Test
-    void threeThousandTasksWith60KbOfMetadataEachAllCompleteAt256MbOfHeap() throws Exception {
+    void fifteenHundredTasksWith60KbOfMetadataEachAllCompleteAt128MbOfHeap() throws Exception {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 8);
         // the API answers at once; each generation runs 4 s from its first poll, polled every 2 s: every task's ticket
@@ -49,7 +50,7 @@ class HeapBoundIT {
             Path log = Files.createDirectories(Path.of("target", "it")).resolve("heap-bound-" + run + ".log");
             try (HarvesterProcess app = HarvesterProcess.start(HarvesterProcess.packagedJar(),
                     // both compilers, as in production: this run is JSON parsing and writing, tens of seconds of CPU
-                    List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError", "-XX:TieredStopAtLevel=4",
+                    List.of("-Xmx128m", "-XX:+ExitOnOutOfMemoryError", "-XX:TieredStopAtLevel=4",
                             "-Xlog:gc:file=" + log.resolveSibling("heap-bound-" + run + "-gc.log")), settings,
                     Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY),
                     log)) {
@@ -65,7 +66,7 @@ class HeapBoundIT {
                 long tookMs = System.currentTimeMillis() - start;
                 sampler.stop();
                 events.stop();
-                System.out.printf("HeapBoundIT: %d tasks of %d KB metadata at -Xmx256m: %d events within %d ms, "
+                System.out.printf("HeapBoundIT: %d tasks of %d KB metadata at -Xmx128m: %d events within %d ms, "
                         + "heap used peak %d MB%n", TASKS, METADATA_BYTES / 1024, events.count(), tookMs,
                         sampler.maxHeap() >> 20);
                 assertThat(app.output()).doesNotContain("OutOfMemoryError");

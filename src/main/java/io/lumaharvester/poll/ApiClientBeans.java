@@ -37,16 +37,18 @@ public class ApiClientBeans implements CamelConfiguration {
 
     /**
      * The API client: one connection per request in flight, redirects not followed (a redirect is an error). A
-     * connection idle for 20 s is dropped by the client first: servers close idle ones after their own time-out (30 s
-     * for many), and a poll sent on a connection the server is closing fails and backs off a whole interval.
+     * connection idle for luma.api.keep-alive-ms (whole seconds, rounded up) is dropped by the client first: servers
+     * close idle ones after their own time-out (30 s for many), and a poll sent on a connection the server is closing
+     * fails and backs off a whole interval.
      */
     @BindToRegistry("lumaApiClientOptions")
     public WebClientOptions lumaApiClientOptions(@PropertyInject("luma.api.connect-timeout-ms") int connectTimeoutMs,
-            @PropertyInject("luma.api.max-in-flight") int maxApiInFlight) {
+            @PropertyInject("luma.api.max-in-flight") int maxApiInFlight,
+            @PropertyInject("luma.api.keep-alive-ms") long keepAliveMs) {
         return new WebClientOptions().setMaxPoolSize(maxApiInFlight)
                 .setHttp2MaxPoolSize(Math.max(1, maxApiInFlight / 64))
                 .setFollowRedirects(false).setConnectTimeout(connectTimeoutMs).setKeepAlive(true)
-                .setKeepAliveTimeout(20)
+                .setKeepAliveTimeout((int) Math.max(1, (keepAliveMs + 999) / 1000))
                 .setTcpNoDelay(true).setUserAgent("luma-harvester");
     }
 

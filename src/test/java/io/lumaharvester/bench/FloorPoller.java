@@ -110,13 +110,14 @@ public final class FloorPoller {
         this.authorization = "Bearer " + setting("luma.api.token");
         this.responseTimeoutMs = Long.parseLong(setting("luma.api.response-timeout-ms"));
         this.producer = new KafkaProducer<>(producerProperties());
-        // as HarvesterBeans' vertx and lumaApiClientOptions: two event loops, the same pool and connection options
+        // as ApiClientBeans' vertx and lumaApiClientOptions: two event loops, the same pool and connection options
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(2)
                 .setInternalBlockingPoolSize(2));
         this.client = WebClient.create(vertx, new WebClientOptions().setMaxPoolSize(maxInFlight)
                 .setHttp2MaxPoolSize(Math.max(1, maxInFlight / 64)).setFollowRedirects(false)
                 .setConnectTimeout(Integer.parseInt(setting("luma.api.connect-timeout-ms"))).setKeepAlive(true)
-                .setKeepAliveTimeout(20).setTcpNoDelay(true).setUserAgent("luma-harvester"));
+                .setKeepAliveTimeout((int) Math.max(1, (Long.parseLong(setting("luma.api.keep-alive-ms")) + 999) / 1000))
+                .setTcpNoDelay(true).setUserAgent("luma-harvester"));
     }
 
     public static void main(String[] args) throws Exception {
