@@ -104,6 +104,9 @@ class MetricsTest {
                 .as("3 + 2 + 1 answers, and the waiting task's so far, counted by status; the reset poll not")
                 .isBetween(6.0 + waitingPolls - 1, 6.0 + waitingPolls + 1);
         assertThat(after).contains("jvm_memory_used_bytes").contains("camel_exchanges_total");
+        // the route meters are per route only (camel.metrics.route-policy-level=route): none for the whole context
+        assertThat(after.lines().filter(l -> l.startsWith("camel_exchanges_total{")).toList())
+                .isNotEmpty().allSatisfy(line -> assertThat(line).containsPattern("routeId=\"[a-z]"));
     }
 
     /**
