@@ -31,6 +31,12 @@ public final class TaskExchange {
     public static final String MEDIA = "lumaMedia";
     /** The provider request a poll sends next (StatusRequests.ProviderRequest: url, query, headers). */
     public static final String REQUEST = "lumaRequest";
+    /**
+     * The HTTP status of the provider's answer to a poll (routes/poll.camel.yaml), for its counter and log line once
+     * the answer's headers are dropped: a removeHeaders that keeps one header matches every other as a regular
+     * expression.
+     */
+    public static final String HTTP_STATUS = "lumaHttpStatus";
     /** The poll's {@code media_request} step while its second GET is answered (routes/poll.camel.yaml). */
     public static final String MEDIA_STEP = "lumaMediaStep";
     /** The key of a record on its way to the dead-letter topic, kept while its other headers are dropped. */

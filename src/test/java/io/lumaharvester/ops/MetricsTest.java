@@ -8,18 +8,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.http.Fault;
 import io.lumaharvester.dev.LumaApiStandIn;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.AdviceWith;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 
 /** The Prometheus scrape after a run agrees with what happened: polls, uploads, finished tasks, tasks in flight. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MetricsTest {
 
     @RegisterExtension
@@ -27,7 +36,9 @@ class MetricsTest {
             "luma.poll.interval-ms", "200",
             "luma.poll.max-backoff-ms", "1000"));
 
+    // first: it counts every poll since the start
     @Test
+    @Order(1)
     void theScrapeCountsWhatHappenedToEachTask() throws Exception {
         var standIns = harvester.standIns();
         String run = UUID.randomUUID().toString().substring(0, 8);
@@ -88,6 +99,39 @@ class MetricsTest {
         assertThat(Probes.sample(after, "luma_task_duration_seconds_count")).isEqualTo(3.0);
         assertThat(Probes.sample(after, "luma_task_duration_seconds_sum")).isPositive();
         assertThat(Probes.sample(after, "luma_task_duration_seconds_bucket", "le=+Inf")).isEqualTo(3.0);
+        assertThat(Probes.sample(after, "luma_api_answers_total", "status=200")
+                - Probes.sample(before, "luma_api_answers_total", "status=200"))
+                .as("3 + 2 + 1 answers, and the waiting task's so far, counted by status; the reset poll not")
+                .isBetween(6.0 + waitingPolls - 1, 6.0 + waitingPolls + 1);
         assertThat(after).contains("jvm_memory_used_bytes").contains("camel_exchanges_total");
+        // the route meters are per route only (camel.metrics.route-policy-level=route): none for the whole context
+        assertThat(after.lines().filter(l -> l.startsWith("camel_exchanges_total{")).toList())
+                .isNotEmpty().allSatisfy(line -> assertThat(line).containsPattern("routeId=\"[a-z]"));
+    }
+
+    /**
+     * A poll's counters run on a message without headers: camel-micrometer clears its CamelMetrics* headers after
+     * each count by matching every header's name, as a regular expression compiled for each one (on a message with
+     * the API's answer headers, a twentieth of a poll's CPU with the removeHeaders that kept the status code).
+     */
+    @Test
+    @Order(2)
+    void aPollsCountersFindNoHeadersToClear() throws Exception {
+        Map<String, Set<String>> headersAtCounter = new ConcurrentHashMap<>();
+        AdviceWith.adviceWith(harvester.app().context(), "poll", route -> route.interceptSendToEndpoint("micrometer:*")
+                .process(exchange -> headersAtCounter.computeIfAbsent(
+                        exchange.getProperty(Exchange.INTERCEPTED_ENDPOINT, String.class),
+                        counter -> ConcurrentHashMap.newKeySet()).addAll(exchange.getMessage().getHeaders().keySet())));
+        var standIns = harvester.standIns();
+        String taskId = "metrics-headers-" + UUID.randomUUID().toString().substring(0, 8);
+        standIns.api.completesAfter(taskId, List.of("pending"), 200_000);
+
+        harvester.submit(taskId);
+        Events.awaitOnlyEvent(standIns, harvester.setting("luma.topics.events"), taskId, Duration.ofSeconds(40));
+
+        assertThat(headersAtCounter.keySet()).anyMatch(uri -> uri.contains("luma.api.answers"))
+                .anyMatch(uri -> uri.contains("luma.polls"));
+        assertThat(headersAtCounter).allSatisfy((counter, headers) -> assertThat(new TreeSet<>(headers))
+                .as("headers at %s", counter).isEmpty());
     }
 }
