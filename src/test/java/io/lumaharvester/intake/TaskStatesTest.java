@@ -382,18 +382,32 @@ class TaskStatesTest {
     }
 
     /**
-     * A state write Kafka does not acknowledge fails within 30 s with Kafka's own TimeoutException (which the error
-     * policy leaves to redelivery, TaskRecoveryTest), also with a longer request time-out set, which Kafka requires
-     * the delivery time-out to cover.
+     * A state write Kafka does not acknowledge fails within 30 s (and the 2 ms it waits for others, linger.ms) with
+     * Kafka's own TimeoutException (which the error policy leaves to redelivery, TaskRecoveryTest), also with a longer
+     * request time-out set: Kafka requires the delivery time-out to cover both.
      */
     @Test
     void aStateWriteKafkaDoesNotAcknowledgeFailsWithinThirtySecondsAsKafkaFailing() {
         Properties defaults = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of()));
-        assertThat(defaults.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("30000");
+        assertThat(defaults.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("30002");
         Properties slow = TaskStates.producerConfig(new KafkaClients("localhost:9092",
                 Map.of("request.timeout.ms", "45000")));
-        assertThat(slow.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("45000");
+        assertThat(slow.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("45002");
         new ProducerConfig(slow); // Kafka accepts it
+    }
+
+    /**
+     * A burst's state writes share Kafka requests: each waits 2 ms for others (linger.ms), as the routes' records do,
+     * instead of a request per write; a kafka.client.linger.ms setting wins, and Kafka accepts both.
+     */
+    @Test
+    void stateWritesWaitTwoMillisecondsToShareARequestUnlessLingerIsSet() {
+        Properties defaults = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of()));
+        assertThat(defaults.getProperty(ProducerConfig.LINGER_MS_CONFIG)).isEqualTo("2");
+        Properties set = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of("linger.ms", "0")));
+        assertThat(set.getProperty(ProducerConfig.LINGER_MS_CONFIG)).isEqualTo("0");
+        new ProducerConfig(defaults);
+        new ProducerConfig(set);
     }
 
     /** Waits for the write a step made, as the route does without blocking. */
