@@ -526,11 +526,20 @@ public class TaskStates {
     /** The follower's records, in the topic's order, but maybe after this instance wrote newer ones. */
     void remember(Iterable<ConsumerRecord<String, byte[]>> records) {
         for (ConsumerRecord<String, byte[]> record : records) {
-            if (record.key() != null) {
+            if (record.key() != null && !heldAt(record)) {
                 remember(record.key(), read(record));
             }
         }
         sweep();
+    }
+
+    /**
+     * Whether the state held for the record's id is the record: this instance's own write, acknowledged, which the
+     * follower reads back. Parsing it again would change nothing; it was a parse per task admitted.
+     */
+    private boolean heldAt(ConsumerRecord<String, byte[]> record) {
+        Kept kept = states.get(record.key());
+        return kept != null && kept.offset() == record.offset() && kept.partition() == record.partition();
     }
 
     /** A state at its place on the topic, unless a newer one of the id is held. */

@@ -264,6 +264,32 @@ class TaskStatesTest {
         }
     }
 
+    /**
+     * The follower reads this instance's own writes back: a record at the place of the state held is that state, and
+     * is not parsed again (a value there that is no state would otherwise leave the id forgotten). A record at
+     * another place is read.
+     */
+    @Test
+    void theFollowerTakesItsOwnAcknowledgedWriteAsHeldWithoutReadingItAgain() throws Exception {
+        String topic = freshTopic();
+        String taskId = "t-" + UUID.randomUUID();
+        TaskStates states = started(topic);
+        try {
+            join(states.decide(ticket(taskId), 0, 1L));
+            ConsumerRecord<String, byte[]> written = recordsOf(topic, taskId, 1).get(0);
+            byte[] notAState = "not a state".getBytes(StandardCharsets.UTF_8);
+            states.remember(List.of(new ConsumerRecord<>(topic, written.partition(), written.offset(), taskId,
+                    notAState)));
+            assertThat(states.state(taskId)).as("its own write, not read again").isNotNull();
+            assertThat(states.state(taskId).run()).isEqualTo("0-1");
+            states.remember(List.of(new ConsumerRecord<>(topic, written.partition(), written.offset() + 1, taskId,
+                    notAState)));
+            assertThat(states.state(taskId)).as("a later record, read").isNull();
+        } finally {
+            states.stop();
+        }
+    }
+
     /** The records of {@code taskId} on the states topic, once there are {@code count}, in the topic's order. */
     private List<ConsumerRecord<String, byte[]>> recordsOf(String topic, String taskId, int count) {
         Properties props = new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()).client();
