@@ -51,7 +51,9 @@ class IntakeBurstIT {
         String run = UUID.randomUUID().toString().substring(0, 6);
         // tasks run far longer than the measurement and are polled again only after it: the API sees first polls
         try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 3_600_000, 10_000, 0)) {
-            String prefix = "bench-intake-" + run;
+            // short, so that the names of the due: consumers' threads (due-<topic>), cut to 15 characters in /proc,
+            // tell intake's (due-ixxx.tasks) from the poll stage's (due-ixxx.tasks.)
+            String prefix = "i" + run.substring(0, 3);
             Map<String, String> props = standIns.properties(prefix, Map.of(
                     "luma.api.base-url", api.baseUrl(),
                     "luma.poll.first-delay-ms", "0",
