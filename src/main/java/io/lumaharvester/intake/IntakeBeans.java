@@ -29,6 +29,12 @@ public class IntakeBeans implements CamelConfiguration {
         return new TaskIntake(taskDeadlineMs, firstDelayMs, maxTaskRecordBytes, Clock.systemUTC(), providers);
     }
 
+    /** The admission's fields, as the intake route branches on them. */
+    @BindToRegistry("admissionFields")
+    public AdmissionFields admissionFields() {
+        return new AdmissionFields();
+    }
+
     /** Intake reads on while this instance holds fewer tasks than luma.tasks.max-in-flight. */
     @BindToRegistry("taskAdmission")
     public TaskAdmission taskAdmission(@BeanInject("taskMetrics") TaskMetrics metrics,

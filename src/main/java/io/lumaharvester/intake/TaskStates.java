@@ -83,6 +83,8 @@ public class TaskStates {
      * kafka.client.default.api.timeout.ms is set.
      */
     static final int START_TIMEOUT_MS = 30_000;
+    /** How long a state write waits for others to share its request (producer linger.ms), unless set. */
+    static final int LINGER_MS = 2;
     /** How often (by the clock) the whole map is swept for expired states; a lookup never sees one anyway. */
     private static final long SWEEP_EVERY_MS = 60_000;
 
@@ -445,8 +447,12 @@ public class TaskStates {
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        // Kafka refuses a delivery time-out below linger.ms + request.timeout.ms: unless set, the client's defaults
-        // (linger.ms is 0 in Kafka 3.9, 5 in Kafka 4.0, which Camel Quarkus 3.27 brings)
+        // a burst of task records writes a state each: waiting 2 ms, as the routes' producers do
+        // (camel.component.kafka.linger-ms), puts several in one request instead of one request each, which cost the
+        // producer's network thread and the broker CPU per write. A kafka.client.linger.ms setting wins.
+        props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, String.valueOf(LINGER_MS));
+        // Kafka refuses a delivery time-out below linger.ms + request.timeout.ms: unless set, the client's default
+        // request.timeout.ms
         long floor = producerSetting(props, ProducerConfig.LINGER_MS_CONFIG)
                 + producerSetting(props, ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG);
         props.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Math.max(WRITE_TIMEOUT_MS, floor)));
@@ -520,11 +526,20 @@ public class TaskStates {
     /** The follower's records, in the topic's order, but maybe after this instance wrote newer ones. */
     void remember(Iterable<ConsumerRecord<String, byte[]>> records) {
         for (ConsumerRecord<String, byte[]> record : records) {
-            if (record.key() != null) {
+            if (record.key() != null && !heldAt(record)) {
                 remember(record.key(), read(record));
             }
         }
         sweep();
+    }
+
+    /**
+     * Whether the state held for the record's id is the record: this instance's own write, acknowledged, which the
+     * follower reads back. Parsing it again would change nothing; it was a parse per task admitted.
+     */
+    private boolean heldAt(ConsumerRecord<String, byte[]> record) {
+        Kept kept = states.get(record.key());
+        return kept != null && kept.offset() == record.offset() && kept.partition() == record.partition();
     }
 
     /** A state at its place on the topic, unless a newer one of the id is held. */

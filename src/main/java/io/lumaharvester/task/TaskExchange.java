@@ -25,6 +25,12 @@ public final class TaskExchange {
     public static final String OUTCOME = "lumaOutcome";
     /** Whether the poll saw the task's state change ({@link TaskStep#stateChanged()}): its line is logged. */
     public static final String STATE_CHANGED = "lumaStateChanged";
+    /**
+     * Whether intake's decision starts or continues the task's run, and whether it publishes the task's event again
+     * (io.lumaharvester.intake.AdmissionFields): the intake route branches on them.
+     */
+    public static final String RUNS = "lumaRuns";
+    public static final String REPUBLISHES = "lumaRepublishes";
     /** The task's event, once built ({@link GenerationEvent}). */
     public static final String EVENT = "lumaEvent";
     /** The media file a copy is working on ({@link MediaFile}). */

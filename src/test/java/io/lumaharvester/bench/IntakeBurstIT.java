@@ -51,7 +51,9 @@ class IntakeBurstIT {
         String run = UUID.randomUUID().toString().substring(0, 6);
         // tasks run far longer than the measurement and are polled again only after it: the API sees first polls
         try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 3_600_000, 10_000, 0)) {
-            String prefix = "bench-intake-" + run;
+            // short, so that the names of the due: consumers' threads (due-<topic>), cut to 15 characters in /proc,
+            // tell intake's (due-ixxx.tasks) from the poll stage's (due-ixxx.tasks.)
+            String prefix = "i" + run.substring(0, 3);
             Map<String, String> props = standIns.properties(prefix, Map.of(
                     "luma.api.base-url", api.baseUrl(),
                     "luma.poll.first-delay-ms", "0",
@@ -65,10 +67,13 @@ class IntakeBurstIT {
                     awaitFirstPolls(api, warmUp.ids().size());
                 }
                 List<String> ids = taskIds("intake-" + run, SCALE.ids());
-                long cpuBefore = cpuMillis(app.process().pid());
+                long pid = app.process().pid();
+                Map<String, Long> threadsBefore = threadCpuMillis(pid);
+                long cpuBefore = cpuMillis(Path.of("/proc", String.valueOf(pid), "stat"));
                 Burst burst = Burst.send(standIns, topic, ids);
                 awaitFirstPolls(api, SCALE.warmUpIds() + ids.size());
-                long cpuMs = cpuMillis(app.process().pid()) - cpuBefore;
+                long cpuMs = cpuMillis(Path.of("/proc", String.valueOf(pid), "stat")) - cpuBefore;
+                Map<String, Long> threadsAfter = threadCpuMillis(pid);
 
                 List<Long> latencies = new ArrayList<>(ids.size());
                 long lastFirstPoll = 0;
@@ -86,11 +91,12 @@ class IntakeBurstIT {
                 List<Long> sorted = latencies.stream().sorted().toList();
                 String line = String.format(Locale.ROOT, "%s: %d ids produced in %d ms; all first-polled %d ms after "
                         + "the first produce: %.0f ids/s; produce → first poll p50 %d ms, p99 %d ms, max %d ms; the "
-                        + "last id produced: %d ms; harvester CPU %.0f µs an id (%.2f cores meanwhile); settings "
-                        + "overridden: %s",
+                        + "last id produced: %d ms; harvester CPU %.0f µs an id (%.2f cores meanwhile), of it by "
+                        + "thread: %s; settings overridden: %s",
                         SCALE.name(), ids.size(), producedMs, admittedMs, ids.size() * 1000.0 / admittedMs,
                         percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.get(sorted.size() - 1), lastIdMs,
-                        cpuMs * 1000.0 / ids.size(), (double) cpuMs / admittedMs, overrides());
+                        cpuMs * 1000.0 / ids.size(), (double) cpuMs / admittedMs,
+                        byThread(threadsBefore, threadsAfter, ids.size()), overrides());
                 System.out.println("intake burst " + line);
                 Path out = Files.createDirectories(Path.of("target", "bench")).resolve("intake-" + SCALE.name()
                         + ".md");
@@ -150,11 +156,41 @@ class IntakeBurstIT {
         return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
     }
 
-    /** User plus system CPU time of a process, from /proc (Linux; USER_HZ is 100). */
-    private static long cpuMillis(long pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+    /** User plus system CPU time in a /proc stat file, of a process or of one of its threads (Linux; USER_HZ is 100). */
+    private static long cpuMillis(Path statFile) throws Exception {
+        String stat = Files.readString(statFile);
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 1000 / 100;
+    }
+
+    /**
+     * CPU time of the process's threads by name, numbers folded ({@code C2 CompilerThre#}), from /proc: Linux keeps
+     * 15 characters of a name, so the due: consumers of all stages are one {@code due-bench-intak}. A thread that
+     * ended takes its time with it.
+     */
+    private static Map<String, Long> threadCpuMillis(long pid) throws Exception {
+        Map<String, Long> byName = new HashMap<>();
+        try (var threads = Files.list(Path.of("/proc", String.valueOf(pid), "task"))) {
+            for (Path thread : threads.toList()) {
+                try {
+                    String name = Files.readString(thread.resolve("comm")).strip().replaceAll("[0-9]+", "#");
+                    byName.merge(name, cpuMillis(thread.resolve("stat")), Long::sum);
+                } catch (java.nio.file.NoSuchFileException ended) {
+                    // a thread that ended meanwhile
+                }
+            }
+        }
+        return byName;
+    }
+
+    /** "name N µs, ..." per id, the most first, for the thread names that took at least 10 µs an id. */
+    private static String byThread(Map<String, Long> before, Map<String, Long> after, int ids) {
+        return after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() * 1000.0 / ids >= 10)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> String.format(Locale.ROOT, "%s %.0f µs", e.getKey(), e.getValue() * 1000.0 / ids))
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     private static String overrides() {

@@ -264,6 +264,32 @@ class TaskStatesTest {
         }
     }
 
+    /**
+     * The follower reads this instance's own writes back: a record at the place of the state held is that state, and
+     * is not parsed again (a value there that is no state would otherwise leave the id forgotten). A record at
+     * another place is read.
+     */
+    @Test
+    void theFollowerTakesItsOwnAcknowledgedWriteAsHeldWithoutReadingItAgain() throws Exception {
+        String topic = freshTopic();
+        String taskId = "t-" + UUID.randomUUID();
+        TaskStates states = started(topic);
+        try {
+            join(states.decide(ticket(taskId), 0, 1L));
+            ConsumerRecord<String, byte[]> written = recordsOf(topic, taskId, 1).get(0);
+            byte[] notAState = "not a state".getBytes(StandardCharsets.UTF_8);
+            states.remember(List.of(new ConsumerRecord<>(topic, written.partition(), written.offset(), taskId,
+                    notAState)));
+            assertThat(states.state(taskId)).as("its own write, not read again").isNotNull();
+            assertThat(states.state(taskId).run()).isEqualTo("0-1");
+            states.remember(List.of(new ConsumerRecord<>(topic, written.partition(), written.offset() + 1, taskId,
+                    notAState)));
+            assertThat(states.state(taskId)).as("a later record, read").isNull();
+        } finally {
+            states.stop();
+        }
+    }
+
     /** The records of {@code taskId} on the states topic, once there are {@code count}, in the topic's order. */
     private List<ConsumerRecord<String, byte[]>> recordsOf(String topic, String taskId, int count) {
         Properties props = new KafkaClients(standIns.kafka.bootstrapServers(), Map.of()).client();
@@ -382,18 +408,32 @@ class TaskStatesTest {
     }
 
     /**
-     * A state write Kafka does not acknowledge fails within 30 s with Kafka's own TimeoutException (which the error
-     * policy leaves to redelivery, TaskRecoveryTest), also with a longer request time-out set, which Kafka requires
-     * the delivery time-out to cover.
+     * A state write Kafka does not acknowledge fails within 30 s (and the 2 ms it waits for others, linger.ms) with
+     * Kafka's own TimeoutException (which the error policy leaves to redelivery, TaskRecoveryTest), also with a longer
+     * request time-out set: Kafka requires the delivery time-out to cover both.
      */
     @Test
     void aStateWriteKafkaDoesNotAcknowledgeFailsWithinThirtySecondsAsKafkaFailing() {
         Properties defaults = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of()));
-        assertThat(defaults.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("30000");
+        assertThat(defaults.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("30002");
         Properties slow = TaskStates.producerConfig(new KafkaClients("localhost:9092",
                 Map.of("request.timeout.ms", "45000")));
-        assertThat(slow.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("45000");
+        assertThat(slow.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("45002");
         new ProducerConfig(slow); // Kafka accepts it
+    }
+
+    /**
+     * A burst's state writes share Kafka requests: each waits 2 ms for others (linger.ms), as the routes' records do,
+     * instead of a request per write; a kafka.client.linger.ms setting wins, and Kafka accepts both.
+     */
+    @Test
+    void stateWritesWaitTwoMillisecondsToShareARequestUnlessLingerIsSet() {
+        Properties defaults = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of()));
+        assertThat(defaults.getProperty(ProducerConfig.LINGER_MS_CONFIG)).isEqualTo("2");
+        Properties set = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of("linger.ms", "0")));
+        assertThat(set.getProperty(ProducerConfig.LINGER_MS_CONFIG)).isEqualTo("0");
+        new ProducerConfig(defaults);
+        new ProducerConfig(set);
     }
 
     /** Waits for the write a step made, as the route does without blocking. */
