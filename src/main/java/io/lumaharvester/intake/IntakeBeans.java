@@ -30,9 +30,9 @@ public class IntakeBeans implements CamelConfiguration {
     }
 
     /** The admission's fields, as the intake route branches on them. */
-    @BindToRegistry("admissionFields")
-    public AdmissionFields admissionFields() {
-        return new AdmissionFields();
+    @BindToRegistry("decisionFields")
+    public DecisionFields decisionFields() {
+        return new DecisionFields();
     }
 
     /** Intake reads on while this instance holds fewer tasks than luma.tasks.max-in-flight. */

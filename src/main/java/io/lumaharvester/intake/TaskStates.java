@@ -216,7 +216,7 @@ public class TaskStates {
      * What intake does with a task record: its decision, the ticket (carrying its run when the task runs), and the
      * task's state the decision was made on (null for a new task).
      */
-    public record Admission(Resubmission decision, TaskTicket ticket, TaskState recorded) {
+    public record Decision(Resubmission decision, TaskTicket ticket, TaskState recorded) {
 
         /** A new run, or the replayed record of a run that goes on: the task's poll loop starts. */
         public boolean runs() {
@@ -233,14 +233,14 @@ public class TaskStates {
      * Intake: decides what the task record ({@link TaskTicket}, read from the task topic at {@code partition} and
      * {@code offset}) means, records a new run as running, and logs and counts the decision.
      */
-    public CompletionStage<Admission> decide(@Body TaskTicket ticket,
+    public CompletionStage<Decision> decide(@Body TaskTicket ticket,
             @Header(KafkaConstants.PARTITION) Object partition, @Header(KafkaConstants.OFFSET) Object offset)
             throws Exception {
         started();
         return decide(ticket, runOf(partition, offset));
     }
 
-    private CompletionStage<Admission> decide(TaskTicket ticket, String run) throws Exception {
+    private CompletionStage<Decision> decide(TaskTicket ticket, String run) throws Exception {
         Kept kept;
         TaskState recorded;
         Resubmission decision;
@@ -283,7 +283,7 @@ public class TaskStates {
      * A completed task sent again: republished with its state read back from its record (the event is not held in
      * memory); if that record is no longer there, the id is forgotten and decided again: a new task.
      */
-    private CompletionStage<Admission> stored(TaskTicket ticket, String run, Kept kept) {
+    private CompletionStage<Decision> stored(TaskTicket ticket, String run, Kept kept) {
         String taskId = ticket.taskId();
         return records.read(taskId, kept.partition(), kept.offset()).thenCompose(value -> {
             TaskState stored = value == null ? null : parsed(value);
@@ -303,8 +303,8 @@ public class TaskStates {
         });
     }
 
-    /** Logs and counts the decision; the admission once the running state written (if any) is acknowledged. */
-    private CompletionStage<Admission> admitted(TaskTicket ticket, String run, Resubmission decision,
+    /** Logs and counts the decision; the decision once the running state written (if any) is acknowledged. */
+    private CompletionStage<Decision> admitted(TaskTicket ticket, String run, Resubmission decision,
             TaskState recorded, long firstStep, CompletableFuture<RecordMetadata> written) {
         switch (decision) {
             case NEW -> TASKS.info("task {} (run {}): accepted", ticket.taskId(), run);
@@ -326,10 +326,10 @@ public class TaskStates {
                     .register(registry)
                     .increment();
         }
-        Admission admission = new Admission(decision, decision.runs() ? ticket.withRun(run, firstStep) : ticket,
+        Decision decided = new Decision(decision, decision.runs() ? ticket.withRun(run, firstStep) : ticket,
                 recorded);
-        return written == null ? CompletableFuture.completedFuture(admission)
-                : written.thenApply(acknowledged -> admission);
+        return written == null ? CompletableFuture.completedFuture(decided)
+                : written.thenApply(acknowledged -> decided);
     }
 
     /**
@@ -343,11 +343,11 @@ public class TaskStates {
     }
 
     /** Intake, for a completed task sent again: its stored event goes out again, unchanged (same ce_id). */
-    public CompletionStage<Void> republish(@Body Admission admission) throws Exception {
+    public CompletionStage<Void> republish(@Body Decision decided) throws Exception {
         started();
-        String taskId = admission.ticket().taskId();
+        String taskId = decided.ticket().taskId();
         // the state as decided on: it may have expired since
-        TaskState recorded = admission.recorded();
+        TaskState recorded = decided.recorded();
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(eventsTopic, taskId,
                 JSON.writeValueAsBytes(recorded.event()));
         recorded.headers().forEach((name, value) -> record.headers().add(name, value.getBytes(StandardCharsets.UTF_8)));

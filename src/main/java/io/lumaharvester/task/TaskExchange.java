@@ -27,7 +27,7 @@ public final class TaskExchange {
     public static final String STATE_CHANGED = "lumaStateChanged";
     /**
      * Whether intake's decision starts or continues the task's run, and whether it publishes the task's event again
-     * (io.lumaharvester.intake.AdmissionFields): the intake route branches on them.
+     * (io.lumaharvester.intake.DecisionFields): the intake route branches on them.
      */
     public static final String RUNS = "lumaRuns";
     public static final String REPUBLISHES = "lumaRepublishes";

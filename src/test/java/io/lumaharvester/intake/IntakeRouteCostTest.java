@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * The intake route runs once per task record, 10,000 times in a burst of 10,000 ids: none of its expressions is
  * Camel's bean language (a field or method of the body, a property or a header, such as {@code ${body.runs}}), which
  * copies the exchange for the expression and again for the call (docs/performance.md). The bean steps read such
- * fields once ({@link AdmissionFields}).
+ * fields once ({@link DecisionFields}).
  */
 class IntakeRouteCostTest {
 

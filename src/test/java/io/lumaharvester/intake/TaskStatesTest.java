@@ -56,18 +56,18 @@ class TaskStatesTest {
         String taskId = "t-" + UUID.randomUUID();
 
         TaskStates before = started(topic);
-        TaskStates.Admission first = join(before.decide(ticket(taskId), 1, 42L));
+        TaskStates.Decision first = join(before.decide(ticket(taskId), 1, 42L));
         assertThat(first.decision().tag()).isEqualTo("new");
         assertThat(first.ticket().run()).isEqualTo("1-42");
         before.stop(); // the crash: the intake record was not committed
 
         TaskStates after = started(topic);
         try {
-            TaskStates.Admission replayed = join(after.decide(ticket(taskId), 1, 42L));
+            TaskStates.Decision replayed = join(after.decide(ticket(taskId), 1, 42L));
             assertThat(replayed.decision().tag()).isEqualTo("replayed");
             assertThat(replayed.ticket().run()).isEqualTo("1-42");
 
-            TaskStates.Admission again = join(after.decide(ticket(taskId), 0, 7L));
+            TaskStates.Decision again = join(after.decide(ticket(taskId), 0, 7L));
             assertThat(again.decision().tag()).isEqualTo("in_flight");
             assertThat(again.runs()).isEqualTo(false);
 
@@ -80,10 +80,10 @@ class TaskStatesTest {
         TaskStates restarted = started(topic);
         try {
             assertThat(restarted.state(taskId).running()).isFalse();
-            TaskStates.Admission rerun = join(restarted.decide(ticket(taskId), 0, 8L));
+            TaskStates.Decision rerun = join(restarted.decide(ticket(taskId), 0, 8L));
             assertThat(rerun.decision().tag()).isEqualTo("rerun");
             assertThat(rerun.runs()).isEqualTo(true);
-            TaskStates.Admission replayedAfterEnd = join(restarted.decide(ticket(taskId), 1, 42L));
+            TaskStates.Decision replayedAfterEnd = join(restarted.decide(ticket(taskId), 1, 42L));
             assertThat(replayedAfterEnd.decision().tag()).isEqualTo("in_flight");
             assertThat(rerun.ticket().run()).isEqualTo("0-8");
             // the due: consumer skips a ticket whose step is not above the task's highest: the new run starts above
@@ -141,7 +141,7 @@ class TaskStatesTest {
         String taskId = "t-" + UUID.randomUUID();
         TaskStates states = started(topic, clock);
         try {
-            TaskStates.Admission first = join(states.decide(ticket(taskId), 0, 1L));
+            TaskStates.Decision first = join(states.decide(ticket(taskId), 0, 1L));
             long firstStep = first.ticket().step();
             clock.advance(1_000);
             endCompleted(states, taskId, "0-1");
@@ -152,7 +152,7 @@ class TaskStatesTest {
 
             clock.advance(1);
             assertThat(states.state(taskId)).as("forgotten after it").isNull();
-            TaskStates.Admission again = join(states.decide(ticket(taskId), 0, 3L));
+            TaskStates.Decision again = join(states.decide(ticket(taskId), 0, 3L));
             assertThat(again.decision().tag()).isEqualTo("new");
             assertThat(again.ticket().run()).isEqualTo("0-3");
             assertThat(again.ticket().step()).isGreaterThan(firstStep);
@@ -239,7 +239,7 @@ class TaskStatesTest {
                     "2026-11-25T10:00:00Z", null, null, null, new Failure("not_found", null), "0-1", null), Map.of()));
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> states.state(taskId) != null
                     && !states.state(taskId).running());
-            CompletionStage<TaskStates.Admission> rerun = states.decide(ticket(taskId), 0, 2L);
+            CompletionStage<TaskStates.Decision> rerun = states.decide(ticket(taskId), 0, 2L);
             assertThat(states.state(taskId).run()).isEqualTo("0-2");
 
             List<ConsumerRecord<String, byte[]>> before = recordsOf(topic, taskId, 3);
@@ -342,7 +342,7 @@ class TaskStatesTest {
                     new org.apache.kafka.common.header.internals.RecordHeaders(), java.util.Optional.empty())));
             assertThat(states.state(taskId).running()).isFalse();
 
-            TaskStates.Admission again = join(states.decide(ticket(taskId), 0, 9L));
+            TaskStates.Decision again = join(states.decide(ticket(taskId), 0, 9L));
             assertThat(again.decision().tag()).isEqualTo("new");
             assertThat(again.ticket().run()).isEqualTo("0-9");
             assertThat(states.state(taskId).running()).isTrue();
