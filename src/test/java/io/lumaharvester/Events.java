@@ -118,6 +118,18 @@ public final class Events {
     }
 
     /**
+     * Waits until the task's last state on the task-state topic (luma.topics.accepted) is ended: the event goes out
+     * before the end is recorded (publish.camel.yaml, record-task-end), and the id sent again in between is in flight.
+     */
+    public static void awaitEnded(StandIns standIns, String stateTopic, String taskId) {
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            List<ConsumerRecord<byte[], byte[]>> states = forKey(records(standIns, stateTopic), taskId);
+            return !states.isEmpty()
+                    && value(states.get(states.size() - 1)).path("state").asText().equals("ended");
+        });
+    }
+
+    /**
      * Waits until the group has committed everything on these topics: the harvester has nothing in flight, so no
      * further event can come from what was sent so far.
      */

@@ -94,6 +94,7 @@ class ResubmissionTest {
         harvester.submit(taskId);
         JsonNode failed = value(Events.awaitOnlyEvent(standIns, events(), taskId, WITHIN));
         assertThat(failed.at("/failure/reason").asText()).isEqualTo("not_found");
+        Events.awaitEnded(standIns, harvester.setting("luma.topics.accepted"), taskId);
         int polls = standIns.api.requestsFor(taskId).size();
         double rerunsBefore = duplicates("rerun");
 
