@@ -1,5 +1,7 @@
-package io.lumaharvester;
+package io.lumaharvester.task;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -14,9 +16,6 @@ import com.github.tomakehurst.wiremock.client.WireMock;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import io.lumaharvester.poll.GenerationReader;
-import io.lumaharvester.task.TaskExchange;
-import io.lumaharvester.task.TaskStep;
-import io.lumaharvester.task.TaskTicket;
 import org.apache.camel.builder.AdviceWith;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
