@@ -211,23 +211,13 @@ class SettingsCheckTest {
         assertThat(SettingsCheck.baseUrl("https://api.gpt.ge")).isEqualTo("https://api.gpt.ge");
     }
 
-    /** Why a start with these settings fails, as HarvesterMain prints it: the innermost message. */
-    static String startFailure(Map<String, String> settings) {
-        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> HarvesterApp.start(settings).close());
-        assertThat(failure).as("the start fails").isNotNull();
-        while (failure.getCause() != null && failure.getCause() != failure) {
-            failure = failure.getCause();
-        }
-        return failure.getMessage();
-    }
-
     /** In process, as HarvesterMain starts it: the start fails before anything is built, naming both values. */
     @Test
     void aStartWithTwoBadValuesFailsNamingBoth() throws Exception {
         Map<String, String> settings = new HashMap<>(StandIns.shared().properties("bad-settings"));
         settings.put("luma.poll.interval-ms", "0");
         settings.put("luma.api.allow-insecure", "false");
-        assertThat(startFailure(settings))
+        assertThat(HarvesterApp.startFailure(settings))
                 .startsWith("2 settings are not allowed:")
                 .contains("luma.poll.interval-ms=0 is not allowed: it must be a whole number above 0")
                 .contains("luma.api.base-url=" + settings.get("luma.api.base-url") + " is not allowed: "

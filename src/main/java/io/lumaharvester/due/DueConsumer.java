@@ -106,6 +106,10 @@ public class DueConsumer extends DefaultConsumer {
         // a process killed outright keeps its partitions until this passes: 10 s, not Kafka's 45 s (a
         // kafka.client.session.timeout.ms setting wins)
         props.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
+        // the due: consumers of an instance share its group, one topic each: a consumer joining waits until every
+        // member has heard of the rebalance, at its next heartbeat, so with Kafka's 3 s each stage started after the
+        // first read nothing for up to 3 s (a kafka.client.heartbeat.interval.ms setting wins)
+        props.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500");
         // a rebalance (an instance joins or leaves) takes away only the partitions that move, and the others go on
         // working through it; Kafka's default list starts with the eager RangeAssignor, which takes every partition
         // from every member first. A kafka.client.partition.assignment.strategy setting wins.

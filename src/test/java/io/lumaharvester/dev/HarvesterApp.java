@@ -28,6 +28,20 @@ public final class HarvesterApp implements AutoCloseable {
         return new HarvesterApp(main);
     }
 
+    /** Why a start with these settings fails, as HarvesterMain prints it: the innermost message. */
+    public static String startFailure(Map<String, String> overrides) {
+        try {
+            start(overrides).close();
+        } catch (Exception e) {
+            Throwable failure = e;
+            while (failure.getCause() != null && failure.getCause() != failure) {
+                failure = failure.getCause();
+            }
+            return failure.getMessage();
+        }
+        throw new AssertionError("the start does not fail");
+    }
+
     public CamelContext context() {
         return main.getCamelContext();
     }

@@ -355,6 +355,41 @@ class DueConsumerTest {
     }
 
     /**
+     * An instance's due: consumers share its group, one topic each, and start one after another: a consumer joining
+     * waits until the members already in the group have heard of the rebalance, at their next heartbeat. With the
+     * consumer's own settings (no kafka.client.* setting), a stage started just after another routes its first
+     * record well before Kafka's default heartbeat interval (3 s) has passed.
+     */
+    @Test
+    void aStageStartedAfterAnotherInTheSameGroupRoutesItsFirstRecordWithinTwoSeconds() throws Exception {
+        String firstTopic = "due-first-stage-" + UUID.randomUUID();
+        String secondTopic = "due-second-stage-" + UUID.randomUUID();
+        standIns.kafka.createTopics(List.of(firstTopic, secondTopic), 1);
+        KafkaClients defaults = new KafkaClients(standIns.kafka.bootstrapServers(), Map.of());
+        Set<String> first = ConcurrentHashMap.newKeySet();
+        Set<String> second = ConcurrentHashMap.newKeySet();
+        standIns.kafka.send(firstTopic, "first");
+        standIns.kafka.send(secondTopic, "second");
+        camel = consumerOf(firstTopic, first, defaults);
+        // routed: the first stage is a member of the group with its partition
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10))
+                .until(() -> first.contains("first"));
+
+        long started = System.currentTimeMillis();
+        CamelContext other = consumerOf(secondTopic, second, defaults);
+        long firstRecordAfterMs;
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10))
+                    .until(() -> second.contains("second"));
+            firstRecordAfterMs = System.currentTimeMillis() - started;
+        } finally {
+            other.stop();
+        }
+        assertThat(firstRecordAfterMs).as("ms from the second stage's start to its first record routed")
+                .isLessThan(2_000);
+    }
+
+    /**
      * An instance joins while the first one has records in flight on both partitions. The partition that moves is
      * handed over once its records are done and committed, so the newcomer reads after them and routes none again;
      * the first instance keeps the other partition and its records. A wakeup landing inside the commit (a record
@@ -493,8 +528,12 @@ class DueConsumerTest {
     }
 
     private CamelContext consumerOf(String topicName, Set<String> seen) throws Exception {
+        return consumerOf(topicName, seen, clients());
+    }
+
+    private CamelContext consumerOf(String topicName, Set<String> seen, KafkaClients kafkaClients) throws Exception {
         CamelContext context = new DefaultCamelContext();
-        context.addComponent("due", new DueComponent(clients(),
+        context.addComponent("due", new DueComponent(kafkaClients,
                 group, 50));
         context.addRoutes(new RouteBuilder() {
             @Override

@@ -1,6 +1,7 @@
-package io.lumaharvester;
+package io.lumaharvester.harvest;
 
-import io.lumaharvester.harvest.S3Uploads;
+import io.lumaharvester.Events;
+import io.lumaharvester.FilteringS3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -198,7 +199,7 @@ class EnterpriseBucketTest {
 
     @Test
     void unknownEncryptionOrKeyIdWithoutKmsStopsTheStartNamingTheSetting() throws Exception {
-        assertThat(SettingsCheckTest.startFailure(settings("sse-bad", Map.of("s3.sse", "aws:kms:dsse"))))
+        assertThat(HarvesterApp.startFailure(settings("sse-bad", Map.of("s3.sse", "aws:kms:dsse"))))
                 .isEqualTo("s3.sse=aws:kms:dsse is not allowed: it must be none, AES256 or aws:kms");
         assertThatThrownBy(() -> S3Uploads.from("AES256", "alias/media", "", "", "SHA256"))
                 .hasMessage("s3.kms-key-id=alias/media is not allowed: it must be empty unless s3.sse=aws:kms "

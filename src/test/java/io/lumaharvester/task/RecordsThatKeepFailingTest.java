@@ -1,5 +1,7 @@
-package io.lumaharvester;
+package io.lumaharvester.task;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -14,7 +16,6 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lumaharvester.dev.StandIns;
-import io.lumaharvester.task.TaskExchange;
 import org.apache.camel.builder.AdviceWith;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.intake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import io.lumaharvester.Events;
 import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;

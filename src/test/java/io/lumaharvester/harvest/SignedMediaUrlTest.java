@@ -1,5 +1,7 @@
-package io.lumaharvester;
+package io.lumaharvester.harvest;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
 import static io.lumaharvester.Events.value;
 import static org.assertj.core.api.Assertions.assertThat;
 

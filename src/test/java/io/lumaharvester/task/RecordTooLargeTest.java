@@ -1,5 +1,9 @@
-package io.lumaharvester;
+package io.lumaharvester.task;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.LogCapture;
+import io.lumaharvester.Probes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,5 +1,7 @@
-package io.lumaharvester;
+package io.lumaharvester.callback;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,5 +1,8 @@
-package io.lumaharvester;
+package io.lumaharvester.task;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.LogCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,8 @@
-package io.lumaharvester;
+package io.lumaharvester.provider;
 
+import io.lumaharvester.Events;
+import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.ProviderStandIn;
 import static io.lumaharvester.Events.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,9 +20,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.dev.StandIns;
-import io.lumaharvester.provider.Provider;
-import io.lumaharvester.provider.ProviderProfiles;
-import io.lumaharvester.provider.ProviderSettings;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.parallel.Execution;
