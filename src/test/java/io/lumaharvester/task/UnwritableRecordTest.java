@@ -66,13 +66,6 @@ class UnwritableRecordTest {
         return Events.forKey(Events.records(standIns, harvester.setting("luma.topics.events")), taskId);
     }
 
-    /** The task's last state on luma.tasks.accepted, "" before any. */
-    private String lastState(String taskId) throws Exception {
-        List<ConsumerRecord<byte[], byte[]>> states = Events.forKey(
-                Events.records(standIns, harvester.setting("luma.topics.accepted")), taskId);
-        return states.isEmpty() ? "" : Events.value(states.get(states.size() - 1)).path("state").asText();
-    }
-
     private List<ConsumerRecord<byte[], byte[]>> deadLetters(String taskId) {
         return Events.forKey(Events.records(standIns, harvester.setting("luma.topics.dlq")), taskId);
     }
@@ -82,10 +75,7 @@ class UnwritableRecordTest {
      * with its own event (the API answers the same).
      */
     private void sentAgainRunsAgain(String taskId, JsonNode first) throws Exception {
-        // the event goes out before the task's end is recorded (publish.camel.yaml, record-task-end): sent again in
-        // between, the id is still in flight and ignored
-        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
-                .until(() -> lastState(taskId).equals("ended"));
+        Events.awaitEnded(standIns, harvester.setting("luma.topics.accepted"), taskId);
         harvester.submit(taskId);
         Awaitility.await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(200))
                 .until(() -> events(taskId).size() == 2);
