@@ -44,7 +44,7 @@ public final class SettingsCheck implements CamelConfiguration, CamelContextAwar
     private static final List<Rule> RULES = List.of(
             positiveInt("luma.api.connect-timeout-ms"),
             positiveLong("luma.api.response-timeout-ms"),
-            positiveLong("luma.api.keep-alive-ms"),
+            positiveInt("luma.api.keep-alive-ms"),
             positiveInt("luma.api.max-in-flight"),
             positiveLong("luma.api.max-response-bytes"),
             new Rule("luma.api.max-requests-per-second", v -> parses(v, Double::parseDouble, d -> d >= 0),

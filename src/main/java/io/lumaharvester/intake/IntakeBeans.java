@@ -29,7 +29,7 @@ public class IntakeBeans implements CamelConfiguration {
         return new TaskIntake(taskDeadlineMs, firstDelayMs, maxTaskRecordBytes, Clock.systemUTC(), providers);
     }
 
-    /** The admission's fields, as the intake route branches on them. */
+    /** The decision's fields, as the intake route branches on them. */
     @BindToRegistry("decisionFields")
     public DecisionFields decisionFields() {
         return new DecisionFields();

@@ -44,11 +44,11 @@ public class ApiClientBeans implements CamelConfiguration {
     @BindToRegistry("lumaApiClientOptions")
     public WebClientOptions lumaApiClientOptions(@PropertyInject("luma.api.connect-timeout-ms") int connectTimeoutMs,
             @PropertyInject("luma.api.max-in-flight") int maxApiInFlight,
-            @PropertyInject("luma.api.keep-alive-ms") long keepAliveMs) {
+            @PropertyInject("luma.api.keep-alive-ms") int keepAliveMs) {
         return new WebClientOptions().setMaxPoolSize(maxApiInFlight)
                 .setHttp2MaxPoolSize(Math.max(1, maxApiInFlight / 64))
                 .setFollowRedirects(false).setConnectTimeout(connectTimeoutMs).setKeepAlive(true)
-                .setKeepAliveTimeout((int) Math.max(1, (keepAliveMs + 999) / 1000))
+                .setKeepAliveTimeout(Math.max(1, (int) ((keepAliveMs + 999L) / 1000)))
                 .setTcpNoDelay(true).setUserAgent("luma-harvester");
     }
 

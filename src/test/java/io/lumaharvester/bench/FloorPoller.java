@@ -116,7 +116,7 @@ public final class FloorPoller {
         this.client = WebClient.create(vertx, new WebClientOptions().setMaxPoolSize(maxInFlight)
                 .setHttp2MaxPoolSize(Math.max(1, maxInFlight / 64)).setFollowRedirects(false)
                 .setConnectTimeout(Integer.parseInt(setting("luma.api.connect-timeout-ms"))).setKeepAlive(true)
-                .setKeepAliveTimeout((int) Math.max(1, (Long.parseLong(setting("luma.api.keep-alive-ms")) + 999) / 1000))
+                .setKeepAliveTimeout(Math.max(1, (int) ((Integer.parseInt(setting("luma.api.keep-alive-ms")) + 999L) / 1000)))
                 .setTcpNoDelay(true).setUserAgent("luma-harvester"));
     }
 
