@@ -19,10 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
+import io.lumaharvester.poll.ApiClientBeans;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import org.apache.camel.component.kafka.KafkaConfiguration;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -110,14 +108,12 @@ public final class FloorPoller {
         this.authorization = "Bearer " + setting("luma.api.token");
         this.responseTimeoutMs = Long.parseLong(setting("luma.api.response-timeout-ms"));
         this.producer = new KafkaProducer<>(producerProperties());
-        // as ApiClientBeans' vertx and lumaApiClientOptions: two event loops, the same pool and connection options
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(2)
-                .setInternalBlockingPoolSize(2));
-        this.client = WebClient.create(vertx, new WebClientOptions().setMaxPoolSize(maxInFlight)
-                .setHttp2MaxPoolSize(Math.max(1, maxInFlight / 64)).setFollowRedirects(false)
-                .setConnectTimeout(Integer.parseInt(setting("luma.api.connect-timeout-ms"))).setKeepAlive(true)
-                .setKeepAliveTimeout(Math.max(1, (int) ((Integer.parseInt(setting("luma.api.keep-alive-ms")) + 999L) / 1000)))
-                .setTcpNoDelay(true).setUserAgent("luma-harvester"));
+        // the harvester's own vertx and lumaApiClientOptions (plain methods, no Camel): two event loops, the same pool
+        // and connection options
+        ApiClientBeans api = new ApiClientBeans();
+        this.client = WebClient.create(api.vertx(), api.lumaApiClientOptions(
+                Integer.parseInt(setting("luma.api.connect-timeout-ms")), maxInFlight,
+                Integer.parseInt(setting("luma.api.keep-alive-ms"))));
     }
 
     public static void main(String[] args) throws Exception {
