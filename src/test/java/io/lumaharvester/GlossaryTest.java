@@ -72,6 +72,28 @@ class GlossaryTest {
                 .contains("`" + name + "`"));
     }
 
+    /** A bean a route names ({@code "#name"}, {@code ref: name}) is in the Beans table or the Words section. */
+    @Test
+    void everyBeanARouteNamesIsInTheBeansTableOrTheWords() throws IOException {
+        String doc = Files.readString(Path.of("docs/how-it-works.md"));
+        int start = doc.indexOf("\n## Beans\n");
+        assertThat(start).as("a Beans section in docs/how-it-works.md").isNotNegative();
+        String documented = doc.substring(start, doc.indexOf("\n## ", start + 1)) + wordsSection();
+        Set<String> named = new TreeSet<>();
+        Pattern reference = Pattern.compile("\"#(\\w+)\"|\\bref: (\\w+)");
+        try (Stream<Path> files = Files.list(ROUTES)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".camel.yaml")).toList()) {
+                Matcher m = reference.matcher(Files.readString(file));
+                while (m.find()) {
+                    named.add(m.group(1) != null ? m.group(1) : m.group(2));
+                }
+            }
+        }
+        assertThat(named).contains("apiGate", "harvestGate", "taskAdmission", "mediaCopy");
+        assertThat(named).allSatisfy(bean -> assertThat(documented).as("the Beans table and the Words")
+                .contains("`" + bean + "`"));
+    }
+
     /** The words back-pressure no longer uses in a name, and the word that says it. */
     @Test
     void noNameSaysBudgetOrConcurrent() throws IOException {
