@@ -68,8 +68,8 @@ public final class SettingsCheck implements CamelConfiguration, CamelContextAwar
             positiveInt("luma.harvest.max-storage-rejections"),
             positiveInt("luma.harvest.connect-timeout-ms"),
             positiveInt("luma.harvest.read-timeout-ms"),
-            positiveInt("luma.harvest.max-concurrent-copies"),
-            positiveInt("luma.harvest.max-concurrent-copies-while-polls-lag"),
+            positiveInt("luma.harvest.max-copies-in-flight"),
+            positiveInt("luma.harvest.max-copies-in-flight-while-polls-lag"),
             positiveLong("luma.harvest.max-spool-bytes"),
             // a relative directory would follow whatever the working directory is
             new Rule("luma.harvest.spool-dir", v -> v.isBlank() || absolutePath(v),
@@ -121,6 +121,16 @@ public final class SettingsCheck implements CamelConfiguration, CamelContextAwar
             new Rule("s3.multipart.part-size-bytes", v -> parses(v, Long::parseLong, n -> n >= MIN_PART && n <= MAX_PART),
                     "a whole number from " + MIN_PART + " (5 MiB) to " + MAX_PART + " (5 GiB), S3's part sizes"));
 
+    /** A setting's old name and its name now. */
+    private record Renamed(String old, String now) {
+    }
+
+    /** Settings with a new name: one set under its old name would be ignored without a word, so it stops the start. */
+    private static final List<Renamed> RENAMED = List.of(
+            new Renamed("luma.harvest.max-concurrent-copies", "luma.harvest.max-copies-in-flight"),
+            new Renamed("luma.harvest.max-concurrent-copies-while-polls-lag",
+                    "luma.harvest.max-copies-in-flight-while-polls-lag"));
+
     private CamelContext camelContext;
 
     /** Stops the start with {@link #report} when any setting is not allowed. */
@@ -142,6 +152,13 @@ public final class SettingsCheck implements CamelConfiguration, CamelContextAwar
     /** The lines that say what is wrong; empty when every setting is allowed. */
     public static List<String> problems(Function<String, String> settings) {
         List<String> problems = new ArrayList<>();
+        for (Renamed renamed : RENAMED) {
+            String value = settings.apply(renamed.old());
+            if (value != null) {
+                problems.add(renamed.old() + "=" + value + " is not read any more: set " + renamed.now() + "="
+                        + value.strip() + " instead");
+            }
+        }
         for (Rule rule : RULES) {
             String value = settings.apply(rule.setting());
             // MicroProfile Config (Camel Quarkus) reads a setting set to empty as not set: where empty is allowed,

@@ -507,7 +507,7 @@ class BenchmarksIT {
         // the baseline: the same files, copied with the SDK's streaming putObject (known length), at the
         // harvester's concurrency
         double sdkMbps;
-        int concurrency = Integer.parseInt(defaultSetting("luma.harvest.max-concurrent-copies"));
+        int concurrency = Integer.parseInt(defaultSetting("luma.harvest.max-copies-in-flight"));
         try (S3Client s3 = standIns.s3.tls().client()) {
             List<String> urls = mediaUrls(standIns, taskIds("sdk-" + run, SCALE.streamTasks()), SCALE.streamBytes());
             sdkMbps = copyAll(urls, concurrency, "bench-sdk/", (url, key) -> sdkCopy(s3, url, key));
@@ -574,7 +574,7 @@ class BenchmarksIT {
                 // every task is polled every interval from the start: these runs measure polling
                 "luma.poll.first-delay-ms", "0",
                 // thousands of tasks polled: a burst of completions copies one task at a time while polls lag
-                "luma.harvest.max-concurrent-copies-while-polls-lag", "1",
+                "luma.harvest.max-copies-in-flight-while-polls-lag", "1",
                 "luma.topics.partitions", "8"));
     }
 

@@ -228,7 +228,7 @@ class HeldTasksIT {
                     // intake reads below half of it: every ticket held, and room for intake's own
                     "luma.tasks.max-held-bytes", String.valueOf(128 * MB),
                     // thousands of tasks polled: a burst of completions copies one task at a time while polls lag
-                    "luma.harvest.max-concurrent-copies-while-polls-lag", "1",
+                    "luma.harvest.max-copies-in-flight-while-polls-lag", "1",
                     "luma.topics.partitions", "8")));
             // exiting on OutOfMemoryError, as the image runs it: a heap over 512 MB ends the run there
             try (HarvesterProcess app = startJar(props, "-Xmx512m -XX:+ExitOnOutOfMemoryError", "held-run")) {

@@ -48,8 +48,8 @@ class RollingDeployIT {
                 "luma.topics.partitions", "6",
                 "luma.poll.interval-ms", "300",
                 // half the default: the work lasts long enough for the restarted instance to join while it goes on
-                "luma.harvest.max-concurrent-copies", "16",
-                "luma.harvest.max-concurrent-copies-while-polls-lag", "16"));
+                "luma.harvest.max-copies-in-flight", "16",
+                "luma.harvest.max-copies-in-flight-while-polls-lag", "16"));
         Map<String, String> otherSettings = new HashMap<>(settings);
         otherSettings.put("luma.http.port", String.valueOf(freePort()));
         Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY,

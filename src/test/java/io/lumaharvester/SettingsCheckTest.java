@@ -14,6 +14,7 @@ import io.lumaharvester.dev.StandIns;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -68,10 +69,10 @@ class SettingsCheckTest {
                         "luma.harvest.max-attempts=0 is not allowed: it must be a whole number above 0"),
                 Arguments.of("luma.harvest.max-storage-rejections", "0",
                         "luma.harvest.max-storage-rejections=0 is not allowed: it must be a whole number above 0"),
-                Arguments.of("luma.harvest.max-concurrent-copies", "0",
-                        "luma.harvest.max-concurrent-copies=0 is not allowed: it must be a whole number above 0"),
-                Arguments.of("luma.harvest.max-concurrent-copies-while-polls-lag", "0",
-                        "luma.harvest.max-concurrent-copies-while-polls-lag=0 is not allowed: it must be a whole number "
+                Arguments.of("luma.harvest.max-copies-in-flight", "0",
+                        "luma.harvest.max-copies-in-flight=0 is not allowed: it must be a whole number above 0"),
+                Arguments.of("luma.harvest.max-copies-in-flight-while-polls-lag", "0",
+                        "luma.harvest.max-copies-in-flight-while-polls-lag=0 is not allowed: it must be a whole number "
                                 + "above 0"),
                 Arguments.of("luma.harvest.max-spool-bytes", "0",
                         "luma.harvest.max-spool-bytes=0 is not allowed: it must be a whole number above 0"),
@@ -182,6 +183,15 @@ class SettingsCheckTest {
         assertThat(problems(change)).containsExactly(line);
     }
 
+    /** A value set under a setting's old name would be ignored without a word: the start stops, naming the new name. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"luma.harvest.max-concurrent-copies, luma.harvest.max-copies-in-flight",
+            "luma.harvest.max-concurrent-copies-while-polls-lag, luma.harvest.max-copies-in-flight-while-polls-lag"})
+    void aSettingUnderItsOldNameIsOneLineNamingItsNewName(String old, String now) throws Exception {
+        assertThat(problems(Map.of(old, "16"))).containsExactly(
+                old + "=16 is not read any more: set " + now + "=16 instead");
+    }
+
     @Test
     void aLargerAnswerIsAllowedWhenTheProducersTakeLargerRequests() throws Exception {
         assertThat(problems(Map.of("luma.api.max-response-bytes", "4000000",
@@ -222,6 +232,15 @@ class SettingsCheckTest {
                 .contains("luma.poll.interval-ms=0 is not allowed: it must be a whole number above 0")
                 .contains("luma.api.base-url=" + settings.get("luma.api.base-url") + " is not allowed: "
                         + "it must be an https:// URL");
+    }
+
+    /** In process, as HarvesterMain starts it: the start fails on the old name before anything is built. */
+    @Test
+    void aStartWithASettingUnderItsOldNameFailsNamingItsNewName() throws Exception {
+        Map<String, String> settings = new HashMap<>(StandIns.shared().properties("old-setting-name"));
+        settings.put("luma.harvest.max-concurrent-copies", "8");
+        assertThat(HarvesterApp.startFailure(settings)).isEqualTo("luma.harvest.max-concurrent-copies=8 is not read "
+                + "any more: set luma.harvest.max-copies-in-flight=8 instead");
     }
 
     @Test

@@ -25,7 +25,7 @@ class ThreadPoolsTest {
 
     static Stream<Arguments> pools() {
         return Stream.of(
-                // luma.harvest.max-concurrent-copies=1, three files of one task
+                // luma.harvest.max-copies-in-flight=1, three files of one task
                 Arguments.of("copy", (Supplier<ThreadPoolProfile>) () -> io.lumaharvester.harvest.HarvestBeans.copyThreads(1), 3),
                 // more acknowledgements at once than Camel's default queue (1,000) holds
                 Arguments.of("kafka-callback", (Supplier<ThreadPoolProfile>) io.lumaharvester.kafka.KafkaClientBeans::callbackThreads, 1_500));

@@ -7,8 +7,8 @@ import java.util.function.IntSupplier;
  * {@link DueConsumer} asks it once per record and gives the permit back when the route has finished with it.
  * <p>
  * The consumer asks with the record's lane (the endpoint's {@code laneHeader}; {@code ""} without one). A gate that
- * keeps one budget per lane overrides the lane methods; the others act on the whole consumer, as the lane methods'
- * defaults do.
+ * decides per lane overrides the lane methods; the others act on the whole consumer, as the lane methods' defaults
+ * do.
  */
 public interface DueGate {
 

@@ -78,12 +78,12 @@ public class HarvestBeans implements CamelConfiguration {
                 includePrompt, maxCopyMs, timers, s3Uploads.handsBackPutSha256() ? multipartThreshold : -1);
     }
 
-    /** The threads media copies run on: luma.harvest.max-concurrent-copies for the whole instance. */
+    /** The threads media copies run on: luma.harvest.max-copies-in-flight for the whole instance. */
     @BindToRegistry("copies")
     public synchronized ExecutorService copies(CamelContext context,
-            @PropertyInject("luma.harvest.max-concurrent-copies") int maxConcurrentCopies) {
+            @PropertyInject("luma.harvest.max-copies-in-flight") int maxCopiesInFlight) {
         if (copies == null) {
-            copies = context.getExecutorServiceManager().newThreadPool(this, "copy", copyThreads(maxConcurrentCopies));
+            copies = context.getExecutorServiceManager().newThreadPool(this, "copy", copyThreads(maxCopiesInFlight));
         }
         return copies;
     }
@@ -110,7 +110,7 @@ public class HarvestBeans implements CamelConfiguration {
             @PropertyInject("luma.harvest.allow-private-addresses") boolean allowPrivate,
             @PropertyInject("luma.harvest.connect-timeout-ms") long connectTimeoutMs,
             @PropertyInject("luma.harvest.read-timeout-ms") long readTimeoutMs,
-            @PropertyInject("luma.harvest.max-concurrent-copies") int maxConcurrentCopies) {
+            @PropertyInject("luma.harvest.max-copies-in-flight") int maxCopiesInFlight) {
         if (mediaConnections == null) {
             mediaConnections = PoolingHttpClientConnectionManagerBuilder.create()
                     .setDnsResolver(new MediaAddresses(Optional.ofNullable(context.getRegistry()
@@ -121,7 +121,7 @@ public class HarvestBeans implements CamelConfiguration {
                             .setSocketTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())
                     .setDefaultSocketConfig(SocketConfig.custom()
                             .setSoTimeout(Timeout.ofMilliseconds(readTimeoutMs)).build())
-                    .setMaxConnTotal(2 * maxConcurrentCopies).setMaxConnPerRoute(2 * maxConcurrentCopies)
+                    .setMaxConnTotal(2 * maxCopiesInFlight).setMaxConnPerRoute(2 * maxCopiesInFlight)
                     .build();
         }
         return mediaConnections;
@@ -162,7 +162,7 @@ public class HarvestBeans implements CamelConfiguration {
             @PropertyInject("s3.kms-key-id:") String kmsKeyId, @PropertyInject("s3.storage-class:") String storageClass,
             @PropertyInject("s3.tags:") String tags, @PropertyInject("s3.checksum-algorithm") String checksumAlgorithm,
             @PropertyInject("s3.expect-continue-threshold-bytes") long expectContinueThreshold,
-            @PropertyInject("luma.harvest.max-concurrent-copies") int maxConcurrentCopies,
+            @PropertyInject("luma.harvest.max-copies-in-flight") int maxCopiesInFlight,
             @BeanInject("timers") ScheduledExecutorService timers) {
         S3Uploads uploads = S3Uploads.from(sse, kmsKeyId, storageClass, tags, checksumAlgorithm);
         s3Uploads = uploads;
@@ -175,7 +175,7 @@ public class HarvestBeans implements CamelConfiguration {
             builder.endpointOverride(URI.create(endpoint.strip())).forcePathStyle(true);
         }
         return uploads.client(builder, ApacheHttpClient.builder().maxConnections(Math.max(S3_CONNECTIONS,
-                maxConcurrentCopies)), o -> o.scheduledExecutorService(timers), expectContinueThreshold);
+                maxCopiesInFlight)), o -> o.scheduledExecutorService(timers), expectContinueThreshold);
     }
 
     /** The aws2-s3 component takes s3.sse, s3.kms-key-id and s3.storage-class from what s3Client was built with. */

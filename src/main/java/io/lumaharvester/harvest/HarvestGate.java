@@ -5,12 +5,12 @@ import java.util.function.BooleanSupplier;
 import io.lumaharvester.due.DueGate;
 
 /**
- * The harvest consumer's gate: at most {@code luma.harvest.max-concurrent-copies} tasks copying their media at once,
- * and at most {@code luma.harvest.max-concurrent-copies-while-polls-lag} while polls lag. Polls are on the clock: a
- * late one delays every task it finds done; copies are throughput. In a burst of completions (thousands of tasks done
- * within seconds) every copy thread wants the CPU, each with the same share as a poll thread, and polls fall behind;
- * their work then bunches up and they fall further behind. Held back, the media wait on Kafka and go on at full width
- * as soon as polling keeps its schedule again.
+ * The harvest consumer's gate: at most {@code luma.harvest.max-copies-in-flight} harvests in flight (tasks copying
+ * their media), and at most {@code luma.harvest.max-copies-in-flight-while-polls-lag} while polls lag. Polls are on
+ * the clock: a late one delays every task it finds done; copies are throughput. In a burst of completions (thousands
+ * of tasks done within seconds) every copy thread wants the CPU, each with the same share as a poll thread, and polls
+ * fall behind; their work then bunches up and they fall further behind. Held back, the media wait on Kafka and go on
+ * at full width as soon as polling keeps its schedule again.
  */
 public final class HarvestGate {
 

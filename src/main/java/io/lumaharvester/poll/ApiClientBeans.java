@@ -67,7 +67,7 @@ public class ApiClientBeans implements CamelConfiguration {
     public GenerationReader generationReader(@BeanInject("pollSchedule") PollSchedule schedule,
             @PropertyInject("luma.poll.not-found-confirmations") int notFoundConfirmations,
             @BeanInject("lumaApiAccess") LumaApiAccessCheck apiAccess,
-            @BeanInject("apiBudget") ApiBudgets budget, @BeanInject("providers") Providers providers) {
-        return new GenerationReader(schedule, notFoundConfirmations, apiAccess, budget, providers);
+            @BeanInject("apiGate") ApiGates apiGate, @BeanInject("providers") Providers providers) {
+        return new GenerationReader(schedule, notFoundConfirmations, apiAccess, apiGate, providers);
     }
 }

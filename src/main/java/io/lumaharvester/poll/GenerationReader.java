@@ -53,19 +53,19 @@ public class GenerationReader {
     private final PollSchedule schedule;
     private final int notFoundConfirmations;
     private final LumaApiAccessCheck apiAccess;
-    private final ApiBudgets budgets;
+    private final ApiGates gates;
     private final Providers providers;
     private final ObjectMapper json = JsonMapper.builder(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
             .build()).build();
 
     public GenerationReader(PollSchedule schedule, int notFoundConfirmations, LumaApiAccessCheck apiAccess,
-            ApiBudgets budgets, Providers providers) {
+            ApiGates gates, Providers providers) {
         this.providers = providers;
         this.schedule = schedule;
         this.notFoundConfirmations = notFoundConfirmations;
         this.apiAccess = apiAccess;
-        this.budgets = budgets;
+        this.gates = gates;
     }
 
     public TaskStep read(@ExchangeProperty(TaskExchange.TICKET) TaskTicket ticket,
@@ -104,7 +104,7 @@ public class GenerationReader {
         }
         TaskTicket next = ticket.pollFailed(false);
         if (code == 429) {
-            budgets.budget(ticket.providerName()).throttled();
+            gates.gate(ticket.providerName()).throttled();
         }
         TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, next, "the API answered HTTP " + code);
         if (timedOut != null) {
@@ -178,8 +178,8 @@ public class GenerationReader {
             return TaskStep.failed(next, new Failure(Failure.TIMEOUT, "still " + value + " after "
                     + (ticket.deadlineAt() - ticket.acceptedAt()) + " ms"));
         }
-        // lateness is measured where it arises: at dispatch (ApiBudget), and here, when the answer was read too late
-        budgets.budget(provider.name()).answeredLate(schedule.lateBy(ticket, provider.pollIntervalMs()));
+        // lateness is measured where it arises: at dispatch (ApiGate), and here, when the answer was read too late
+        gates.gate(provider.name()).answeredLate(schedule.lateBy(ticket, provider.pollIntervalMs()));
         long suggestedMs = suggestedNextPollMillis(provider, headers);
         return TaskStep.running(ticket, suggestedMs > 0 ? schedule.notBefore(next, suggestedMs)
                 : schedule.nextPoll(next, provider.pollIntervalMs()));
@@ -189,7 +189,7 @@ public class GenerationReader {
      * The answer of a {@code media_request} step's second GET ({@code step.mediaRequest}): a 200 whose JSON names the
      * media completes the poll (the task goes to harvest); anything else is a failed poll, and the task polls its
      * status again after a back-off, as after the same answer to the status GET: a 429 or 503 waits its Retry-After
-     * (a 429 slows the provider's budget), a 401 or 403 the longest back-off.
+     * (a 429 slows the provider's API gate), a 401 or 403 the longest back-off.
      */
     public TaskStep readMedia(@ExchangeProperty(TaskExchange.MEDIA_STEP) TaskStep step,
             @Header(Exchange.HTTP_RESPONSE_CODE) Integer status, @Headers Map<String, Object> headers,
@@ -222,7 +222,7 @@ public class GenerationReader {
             String why = code == 200 ? "the media request's answer is not JSON" : "the media request was answered HTTP " + code;
             TaskTicket next = ticket.pollFailed(false);
             if (code == 429) {
-                budgets.budget(ticket.providerName()).throttled();
+                gates.gate(ticket.providerName()).throttled();
             }
             TaskStep timedOut = pastDeadlineWithoutAnswer(ticket, next, why);
             if (timedOut != null) {

@@ -2,7 +2,7 @@ package io.lumaharvester.poll;
 
 /**
  * Which polls count as late (later than a tenth of the interval: the gap between two polls grows by as much), and the
- * WARN line of a minute in which some were. Not thread-safe: {@link ApiBudget} holds its lock around every call.
+ * WARN line of a minute in which some were. Not thread-safe: {@link ApiGate} holds its lock around every call.
  */
 final class LatePolls {
 

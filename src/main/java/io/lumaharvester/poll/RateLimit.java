@@ -1,10 +1,10 @@
 package io.lumaharvester.poll;
 
 /**
- * The requests per second one provider's budget allows now: its ceiling (this instance's share of the account's rate,
+ * The requests per second one provider's API gate allows now: its ceiling (this instance's share of the account's rate,
  * by polling partitions; infinite without a rate), cut by half on a 429 and grown back by a twentieth of the ceiling
  * per second. Without a rate, a 429 limits the rate to half of what was sent in the last second, and the limit grows
- * by a twentieth of that per second until it is lifted at twice that rate. Not thread-safe: {@link ApiBudget} holds
+ * by a twentieth of that per second until it is lifted at twice that rate. Not thread-safe: {@link ApiGate} holds
  * its lock around every call.
  */
 final class RateLimit {

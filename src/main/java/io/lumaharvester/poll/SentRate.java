@@ -2,7 +2,7 @@ package io.lumaharvester.poll;
 
 /**
  * Requests sent per second, over the last whole second: what a 429 halves when no rate is set. Not thread-safe:
- * {@link ApiBudget} holds its lock around every call.
+ * {@link ApiGate} holds its lock around every call.
  */
 final class SentRate {
 

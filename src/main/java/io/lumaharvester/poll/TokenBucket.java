@@ -2,7 +2,7 @@ package io.lumaharvester.poll;
 
 /**
  * Requests under a rate: tokens accrue at the rate given, a burst is at most a twentieth of a second's worth (at least
- * one). Not thread-safe: {@link ApiBudget} holds its lock around every call.
+ * one). Not thread-safe: {@link ApiGate} holds its lock around every call.
  */
 final class TokenBucket {
 

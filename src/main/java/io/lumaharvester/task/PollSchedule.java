@@ -29,7 +29,7 @@ public class PollSchedule {
     /** luma.harvest.deadline-ms's default (application.properties): an hour. */
     public static final long DEFAULT_MEDIA_DEADLINE_MS = 3_600_000;
 
-    /** luma.poll.interval-ms, for what else paces itself on it (the API budget, the in-flight gauge). */
+    /** luma.poll.interval-ms, for what else paces itself on it (the API gate, the in-flight gauge). */
     public long intervalMs() {
         return intervalMs;
     }

@@ -35,7 +35,7 @@ public class StepFields {
 
     /**
      * When the ticket is due (luma-due-at), its step number (luma-step: a stale copy of an older ticket is skipped)
-     * and its provider (luma-provider: its lane in the API budget), as decimal text and a name.
+     * and its provider (luma-provider: its lane in the API gate), as decimal text and a name.
      */
     public void dueHeaders(@Body TaskTicket ticket, @Headers Map<String, Object> headers) {
         headers.put(DueHeaders.DUE_AT, Long.toString(ticket.nextPollAt()));

@@ -27,8 +27,8 @@ class GenerationReaderTest {
     private final Clock clock = Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC);
     private final PollSchedule schedule = new PollSchedule(INTERVAL, 60_000, clock);
     private final LumaApiAccessCheck apiAccess = new LumaApiAccessCheck();
-    private final ApiBudget budget = new ApiBudget(10, 0, INTERVAL, clock, new SimpleMeterRegistry());
-    private final GenerationReader reader = new GenerationReader(schedule, 3, apiAccess, new ApiBudgets(p -> budget), TestProviders.builtIns());
+    private final ApiGate budget = new ApiGate(10, 0, INTERVAL, clock, new SimpleMeterRegistry());
+    private final GenerationReader reader = new GenerationReader(schedule, 3, apiAccess, new ApiGates(p -> budget), TestProviders.builtIns());
     private final TaskTicket ticket = TaskTicket.accepted("task-1", null, NOW, 1_800_000, 0);
 
     private TaskStep answer(TaskTicket current, int status, String body, String retryAfter) {
@@ -64,8 +64,8 @@ class GenerationReaderTest {
     @Test
     void anAnswerReadAfterTheNextPollWasDueIsRecordedAsLateness() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        ApiBudget watched = new ApiBudget(10, 0, INTERVAL, clock, registry);
-        GenerationReader slowReader = new GenerationReader(schedule, 3, apiAccess, new ApiBudgets(p -> watched), TestProviders.builtIns());
+        ApiGate watched = new ApiGate(10, 0, INTERVAL, clock, registry);
+        GenerationReader slowReader = new GenerationReader(schedule, 3, apiAccess, new ApiGates(p -> watched), TestProviders.builtIns());
         // this poll was due 7 s ago: the next one was due 2 s ago, before the answer was read
         TaskTicket late = ticket.dueAt(NOW - 7_000);
 
@@ -255,7 +255,7 @@ class GenerationReaderTest {
     void aMediaPhaseRePollWithoutAnAnswerPastTheMediaDeadlineEndsTheTask() {
         TaskTicket completedLongAgo = ticket.polled("completed", LumaApiStandIn.seed()).mediaSince(NOW - 61_000);
         GenerationReader strict = new GenerationReader(new PollSchedule(INTERVAL, 60_000, 60_000, clock), 3,
-                apiAccess, new ApiBudgets(p -> budget), TestProviders.builtIns());
+                apiAccess, new ApiGates(p -> budget), TestProviders.builtIns());
 
         TaskStep step = strict.unanswered(completedLongAgo, new java.net.ConnectException("refused"));
 

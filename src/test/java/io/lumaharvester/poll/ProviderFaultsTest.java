@@ -60,7 +60,7 @@ class ProviderFaultsTest {
     @RegisterExtension
     static final HarvesterExtension harvester = new HarvesterExtension("provider-faults", settings());
     /**
-     * A 429 slows every request to its provider down for a while (ApiBudget): the rows answering one run on a
+     * A 429 slows every request to its provider down for a while (ApiGate): the rows answering one run on a
      * harvester of their own, with the same settings, so that the other rows of that provider do not wait out the cut.
      */
     @RegisterExtension

@@ -55,7 +55,7 @@ class ProviderPollTest {
             name -> Optional.of("secret").filter(v -> name.endsWith(".token")), "two-step", provider -> {
             });
     private final GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
-            new ApiBudgets(p -> new ApiBudget(10, 0, 5_000, clock, new SimpleMeterRegistry())), providers);
+            new ApiGates(p -> new ApiGate(10, 0, 5_000, clock, new SimpleMeterRegistry())), providers);
     private final TaskTicket ticket = TaskTicket.accepted("req-1", null, NOW, 1_800_000, 0).withProvider("two-step");
 
     @Test

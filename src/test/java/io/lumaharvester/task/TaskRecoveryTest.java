@@ -5,8 +5,8 @@ import io.lumaharvester.harvest.SpoolSpace;
 import io.lumaharvester.HandClock;
 import io.lumaharvester.harvest.StorageErrors;
 import io.lumaharvester.ops.LumaApiAccessCheck;
-import io.lumaharvester.poll.ApiBudget;
-import io.lumaharvester.poll.ApiBudgets;
+import io.lumaharvester.poll.ApiGate;
+import io.lumaharvester.poll.ApiGates;
 import io.lumaharvester.poll.GenerationReader;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -271,7 +271,7 @@ class TaskRecoveryTest {
         HandClock clock = new HandClock(1_000_000);
         PollSchedule schedule = new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock);
         GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
-                new ApiBudgets(p -> new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry())),
+                new ApiGates(p -> new ApiGate(10, 0, 1000, clock, new SimpleMeterRegistry())),
                 TestProviders.builtIns());
         // the copy failed: the task polls again for fresh URLs, its media clock running
         TaskTicket ticket = harvesting().mediaSince(clock.millis()).mediaFailed();
@@ -294,7 +294,7 @@ class TaskRecoveryTest {
         HandClock clock = new HandClock(1_000_000);
         PollSchedule schedule = new PollSchedule(1000, 8000, MEDIA_DEADLINE, clock);
         GenerationReader reader = new GenerationReader(schedule, 3, new LumaApiAccessCheck(),
-                new ApiBudgets(p -> new ApiBudget(10, 0, 1000, clock, new SimpleMeterRegistry())),
+                new ApiGates(p -> new ApiGate(10, 0, 1000, clock, new SimpleMeterRegistry())),
                 TestProviders.builtIns());
         TaskTicket running = TaskTicket.accepted("t-1", null, clock.millis(), 600_000, 0);
         TaskTicket harvest = pollAnswered(reader, running, 200).ticket();

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
-class ApiBudgetTest {
+class ApiGateTest {
 
     private final HandClock clock = new HandClock(1_000_000);
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -16,7 +16,7 @@ class ApiBudgetTest {
      * Acquires as often as allowed over {@code seconds} (up to 10 a millisecond, the demand), releasing each at once;
      * returns how many went.
      */
-    private int sendFor(ApiBudget budget, int seconds) {
+    private int sendFor(ApiGate budget, int seconds) {
         int sent = 0;
         for (int ms = 0; ms < seconds * 1000; ms++) {
             clock.advance(1);
@@ -30,7 +30,7 @@ class ApiBudgetTest {
 
     @Test
     void noMoreThanMaxInFlightRequestsAtOnce() {
-        ApiBudget budget = new ApiBudget(3, 0, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(3, 0, 5_000, clock, registry);
         assertThat(budget.tryAcquire()).isTrue();
         assertThat(budget.tryAcquire()).isTrue();
         assertThat(budget.tryAcquire()).isTrue();
@@ -42,14 +42,14 @@ class ApiBudgetTest {
 
     @Test
     void theRequestRateStaysWithinTheBudget() {
-        ApiBudget budget = new ApiBudget(1000, 100, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(1000, 100, 5_000, clock, registry);
         int sent = sendFor(budget, 10);
         assertThat(sent).isBetween(995, 1_006);
     }
 
     @Test
     void eachInstanceTakesItsShareOfTheBudgetByPartitions() {
-        ApiBudget budget = new ApiBudget(1000, 100, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(1000, 100, 5_000, clock, registry);
         budget.assigned(3, 12);
         assertThat(sendFor(budget, 10)).isBetween(245, 256);
         budget.assigned(6, 12);
@@ -58,7 +58,7 @@ class ApiBudgetTest {
 
     @Test
     void a429HalvesTheRateAtOnceAndItGrowsBackGradually() {
-        ApiBudget budget = new ApiBudget(1000, 100, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(1000, 100, 5_000, clock, registry);
         sendFor(budget, 1);
         budget.throttled();
         budget.throttled();
@@ -73,7 +73,7 @@ class ApiBudgetTest {
 
     @Test
     void withoutABudgetA429LimitsTheRateToHalfOfWhatWasSentUntilItRecovers() {
-        ApiBudget budget = new ApiBudget(1000, 0, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(1000, 0, 5_000, clock, registry);
         // 200 requests a second
         for (int ms = 0; ms < 2_000; ms += 5) {
             clock.advance(5);
@@ -88,7 +88,7 @@ class ApiBudgetTest {
 
     @Test
     void lateDispatchesAreMeasured() {
-        ApiBudget budget = new ApiBudget(10, 0, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(10, 0, 5_000, clock, registry);
         budget.dispatched(0);
         budget.dispatched(2_000);
         assertThat(registry.get("luma.poll.lateness").timer().count()).isEqualTo(2);
@@ -102,7 +102,7 @@ class ApiBudgetTest {
      */
     @Test
     void answersReadLateSayPollsLagForASecond() {
-        ApiBudget budget = new ApiBudget(10, 1, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(10, 1, 5_000, clock, registry);
         budget.dispatched(30_000);
         budget.answeredLate(400);
         assertThat(budget.pollsLag()).as("a dispatch held back by the budget, an answer 400 ms late").isFalse();
@@ -121,7 +121,7 @@ class ApiBudgetTest {
      */
     @Test
     void pollsGoingOutLateWithoutABudgetSayPollsLagForASecond() {
-        ApiBudget budget = new ApiBudget(10, 0, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(10, 0, 5_000, clock, registry);
         budget.dispatched(500);
         assertThat(budget.pollsLag()).as("a tenth of the interval late").isFalse();
 
@@ -134,7 +134,7 @@ class ApiBudgetTest {
     /** After a 429 the instance runs under a rate: its late dispatches are that rate's doing. */
     @Test
     void pollsHeldBackAfterA429DoNotSayPollsLag() {
-        ApiBudget budget = new ApiBudget(10, 0, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(10, 0, 5_000, clock, registry);
         budget.throttled();
         budget.dispatched(2_000);
         assertThat(budget.pollsLag()).isFalse();
@@ -146,7 +146,7 @@ class ApiBudgetTest {
      */
     @Test
     void aMinuteOfLatePollsIsReportedOnceEvenWhenPollingStops() {
-        ApiBudget budget = new ApiBudget(10, 0, 5_000, clock, registry);
+        ApiGate budget = new ApiGate(10, 0, 5_000, clock, registry);
         try (LogCapture log = new LogCapture()) {
             budget.dispatched(0);
             budget.dispatched(1_200);

@@ -15,13 +15,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** One budget per provider: each account's rate, in-flight cap and 429 back-off apart from the others'. */
-class ApiBudgetsTest {
+class ApiGatesTest {
 
     private final HandClock clock = new HandClock(1_000_000);
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     /** 100 requests a second per provider, each provider's meters tagged with its name. */
-    private final ApiBudgets budgets = new ApiBudgets(
-            provider -> new ApiBudget(1000, 100, 5_000, clock, registry, provider));
+    private final ApiGates budgets = new ApiGates(
+            provider -> new ApiGate(1000, 100, 5_000, clock, registry, provider));
 
     /**
      * Acquires on each lane as often as allowed over {@code seconds} (up to 10 a millisecond each, the demand),
@@ -48,13 +48,13 @@ class ApiBudgetsTest {
         assertThat(sendFor(lanes, 1).values()).as("each its own 100 a second")
                 .allSatisfy(sent -> assertThat(sent).isBetween(95, 101));
 
-        budgets.budget(throttled).throttled();
+        budgets.gate(throttled).throttled();
 
         Map<String, Integer> sent = sendFor(lanes, 1);
         assertThat(sent.get(throttled)).as("halved").isBetween(50, 60);
         assertThat(sent.get(other)).as("untouched").isBetween(99, 101);
-        assertThat(budgets.budget(throttled).currentRate()).isLessThan(100);
-        assertThat(budgets.budget(other).currentRate()).isEqualTo(100.0);
+        assertThat(budgets.gate(throttled).currentRate()).isLessThan(100);
+        assertThat(budgets.gate(other).currentRate()).isEqualTo(100.0);
     }
 
     @Test
@@ -84,8 +84,8 @@ class ApiBudgetsTest {
 
     @Test
     void pollsLagWhenThoseOfAnyProviderLag() {
-        budgets.budget("runway");
-        budgets.budget("kling").answeredLate(2_000);
+        budgets.gate("runway");
+        budgets.gate("kling").answeredLate(2_000);
         assertThat(budgets.pollsLag()).isTrue();
         clock.advance(1_000);
         assertThat(budgets.pollsLag()).isFalse();

@@ -13,12 +13,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How fast this instance may call the Luma API: at most {@code luma.api.max-in-flight} requests at once and, when
- * {@code luma.api.max-requests-per-second} is set, its share of the account's budget. The share is the budget times the
- * polling partitions this instance reads over all of them, recomputed on every rebalance, so instances sharing one
- * consumer group stay under the budget together. A 429 halves this instance's rate at once; the rate then grows back by
- * a twentieth of its ceiling per second. Without a budget, a 429 limits the rate to half of what was sent in the last
- * second, and the limit grows by a twentieth of that per second until it is lifted at twice that rate.
+ * The API gate: lets a poll into the route only while the account's budget allows it, that is at most
+ * {@code luma.api.max-in-flight} requests in flight and, when {@code luma.api.max-requests-per-second} is set, this
+ * instance's share of the account's requests per second. The share is that rate times the polling partitions this
+ * instance reads over all of them, recomputed on every rebalance, so instances sharing one consumer group stay under
+ * the budget together. A 429 halves this instance's rate at once; the rate then grows back by a twentieth of its
+ * ceiling per second. Without a budget, a 429 limits the rate to half of what was sent in the last second, and the
+ * limit grows by a twentieth of that per second until it is lifted at twice that rate.
  * <p>
  * Due polls leave in due order ({@link io.lumaharvester.due.DueConsumer}); when demand exceeds the budget each is a
  * little later. How late is the {@code luma.poll.lateness} metric, and one WARN line a minute says so.
@@ -27,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * ({@link TokenBucket}), the rate sent ({@link SentRate}) and the late polls with their WARN line ({@link LatePolls})
  * are each a class of their own, called under that lock.
  */
-public class ApiBudget implements DueGate {
+public class ApiGate implements DueGate {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ApiBudget.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ApiGate.class);
 
     private final int maxInFlight;
     private final Clock clock;
@@ -43,15 +44,15 @@ public class ApiBudget implements DueGate {
     /** When a poll last went out, or its answer was read, late enough to count as lagging; -1 before the first. */
     private long laggedAt = -1;
 
-    public ApiBudget(int maxInFlight, double accountRate, long intervalMs, Clock clock, MeterRegistry registry) {
+    public ApiGate(int maxInFlight, double accountRate, long intervalMs, Clock clock, MeterRegistry registry) {
         this(maxInFlight, accountRate, intervalMs, clock, registry, null);
     }
 
     /**
-     * One provider's budget ({@link ApiBudgets}): its meters carry the tag {@code provider}, so each provider has its
+     * One provider's gate ({@link ApiGates}): its meters carry the tag {@code provider}, so each provider has its
      * own series of the same meters, and its WARN line names it. Null: no tag.
      */
-    public ApiBudget(int maxInFlight, double accountRate, long intervalMs, Clock clock, MeterRegistry registry,
+    public ApiGate(int maxInFlight, double accountRate, long intervalMs, Clock clock, MeterRegistry registry,
             String provider) {
         Tags tags = provider == null ? Tags.empty() : Tags.of("provider", provider);
         this.maxInFlight = Math.max(1, maxInFlight);
@@ -68,7 +69,7 @@ public class ApiBudget implements DueGate {
                 .maximumExpectedValue(Duration.ofMinutes(10))
                 .tags(tags)
                 .register(registry);
-        Gauge.builder("luma.api.rate.limit", this, ApiBudget::currentRate)
+        Gauge.builder("luma.api.rate.limit", this, ApiGate::currentRate)
                 .description("Requests per second this instance may send to the API now (NaN: no limit)")
                 .tags(tags)
                 .register(registry);
@@ -145,7 +146,7 @@ public class ApiBudget implements DueGate {
 
     /**
      * Writes the WARN line for a minute in which polls went out late once that minute is over, as the next dispatch
-     * does: called from a timer (every few seconds, see {@link ApiBudgetBeans}), so that the last minute before polling
+     * does: called from a timer (every few seconds, see {@link GateBeans}), so that the last minute before polling
      * stops is reported too.
      */
     public void reportLag() {
