@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 class BrokerRestartIT {
 
     /** The routes' sends give up this long after the broker went away (default 2 minutes, which this outage is not). */
-    private static final long DELIVERY_TIMEOUT_MS = 15_000;
+    private static final long DELIVERY_TIMEOUT_MS = 10_000;
     /** Videos of the slow tasks: still copying when the broker stops, so their harvest steps write into the outage. */
     private static final long SLOW_FIRST_BYTE_MS = 6_000;
 

@@ -38,7 +38,8 @@ class CamelQuarkusIT {
         assertThat(QUARKUS_APP).as("the Camel Quarkus build (pom.xml, maven-invoker-plugin) ended with:%n%s",
                 buildLogEnd()).exists();
         StandIns standIns = StandIns.shared();
-        Map<String, String> settings = standIns.properties("quarkus");
+        // the task's second poll (its first answer is processing) after 0.5 s, not the 5 s the test would wait out
+        Map<String, String> settings = standIns.properties("quarkus", Map.of("luma.poll.interval-ms", "500"));
         String port = String.valueOf(freePort());
         String taskId = "quarkus-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("processing"), 100_000);

@@ -32,7 +32,8 @@ class PackagedJarIT {
     @Test
     void theRunnableJarStreamsA200MbVideoIntoS3AtXmx96m() throws Exception {
         StandIns standIns = StandIns.shared();
-        Map<String, String> settings = standIns.properties("jar");
+        // the task's second poll (its first answer is processing) after 0.5 s, not the 5 s the test would wait out
+        Map<String, String> settings = standIns.properties("jar", Map.of("luma.poll.interval-ms", "500"));
         String taskId = "jar-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("processing"), VIDEO_BYTES);
         Path log = Files.createDirectories(Path.of("target", "it")).resolve("packaged-jar.log");
@@ -75,7 +76,8 @@ class PackagedJarIT {
     @BeforeAll
     static void startAsDeployed() throws Exception {
         StandIns standIns = StandIns.shared();
-        deployedSettings = standIns.properties("jar-deployed");
+        // a task's second poll (after dreaming) after 0.5 s, not 5 s
+        deployedSettings = standIns.properties("jar-deployed", Map.of("luma.poll.interval-ms", "500"));
         Path dir = Files.createDirectories(Path.of("target", "it", "configmap"));
         Path properties = dir.resolve("application.properties");
         Files.writeString(properties, Files.readString(Path.of("application.properties"))

@@ -56,6 +56,8 @@ class SecuredKafkaIT {
     /** The stand-ins' settings, topics under {@code PREFIX + name}, Kafka as given. */
     private static Map<String, String> settings(String name, Map<String, String> kafkaSettings) throws Exception {
         Map<String, String> settings = new LinkedHashMap<>(standIns.properties(PREFIX + name));
+        // the task's second poll (its first answer is processing) after 0.5 s, not the 5 s the test would wait out
+        settings.put("luma.poll.interval-ms", "500");
         settings.putAll(kafkaSettings);
         return settings;
     }

@@ -19,6 +19,8 @@ import io.lumaharvester.dev.HarvesterProcess;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -49,8 +51,10 @@ class SpoolDiskIT {
                 Arguments.of("spool directory under a regular file", null, "a-file/spool", "Not a directory"));
     }
 
+    // the rows side by side: each its own harvester, spool directory, topics and task ids; they wait, mostly
     @ParameterizedTest(name = "{0}")
     @MethodSource("diskFaults")
+    @Execution(ExecutionMode.CONCURRENT)
     void aSpoolDiskThatCannotBeWrittenEndsTheTaskStorageRejectedNamingTheDiskAndLosesNothingElse(String fault,
             String tmpfs, String spool, String diskError) throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);

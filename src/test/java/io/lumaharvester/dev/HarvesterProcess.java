@@ -30,6 +30,8 @@ public final class HarvesterProcess implements AutoCloseable {
     private static final String STARTED = "(luma-harvester) started in";
     /** The archive being recorded, by at most one harvester at a time; null when none is. */
     private static Path recording;
+    /** The archive that recording becomes. */
+    private static Path recordingArchive;
 
     private final Process process;
     private final Path log;
@@ -105,19 +107,29 @@ public final class HarvesterProcess implements AutoCloseable {
                 .resolve(jar.getFileName() + "-" + Files.size(jar) + "-" + built.toMillis() + ".jsa");
     }
 
-    /** The file this start records the archive into, or null when another harvester is recording it. */
+    /**
+     * The file this start records the archive into, or null when another harvester of this JVM is recording it. Test
+     * JVMs side by side (pom.xml, its-side-by-side) may each record one, each into a file named after its own process;
+     * the last to finish moves its file into place.
+     */
     private static synchronized Path startRecording(Path archive) throws IOException {
         if (recording != null) {
             return null;
         }
         Files.createDirectories(archive.getParent());
-        // archives of jars built before this one: no JVM maps them again, and each is some 90 MB
-        try (var old = Files.newDirectoryStream(archive.getParent(), "*.jsa")) {
+        // archives of this jar built before: no JVM maps them again, and each is some 90 MB (another jar's archive,
+        // the Camel Quarkus application's, stays)
+        String jar = archive.getFileName().toString().replaceFirst("-\\d+-\\d+\\.jsa$", "");
+        try (var old = Files.newDirectoryStream(archive.getParent(), jar + "-*.jsa")) {
             for (Path stale : old) {
-                Files.deleteIfExists(stale);
+                if (!stale.equals(archive)) {
+                    Files.deleteIfExists(stale);
+                }
             }
         }
-        recording = archive.resolveSibling(archive.getFileName() + ".recording");
+        recording = archive.resolveSibling(archive.getFileName() + "." + ProcessHandle.current().pid()
+                + ".recording");
+        recordingArchive = archive;
         Files.deleteIfExists(recording);
         return recording;
     }
@@ -128,10 +140,9 @@ public final class HarvesterProcess implements AutoCloseable {
             return;
         }
         try {
-            String name = records.getFileName().toString();
-            Path archive = records.resolveSibling(name.substring(0, name.length() - ".recording".length()));
             if (keep && Files.exists(records)) {
-                Files.move(records, archive, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(records, recordingArchive, StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
             } else {
                 Files.deleteIfExists(records);
             }
@@ -139,6 +150,7 @@ public final class HarvesterProcess implements AutoCloseable {
             // no archive: the next start records one
         } finally {
             recording = null;
+            recordingArchive = null;
         }
     }
 
