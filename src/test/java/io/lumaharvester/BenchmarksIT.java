@@ -505,7 +505,9 @@ class BenchmarksIT {
         }
         // where the gap goes: the same copy in a JVM of its own, as the baseline does it and as the harvester's
         // copy does it without Camel and Kafka (HttpClient 5, the bytes counted, the SDK's checksum as their SHA-256)
-        Map<String, Double> ownJvm = sdkCopyInOwnJvm(standIns, taskIds("sdkp-warm-" + run, 2),
+        // (warmed up on two tasks' files, not at smoke size)
+        Map<String, Double> ownJvm = sdkCopyInOwnJvm(standIns,
+                taskIds("sdkp-warm-" + run, SCALE.warmUpTasks() > 0 ? 2 : 0),
                 taskIds("sdkp-" + run, SCALE.streamTasks()), concurrency);
         NOTES.add(String.format(Locale.ROOT, "Streaming in a JVM of its own at -Xmx256m, %d at once: the SDK's copy "
                 + "%.0f MB/s; with HttpClient 5 and the bytes counted, as the harvester copies, %.0f MB/s; the "
@@ -689,6 +691,8 @@ class BenchmarksIT {
 
     @AfterAll
     static void stopTheSmokeHarvesters() throws Exception {
+        // both stop at once
+        SMOKE.values().forEach(harvester -> harvester.app().process().destroy());
         for (Harvester harvester : SMOKE.values()) {
             try (FastApiStandIn api = harvester.api()) {
                 harvester.app().close();
@@ -799,14 +803,18 @@ class BenchmarksIT {
         return ticks * 1000 / 100; // USER_HZ is 100 on Linux
     }
 
-    /** Copies one task's three files with the SDK, one after the other, five times; the mean time of one task. */
+    /**
+     * Copies one task's three files with the SDK, one after the other, five times (once at smoke size); the mean time
+     * of one task.
+     */
     private static long sdkCopyMillisOfOneTask(StandIns standIns, long videoBytes) throws Exception {
+        int times = SCALE.warmUpTasks() > 0 ? 5 : 1;
         try (S3Client s3 = standIns.s3.tls().client()) {
             long start = System.nanoTime();
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < times; i++) {
                 sdkCopyTask(s3, standIns, "transfer-" + UUID.randomUUID(), videoBytes, "bench-transfer/");
             }
-            return Math.max(1, (System.nanoTime() - start) / 5 / 1_000_000);
+            return Math.max(1, (System.nanoTime() - start) / times / 1_000_000);
         }
     }
 
