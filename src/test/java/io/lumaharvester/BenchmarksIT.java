@@ -606,7 +606,7 @@ class BenchmarksIT {
      * At smoke size the capacity, event-latency and streaming runs share one harvester, started with the capacity
      * run's settings at -Xmx512m, and the API stand-in it polls; each run has task ids of its own, with its own
      * generation time and video size, and reads only its own events. The budget run, whose setting would hold the
-     * others back, has a harvester of its own, started at the same time. A start is some 5 s of CPU, and at that
+     * others back, has a harvester of its own, started at the same time. A start takes some 5 s, and at that
      * size the runs prove their code paths and assertions, not figures. At the other sizes each run starts its own
      * when it begins, as measured.
      */
