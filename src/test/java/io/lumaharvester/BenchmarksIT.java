@@ -102,9 +102,9 @@ class BenchmarksIT {
                 400 * MB, 500);
         // what a serial poller cannot do, checked small: 300 tasks at 250 ms still keep 75 requests open; every other
         // figure is reported, not asserted, and at this size measures a cold JVM. Generations of 3 s: a naive
-        // consumer ends its first task within about four polls (5 s), so its 8 s window projects a finite time.
+        // consumer ends its first task within about four polls (5 s), so its 6 s window projects a finite time.
         // No warm-up batches, files of a few MB
-        default -> new Scale("smoke", 300, 3_000, 1_000, 250, 8, 8_000, 40, 20, 20, 2, 2, 4 * MB, 12 * MB, 0);
+        default -> new Scale("smoke", 300, 3_000, 1_000, 250, 8, 6_000, 40, 20, 20, 1, 2, 4 * MB, 12 * MB, 0);
     };
 
     private static final List<String[]> ROWS = new ArrayList<>();
@@ -127,64 +127,62 @@ class BenchmarksIT {
         int mostOpen;
         List<Long> gaps = new ArrayList<>();
         List<Long> detections = new ArrayList<>();
-        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000,
-                SCALE.apiLatencyMs())) {
-            String prefix = "bench-cap-" + run;
-            Map<String, String> props = pollingSettings(standIns, prefix, api);
-            try (HarvesterProcess app = startJar(props, "-Xmx512m", "capacity")) {
-                String port = props.get("luma.http.port");
-                Probes.awaitReady(port);
-                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
-                // a service that has run for a while: a smaller batch through every stage first, to its end
-                List<String> warmUp = taskIds("cap-warm-" + run, SCALE.warmUpTasks());
-                api.generationMs("cap-warm-", SCALE.generationMs() / 4);
-                sendAll(standIns, props.get("luma.topics.tasks"), warmUp);
-                events.awaitAll(warmUp.size(), Duration.ofMinutes(10));
-                sampler = Sampler.start(port);
-                List<String> ids = taskIds("cap-" + run, SCALE.tasks());
-                long start = System.currentTimeMillis();
-                sendAll(standIns, props.get("luma.topics.tasks"), ids);
-                // the measurement window for cost per poll: from one interval after every task had its first poll
-                // (intake done) to just before the first task can complete: the process does nothing but poll. An
-                // intake slower than a smoke-size generation only shortens that window, whose figure is not asserted
-                Awaitility.await().atMost(Duration.ofMillis(Math.max(SCALE.generationMs(), 30_000)))
-                        .pollInterval(Duration.ofMillis(50))
-                        .until(() -> api.tasksPolled() >= warmUp.size() + ids.size());
-                lastIntakeMs = System.currentTimeMillis() - start;
-                long windowEnd = start + SCALE.generationMs() - 1000;
-                Thread.sleep(Math.max(0, Math.min(windowEnd - 5000, System.currentTimeMillis() + SCALE.intervalMs())
-                        - System.currentTimeMillis()));
-                long windowStart = System.currentTimeMillis();
-                double pollsBefore = Probes.sample(Probes.scrape(port), "luma_polls_total");
-                long cpuBefore = cpuMillis(app.process().pid());
-                JvmCpu jvmBefore = JvmCpu.of(app.process().pid());
-                Thread.sleep(Math.max(0, windowEnd - System.currentTimeMillis()));
-                long cpuAfter = cpuMillis(app.process().pid());
-                jvm = JvmCpu.of(app.process().pid()).since(jvmBefore);
-                long windowMs = System.currentTimeMillis() - windowStart;
-                polls = (long) (Probes.sample(Probes.scrape(port), "luma_polls_total") - pollsBefore);
-                cpuPerPollMicros = (cpuAfter - cpuBefore) * 1000.0 / Math.max(1, polls);
-                pollRate = polls * 1000.0 / windowMs;
-                events.awaitAll(warmUp.size() + ids.size(), Duration.ofMillis(SCALE.generationMs() * 3 + 900_000));
-                harvesterMs = events.lastTimestamp() - start;
-                sampler.stop();
-                events.stop();
-                mostOpen = api.mostOpenRequests();
-                long lastDetected = 0;
-                for (String id : ids) {
-                    List<Long> times = api.pollTimes(id);
-                    for (int i = 1; i < times.size(); i++) {
-                        gaps.add(times.get(i) - times.get(i - 1));
-                    }
-                    // the poll that found the task completed: from then on, it is the media's time
-                    long completedAt = api.completedAt(id);
-                    long detected = times.stream().filter(t -> t >= completedAt).findFirst().orElseThrow();
-                    detections.add(detected - completedAt);
-                    lastDetected = Math.max(lastDetected, detected + SCALE.apiLatencyMs());
+        try (Harvester harvester = harvester("capacity", "cap-", SCALE.generationMs(), 10_000, SCALE.apiLatencyMs(),
+                api -> pollingSettings(standIns, "bench-cap-" + run, api), "-Xmx512m")) {
+            FastApiStandIn api = harvester.api();
+            Map<String, String> props = harvester.props();
+            HarvesterProcess app = harvester.app();
+            String port = props.get("luma.http.port");
+            EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"), "cap-");
+            // a service that has run for a while: a smaller batch through every stage first, to its end
+            List<String> warmUp = taskIds("cap-warm-" + run, SCALE.warmUpTasks());
+            api.generationMs("cap-warm-", SCALE.generationMs() / 4);
+            sendAll(standIns, props.get("luma.topics.tasks"), warmUp);
+            events.awaitAll(warmUp.size(), Duration.ofMinutes(10));
+            sampler = Sampler.start(port);
+            List<String> ids = taskIds("cap-" + run, SCALE.tasks());
+            long start = System.currentTimeMillis();
+            sendAll(standIns, props.get("luma.topics.tasks"), ids);
+            // the measurement window for cost per poll: from one interval after every task had its first poll
+            // (intake done) to just before the first task can complete: the process does nothing but poll. An
+            // intake slower than a smoke-size generation only shortens that window, whose figure is not asserted
+            Awaitility.await().atMost(Duration.ofMillis(Math.max(SCALE.generationMs(), 30_000)))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> api.tasksPolled() >= warmUp.size() + ids.size());
+            lastIntakeMs = System.currentTimeMillis() - start;
+            long windowEnd = start + SCALE.generationMs() - 1000;
+            Thread.sleep(Math.max(0, Math.min(windowEnd - 5000, System.currentTimeMillis() + SCALE.intervalMs())
+                    - System.currentTimeMillis()));
+            long windowStart = System.currentTimeMillis();
+            double pollsBefore = Probes.sample(Probes.scrape(port), "luma_polls_total");
+            long cpuBefore = cpuMillis(app.process().pid());
+            JvmCpu jvmBefore = JvmCpu.of(app.process().pid());
+            Thread.sleep(Math.max(0, windowEnd - System.currentTimeMillis()));
+            long cpuAfter = cpuMillis(app.process().pid());
+            jvm = JvmCpu.of(app.process().pid()).since(jvmBefore);
+            long windowMs = System.currentTimeMillis() - windowStart;
+            polls = (long) (Probes.sample(Probes.scrape(port), "luma_polls_total") - pollsBefore);
+            cpuPerPollMicros = (cpuAfter - cpuBefore) * 1000.0 / Math.max(1, polls);
+            pollRate = polls * 1000.0 / windowMs;
+            events.awaitAll(warmUp.size() + ids.size(), Duration.ofMillis(SCALE.generationMs() * 3 + 900_000));
+            harvesterMs = events.lastTimestamp() - start;
+            sampler.stop();
+            events.stop();
+            mostOpen = api.mostOpenRequests();
+            long lastDetected = 0;
+            for (String id : ids) {
+                List<Long> times = api.pollTimes(id);
+                for (int i = 1; i < times.size(); i++) {
+                    gaps.add(times.get(i) - times.get(i - 1));
                 }
-                lastDetectedMs = lastDetected - start;
-                assertThat(events.statuses()).as("every task completed").containsOnlyKeys("completed");
+                // the poll that found the task completed: from then on, it is the media's time
+                long completedAt = api.completedAt(id);
+                long detected = times.stream().filter(t -> t >= completedAt).findFirst().orElseThrow();
+                detections.add(detected - completedAt);
+                lastDetected = Math.max(lastDetected, detected + SCALE.apiLatencyMs());
             }
+            lastDetectedMs = lastDetected - start;
+            assertThat(events.statuses()).as("every task completed").containsOnlyKeys("completed");
         }
         // a serial poller has one request open at a time per consumer thread
         assertThat(mostOpen).as("API requests open at once").isGreaterThanOrEqualTo(50);
@@ -412,36 +410,29 @@ class BenchmarksIT {
     void theApiSeesNoMoreThanTheRequestBudget() throws Exception {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 6);
-        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, SCALE.generationMs(), 10_000,
-                SCALE.apiLatencyMs())) {
-            String prefix = "bench-budget-" + run;
-            Map<String, String> props = standIns.properties(prefix, Map.of(
-                    "luma.api.base-url", api.baseUrl(),
-                    "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
-                    "luma.poll.first-delay-ms", "0",
-                    "luma.api.max-requests-per-second", String.valueOf(SCALE.budgetRps())));
-            try (HarvesterProcess app = startJar(props, "-Xmx512m", "budget")) {
-                Probes.awaitReady(props.get("luma.http.port"));
-                List<String> ids = taskIds("budget-" + run, SCALE.budgetTasks());
-                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
-                long start = System.currentTimeMillis();
-                sendAll(standIns, props.get("luma.topics.tasks"), ids);
-                // demand (every task every interval) is above the budget from the start
-                Thread.sleep(2_000);
-                long polls0 = api.polls();
-                long t0 = System.currentTimeMillis();
-                Thread.sleep(Math.max(3_000, SCALE.generationMs() - 3_000));
-                double rate = (api.polls() - polls0) * 1000.0 / (System.currentTimeMillis() - t0);
-                events.awaitAll(ids.size(), Duration.ofMinutes(30));
-                long tookMs = events.lastTimestamp() - start;
-                assertThat(events.statuses()).as("every task completed").containsOnlyKeys("completed");
-                events.stop();
-                row("luma.api.max-requests-per-second=" + SCALE.budgetRps() + ", " + SCALE.budgetTasks()
-                        + " tasks: requests per second the API saw", String.format(Locale.ROOT, "%.1f/s", rate),
-                        "", "", SCALE.budgetRps() + " ± 5%; every task completes (" + seconds(tookMs) + ")",
-                        Math.abs(rate - SCALE.budgetRps()) <= 0.05 * SCALE.budgetRps() ? "pass" : "miss");
-                assertThat(rate).as("requests per second").isLessThanOrEqualTo(SCALE.budgetRps() * 1.1);
-            }
+        try (Harvester harvester = harvester("budget", "budget-", SCALE.generationMs(), 10_000,
+                SCALE.apiLatencyMs(), api -> budgetSettings(standIns, "bench-budget-" + run, api), "-Xmx512m")) {
+            FastApiStandIn api = harvester.api();
+            Map<String, String> props = harvester.props();
+            List<String> ids = taskIds("budget-" + run, SCALE.budgetTasks());
+            EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"), "budget-");
+            long start = System.currentTimeMillis();
+            sendAll(standIns, props.get("luma.topics.tasks"), ids);
+            // demand (every task every interval) is above the budget from the start
+            Thread.sleep(2_000);
+            long polls0 = api.polls();
+            long t0 = System.currentTimeMillis();
+            Thread.sleep(Math.max(3_000, SCALE.generationMs() - 3_000));
+            double rate = (api.polls() - polls0) * 1000.0 / (System.currentTimeMillis() - t0);
+            events.awaitAll(ids.size(), Duration.ofMinutes(30));
+            long tookMs = events.lastTimestamp() - start;
+            assertThat(events.statuses()).as("every task completed").containsOnlyKeys("completed");
+            events.stop();
+            row("luma.api.max-requests-per-second=" + SCALE.budgetRps() + ", " + SCALE.budgetTasks()
+                    + " tasks: requests per second the API saw", String.format(Locale.ROOT, "%.1f/s", rate),
+                    "", "", SCALE.budgetRps() + " ± 5%; every task completes (" + seconds(tookMs) + ")",
+                    Math.abs(rate - SCALE.budgetRps()) <= 0.05 * SCALE.budgetRps() ? "pass" : "miss");
+            assertThat(rate).as("requests per second").isLessThanOrEqualTo(SCALE.budgetRps() * 1.1);
         }
     }
 
@@ -452,16 +443,16 @@ class BenchmarksIT {
         String run = UUID.randomUUID().toString().substring(0, 6);
         long transferMs;
         standIns.cdn.throttle(100, 20 * MB);
-        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 0, 2 * MB, SCALE.apiLatencyMs())) {
+        try {
             transferMs = sdkCopyMillisOfOneTask(standIns, 2 * MB);
-            String prefix = "bench-steady-" + run;
-            Map<String, String> props = standIns.properties(prefix, Map.of(
-                    "luma.api.base-url", api.baseUrl(),
-                    "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
-                    "luma.poll.first-delay-ms", "0"));
-            try (HarvesterProcess app = startJar(props, "-Xmx512m", "steady")) {
-                Probes.awaitReady(props.get("luma.http.port"));
-                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
+            try (Harvester harvester = harvester("steady", "steady-", 0, 2 * MB, SCALE.apiLatencyMs(),
+                    api -> standIns.properties("bench-steady-" + run, Map.of(
+                            "luma.api.base-url", api.baseUrl(),
+                            "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
+                            "luma.poll.first-delay-ms", "0")), "-Xmx512m")) {
+                FastApiStandIn api = harvester.api();
+                Map<String, String> props = harvester.props();
+                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"), "steady-");
                 // a service runs for days: the JIT's warm-up (tens of seconds of a core at first) is not its steady
                 // state. The same load first (not at smoke size), for as long as is measured, until all of it is
                 // done; those tasks are not counted.
@@ -498,11 +489,11 @@ class BenchmarksIT {
         String run = UUID.randomUUID().toString().substring(0, 6);
         // the same load first (not at smoke size), not counted, as in the event-latency run: with two warm-up files,
         // the JIT compiler threads took a third of the harvester's CPU over the whole run (async-profiler)
-        StreamingRun small = harvestInFreshProcess(standIns, "streaming", SCALE.streamBytes(),
+        StreamingRun small = harvestBatch(standIns, "streaming", "stream-", SCALE.streamBytes(),
                 taskIds("stream-warm-" + run, SCALE.warmUpTasks() > 0 ? SCALE.streamTasks() : 0),
                 taskIds("stream-" + run, SCALE.streamTasks()));
-        // one big file, same settings, a fresh process
-        StreamingRun big = harvestInFreshProcess(standIns, "streaming-big", SCALE.bigBytes(), List.of(),
+        // one big file, same settings, a fresh process (at smoke size, the shared one)
+        StreamingRun big = harvestBatch(standIns, "streaming-big", "big-", SCALE.bigBytes(), List.of(),
                 List.of("big-" + run));
         // the baseline: the same files, copied with the SDK's streaming putObject (known length), at the
         // harvester's concurrency
@@ -514,7 +505,9 @@ class BenchmarksIT {
         }
         // where the gap goes: the same copy in a JVM of its own, as the baseline does it and as the harvester's
         // copy does it without Camel and Kafka (HttpClient 5, the bytes counted, the SDK's checksum as their SHA-256)
-        Map<String, Double> ownJvm = sdkCopyInOwnJvm(standIns, taskIds("sdkp-warm-" + run, 2),
+        // (warmed up on two tasks' files, not at smoke size)
+        Map<String, Double> ownJvm = sdkCopyInOwnJvm(standIns,
+                taskIds("sdkp-warm-" + run, SCALE.warmUpTasks() > 0 ? 2 : 0),
                 taskIds("sdkp-" + run, SCALE.streamTasks()), concurrency);
         NOTES.add(String.format(Locale.ROOT, "Streaming in a JVM of its own at -Xmx256m, %d at once: the SDK's copy "
                 + "%.0f MB/s; with HttpClient 5 and the bytes counted, as the harvester copies, %.0f MB/s; the "
@@ -565,6 +558,16 @@ class BenchmarksIT {
         System.out.println(table);
     }
 
+    /** The budget run's settings: the run's interval, at most {@link Scale#budgetRps} requests a second. */
+    private static Map<String, String> budgetSettings(StandIns standIns, String prefix, FastApiStandIn api)
+            throws Exception {
+        return standIns.properties(prefix, Map.of(
+                "luma.api.base-url", api.baseUrl(),
+                "luma.poll.interval-ms", String.valueOf(SCALE.intervalMs()),
+                "luma.poll.first-delay-ms", "0",
+                "luma.api.max-requests-per-second", String.valueOf(SCALE.budgetRps())));
+    }
+
     /** The capacity and steady-polling runs' settings: the run's interval, eight polling partitions. */
     private static Map<String, String> pollingSettings(StandIns standIns, String prefix, FastApiStandIn api)
             throws Exception {
@@ -597,6 +600,105 @@ class BenchmarksIT {
             ids.add(prefix + "-" + i);
         }
         return ids;
+    }
+
+    /**
+     * At smoke size the capacity, event-latency and streaming runs share one harvester, started with the capacity
+     * run's settings at -Xmx512m, and the API stand-in it polls; each run has task ids of its own, with its own
+     * generation time and video size, and reads only its own events. The budget run, whose setting would hold the
+     * others back, has a harvester of its own, started at the same time. A start takes some 5 s, and at that
+     * size the runs prove their code paths and assertions, not figures. At the other sizes each run starts its own
+     * when it begins, as measured.
+     */
+    private static final boolean SHARED = SCALE.name().equals("smoke");
+    /** At smoke size: "budget" and "shared", once the first run has started them. */
+    private static final Map<String, Harvester> SMOKE = new HashMap<>();
+
+    /** A harvester child, its settings and the API stand-in it polls, for one run. */
+    record Harvester(HarvesterProcess app, Map<String, String> props, FastApiStandIn api, boolean isShared)
+            implements AutoCloseable {
+
+        /** Stops the harvester and its API, unless they are the shared ones. */
+        @Override
+        public void close() throws Exception {
+            if (!isShared) {
+                try (api) {
+                    app.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * The harvester for run {@code name}, ready: at smoke size the shared one, its API told that tasks whose ids start
+     * with {@code idPrefix} take {@code generationMs} and come with a video of {@code videoBytes}; otherwise a fresh
+     * API stand-in ({@code generationMs}, {@code videoBytes}, answering after {@code latencyMs}) and a harvester
+     * started on {@code settings} of it at {@code xmx}.
+     */
+    private static Harvester harvester(String name, String idPrefix, long generationMs, long videoBytes,
+            long latencyMs, SettingsOf settings, String xmx) throws Exception {
+        if (SHARED) {
+            if (SMOKE.isEmpty()) {
+                String run = UUID.randomUUID().toString().substring(0, 6);
+                StandIns standIns = StandIns.shared();
+                try {
+                    SMOKE.put("shared", launch("smoke", SCALE.generationMs(), 10_000, SCALE.apiLatencyMs(),
+                            api -> pollingSettings(standIns, "bench-smoke-" + run, api), "-Xmx512m", true));
+                    SMOKE.put("budget", launch("budget", SCALE.generationMs(), 10_000, SCALE.apiLatencyMs(),
+                            api -> budgetSettings(standIns, "bench-budget-" + run, api), "-Xmx512m", true));
+                    for (Harvester harvester : SMOKE.values()) {
+                        Probes.awaitReady(harvester.props().get("luma.http.port"));
+                    }
+                } catch (Exception | Error e) {
+                    stopTheSmokeHarvesters();
+                    throw e;
+                }
+            }
+            Harvester harvester = SMOKE.getOrDefault(name, SMOKE.get("shared"));
+            harvester.api().run(idPrefix, generationMs, videoBytes);
+            return harvester;
+        }
+        Harvester harvester = launch(name, generationMs, videoBytes, latencyMs, settings, xmx, false);
+        try {
+            Probes.awaitReady(harvester.props().get("luma.http.port"));
+            return harvester;
+        } catch (Exception | Error e) {
+            try (FastApiStandIn api = harvester.api()) {
+                harvester.app().close();
+            }
+            throw e;
+        }
+    }
+
+    /** A fresh API stand-in and a harvester started on {@code settings} of it, not yet ready. */
+    private static Harvester launch(String name, long generationMs, long videoBytes, long latencyMs,
+            SettingsOf settings, String xmx, boolean isShared) throws Exception {
+        FastApiStandIn api = FastApiStandIn.start(StandIns.shared().api, generationMs, videoBytes, latencyMs);
+        try {
+            Map<String, String> props = settings.of(api);
+            return new Harvester(startJar(props, xmx, name), props, api, isShared);
+        } catch (Exception | Error e) {
+            api.close();
+            throw e;
+        }
+    }
+
+    /** A run's harvester settings, which name its API stand-in. */
+    @FunctionalInterface
+    interface SettingsOf {
+        Map<String, String> of(FastApiStandIn api) throws Exception;
+    }
+
+    @AfterAll
+    static void stopTheSmokeHarvesters() throws Exception {
+        // both stop at once
+        SMOKE.values().forEach(harvester -> harvester.app().process().destroy());
+        for (Harvester harvester : SMOKE.values()) {
+            try (FastApiStandIn api = harvester.api()) {
+                harvester.app().close();
+            }
+        }
+        SMOKE.clear();
     }
 
     static HarvesterProcess startJar(Map<String, String> settings, String xmx, String name) throws Exception {
@@ -701,14 +803,18 @@ class BenchmarksIT {
         return ticks * 1000 / 100; // USER_HZ is 100 on Linux
     }
 
-    /** Copies one task's three files with the SDK, one after the other, five times; the mean time of one task. */
+    /**
+     * Copies one task's three files with the SDK, one after the other, five times (once at smoke size); the mean time
+     * of one task.
+     */
     private static long sdkCopyMillisOfOneTask(StandIns standIns, long videoBytes) throws Exception {
+        int times = SCALE.warmUpTasks() > 0 ? 5 : 1;
         try (S3Client s3 = standIns.s3.tls().client()) {
             long start = System.nanoTime();
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < times; i++) {
                 sdkCopyTask(s3, standIns, "transfer-" + UUID.randomUUID(), videoBytes, "bench-transfer/");
             }
-            return Math.max(1, (System.nanoTime() - start) / 5 / 1_000_000);
+            return Math.max(1, (System.nanoTime() - start) / times / 1_000_000);
         }
     }
 
@@ -757,44 +863,43 @@ class BenchmarksIT {
     }
 
     /**
-     * Starts the jar at -Xmx256m against a fresh API stand-in, harvests {@code warmUp} (not measured, to its end: the
-     * SDK's baseline runs in a JVM that has long been warm), then {@code ids}, and stops it again.
+     * Starts the jar at -Xmx256m against a fresh API stand-in (at smoke size: the shared harvester), harvests
+     * {@code warmUp} (not measured, to its end: the SDK's baseline runs in a JVM that has long been warm), then
+     * {@code ids}, all starting with {@code idPrefix}, and stops it again.
      */
-    private static StreamingRun harvestInFreshProcess(StandIns standIns, String name, long videoBytes,
+    private static StreamingRun harvestBatch(StandIns standIns, String name, String idPrefix, long videoBytes,
             List<String> warmUp, List<String> ids) throws Exception {
-        try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 0, videoBytes)) {
-            Map<String, String> props = standIns.properties("bench-" + name + "-" + ids.get(0), Map.of(
-                    "luma.api.base-url", api.baseUrl(),
-                    "luma.poll.interval-ms", "500"));
-            try (HarvesterProcess app = startJar(props, "-Xmx256m", name)) {
-                String port = props.get("luma.http.port");
-                Probes.awaitReady(port);
-                EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"));
-                sendAll(standIns, props.get("luma.topics.tasks"), warmUp);
-                events.awaitAll(warmUp.size(), Duration.ofMinutes(30));
-                long warmUpBytes = events.bytes();
-                Sampler sampler = Sampler.start(port);
-                long start = System.currentTimeMillis();
-                sendAll(standIns, props.get("luma.topics.tasks"), ids);
-                events.awaitAll(warmUp.size() + ids.size(), Duration.ofMinutes(30));
-                double mb = (events.bytes() - warmUpBytes) / (double) MB;
-                // the baseline's clock starts at its first download; the harvester's copies start once intake and
-                // the first poll have run, which the figure from the send also counts
-                long firstDownload = requestedAt(standIns, mediaUrls(standIns, ids, videoBytes).stream())
-                        .min().orElseThrow();
-                // the tasks reach their copies one by one, through intake and the first poll
-                long lastVideoStarted = requestedAt(standIns, ids.stream()
-                        .map(id -> standIns.api.completedMedia(id, videoBytes).urlByRole().get("video")))
-                        .max().orElseThrow();
-                NOTES.add(String.format(Locale.ROOT, "%s: the last of the %d videos started downloading %d ms after "
-                        + "the first; the last event came %d ms after it", name, ids.size(),
-                        lastVideoStarted - firstDownload, events.lastTimestamp() - firstDownload));
-                sampler.stop();
-                assertThat(events.statuses()).containsOnlyKeys("completed");
-                events.stop();
-                return new StreamingRun(mb / ((events.lastTimestamp() - firstDownload) / 1000.0),
-                        mb / ((events.lastTimestamp() - start) / 1000.0), sampler.maxHeap());
-            }
+        try (Harvester harvester = harvester(name, idPrefix, 0, videoBytes, 0,
+                api -> standIns.properties("bench-" + name + "-" + ids.get(0), Map.of(
+                        "luma.api.base-url", api.baseUrl(),
+                        "luma.poll.interval-ms", "500")), "-Xmx256m")) {
+            Map<String, String> props = harvester.props();
+            String port = props.get("luma.http.port");
+            EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"), idPrefix);
+            sendAll(standIns, props.get("luma.topics.tasks"), warmUp);
+            events.awaitAll(warmUp.size(), Duration.ofMinutes(30));
+            long warmUpBytes = events.bytes();
+            Sampler sampler = Sampler.start(port);
+            long start = System.currentTimeMillis();
+            sendAll(standIns, props.get("luma.topics.tasks"), ids);
+            events.awaitAll(warmUp.size() + ids.size(), Duration.ofMinutes(30));
+            double mb = (events.bytes() - warmUpBytes) / (double) MB;
+            // the baseline's clock starts at its first download; the harvester's copies start once intake and
+            // the first poll have run, which the figure from the send also counts
+            long firstDownload = requestedAt(standIns, mediaUrls(standIns, ids, videoBytes).stream())
+                    .min().orElseThrow();
+            // the tasks reach their copies one by one, through intake and the first poll
+            long lastVideoStarted = requestedAt(standIns, ids.stream()
+                    .map(id -> standIns.api.completedMedia(id, videoBytes).urlByRole().get("video")))
+                    .max().orElseThrow();
+            NOTES.add(String.format(Locale.ROOT, "%s: the last of the %d videos started downloading %d ms after "
+                    + "the first; the last event came %d ms after it", name, ids.size(),
+                    lastVideoStarted - firstDownload, events.lastTimestamp() - firstDownload));
+            sampler.stop();
+            assertThat(events.statuses()).containsOnlyKeys("completed");
+            events.stop();
+            return new StreamingRun(mb / ((events.lastTimestamp() - firstDownload) / 1000.0),
+                    mb / ((events.lastTimestamp() - start) / 1000.0), sampler.maxHeap());
         }
     }
 
@@ -979,6 +1084,11 @@ class BenchmarksIT {
         private Thread thread;
 
         static EventCollector start(StandIns standIns, String topic) {
+            return start(standIns, topic, "");
+        }
+
+        /** Only the events of the tasks whose ids start with {@code idPrefix}: a run's, on a shared harvester. */
+        static EventCollector start(StandIns standIns, String topic, String idPrefix) {
             EventCollector collector = new EventCollector();
             Properties props = new Properties();
             props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, standIns.kafka.bootstrapServers());
@@ -992,7 +1102,7 @@ class BenchmarksIT {
                     consumer.seekToBeginning(partitions);
                     while (collector.running.get()) {
                         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                            collector.add(record);
+                            collector.add(record, idPrefix);
                         }
                     }
                 }
@@ -1002,9 +1112,9 @@ class BenchmarksIT {
             return collector;
         }
 
-        private void add(ConsumerRecord<byte[], byte[]> record) {
+        private void add(ConsumerRecord<byte[], byte[]> record, String idPrefix) {
             String key = new String(record.key(), StandardCharsets.UTF_8);
-            if (timestamps.putIfAbsent(key, record.timestamp()) != null) {
+            if (!key.startsWith(idPrefix) || timestamps.putIfAbsent(key, record.timestamp()) != null) {
                 return;
             }
             last.accumulateAndGet(record.timestamp(), Math::max);

@@ -45,6 +45,8 @@ public final class FastApiStandIn implements AutoCloseable {
     private final AtomicInteger mostOpen = new AtomicInteger();
     private volatile String quickPrefix = "\u0000";
     private volatile long quickGenerationMs;
+    /** Generation and video size of the tasks whose ids start with a prefix: runs that share this API. */
+    private final Map<String, long[]> runs = new ConcurrentHashMap<>();
 
     private FastApiStandIn(HttpServer server, LumaApiStandIn media, long generationMs, long videoBytes,
             long latencyMs) {
@@ -82,8 +84,30 @@ public final class FastApiStandIn implements AutoCloseable {
         quickPrefix = prefix;
     }
 
+    /**
+     * Tasks whose ids start with {@code prefix} run for {@code generationMs} and complete with a video of
+     * {@code videoBytes}: benchmark runs that share one harvester, and so this API.
+     */
+    public void run(String prefix, long generationMs, long videoBytes) {
+        runs.put(prefix, new long[] {generationMs, videoBytes});
+    }
+
+    private long[] run(String taskId) {
+        return runs.isEmpty() ? null : runs.entrySet().stream().filter(e -> taskId.startsWith(e.getKey())).map(Map.Entry::getValue)
+                .findFirst().orElse(null);
+    }
+
     private long generationMs(String taskId) {
-        return taskId.startsWith(quickPrefix) ? quickGenerationMs : generationMs;
+        if (taskId.startsWith(quickPrefix)) {
+            return quickGenerationMs;
+        }
+        long[] run = run(taskId);
+        return run != null ? run[0] : generationMs;
+    }
+
+    private long videoBytes(String taskId) {
+        long[] run = run(taskId);
+        return run != null ? run[1] : videoBytes;
     }
 
     /** Epoch millis at which the task turned completed, or null when it has not been polled. */
@@ -120,7 +144,7 @@ public final class FastApiStandIn implements AutoCloseable {
         pollTimes.computeIfAbsent(taskId, id -> new CopyOnWriteArrayList<>()).add(now);
         byte[] body = now - first >= generationMs(taskId)
                 ? completedBodies.computeIfAbsent(taskId, id -> LumaApiStandIn.completedBody(
-                        media.completedMedia(id, videoBytes)).toString().getBytes(StandardCharsets.UTF_8))
+                        media.completedMedia(id, videoBytes(id))).toString().getBytes(StandardCharsets.UTF_8))
                 : LumaApiStandIn.runningBody(taskId, "processing").toString().getBytes(StandardCharsets.UTF_8);
         if (latencyMs <= 0) {
             answer(exchange, body);
