@@ -34,9 +34,8 @@ class HostileInputAndSecurityTest {
     static final LogCapture logs = new LogCapture();
 
     @RegisterExtension
-    static final HarvesterExtension harvester = HarvesterExtension.shared("polls-200ms", Map.of(
-            "luma.poll.interval-ms", "200",
-            "luma.poll.max-backoff-ms", "400"));
+    static final HarvesterExtension harvester = new HarvesterExtension("hostile", Map.of(
+            "luma.poll.interval-ms", "200"));
 
     private final StandIns standIns = harvester.standIns();
 
@@ -118,7 +117,7 @@ class HostileInputAndSecurityTest {
             assertThat(values).noneMatch(v -> v.contains(StandIns.TOKEN) || v.contains("evil"));
         }));
 
-        for (String setting : StandIns.topics("polls-200ms").keySet()) {
+        for (String setting : StandIns.topics("hostile").keySet()) {
             for (ConsumerRecord<byte[], byte[]> record : Events.records(standIns, topic(setting))) {
                 assertThat(contains(record.value(), StandIns.TOKEN)).as("token in a record of %s", setting).isFalse();
                 for (Header header : record.headers()) {
