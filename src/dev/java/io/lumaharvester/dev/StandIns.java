@@ -3,6 +3,9 @@ package io.lumaharvester.dev;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
 /**
  * Everything the harvester talks to, on this machine: a Kafka broker, an S3 server, and stand-ins for the Luma
@@ -19,6 +22,8 @@ public final class StandIns implements AutoCloseable {
     public final EmbeddedS3 s3;
     public final CdnStandIn cdn;
     public final LumaApiStandIn api;
+    /** What runs on the stand-ins until they close (a harvester that test classes share): closed first. */
+    private final java.util.List<AutoCloseable> users = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private StandIns(EmbeddedKafka kafka, EmbeddedS3 s3, CdnStandIn cdn, LumaApiStandIn api) {
         this.kafka = kafka;
@@ -27,16 +32,43 @@ public final class StandIns implements AutoCloseable {
         this.api = api;
     }
 
+    /** The four start side by side: most of a broker's start is waiting (a controller elected, a broker registered). */
     public static StandIns start(Path s3Dir, int s3Port) throws Exception {
-        EmbeddedKafka kafka = EmbeddedKafka.start();
-        EmbeddedS3 s3 = EmbeddedS3.start(s3Dir, s3Port);
-        s3.createBucket(BUCKET);
+        CompletableFuture<EmbeddedKafka> startingKafka = starting(EmbeddedKafka::start, "stand-ins-kafka");
+        CompletableFuture<EmbeddedS3> startingS3 = starting(() -> {
+            EmbeddedS3 started = EmbeddedS3.start(s3Dir, s3Port);
+            started.createBucket(BUCKET);
+            return started;
+        }, "stand-ins-s3");
         CdnStandIn cdn = CdnStandIn.start("127.0.0.1", 0);
         LumaApiStandIn api = LumaApiStandIn.start("127.0.0.1", 0, cdn);
+        EmbeddedKafka kafka = started(startingKafka);
+        EmbeddedS3 s3 = started(startingS3);
         // the AWS default credentials chain reads these
         System.setProperty("aws.accessKeyId", EmbeddedS3.ACCESS_KEY);
         System.setProperty("aws.secretAccessKey", EmbeddedS3.SECRET_KEY);
         return new StandIns(kafka, s3, cdn, api);
+    }
+
+    /** {@code start} on a thread of its own (not a daemon: the threads it makes take after it). */
+    private static <T> CompletableFuture<T> starting(Callable<T> start, String name) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        new Thread(() -> {
+            try {
+                result.complete(start.call());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }, name).start();
+        return result;
+    }
+
+    private static <T> T started(CompletableFuture<T> starting) throws Exception {
+        try {
+            return starting.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
     }
 
     /**
@@ -135,8 +167,20 @@ public final class StandIns implements AutoCloseable {
         return props;
     }
 
+    /** {@code user} is closed before the stand-ins are, while they still answer. */
+    public void closeFirst(AutoCloseable user) {
+        users.add(user);
+    }
+
     @Override
     public void close() throws Exception {
+        for (AutoCloseable user : users) {
+            try {
+                user.close();
+            } catch (Exception e) {
+                System.err.println("closing " + user + " before the stand-ins: " + e);
+            }
+        }
         api.close();
         cdn.close();
         s3.close();

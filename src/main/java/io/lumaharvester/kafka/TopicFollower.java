@@ -68,7 +68,8 @@ public final class TopicFollower<K, V> {
         } catch (RuntimeException e) {
             LOG.warn("stopped following {}: {}", topic, e.toString());
         } finally {
-            consumer.close(Duration.ofSeconds(5));
+            // nothing to commit or leave: not waiting out the fetch the broker holds open (fetch.max.wait.ms)
+            consumer.close(Duration.ZERO);
         }
     }
 

@@ -28,11 +28,25 @@ import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The due: consumer on a real broker: due order, many in flight on one thread, commits, stale steps. */
+/**
+ * The due: consumer on a real broker: due order, many in flight on one thread, commits, stale steps. Each test has a
+ * topic, a group and a Camel context of its own and mostly waits for records to come due: they run side by side.
+ */
+@Execution(ExecutionMode.CONCURRENT)
 class DueConsumerTest {
+
+    /**
+     * Held alone by the tests whose records must be routed within a window of seconds (or a number of turns of the
+     * loop), as they were when every test ran alone; shared by the others.
+     */
+    private static final String ALONE = "due-consumer-timing";
 
     private final StandIns standIns;
     private final String topic = "due-" + UUID.randomUUID();
@@ -134,6 +148,7 @@ class DueConsumerTest {
     }
 
     @Test
+    @ResourceLock(ALONE)
     void aRecordDueLaterNeverHoldsBackTheRecordsDueNow() throws Exception {
         long later = System.currentTimeMillis() + 4_000;
         send("waits", "waits", later, 1L);
@@ -178,6 +193,7 @@ class DueConsumerTest {
      * go in when due, in due order, though the held-back ones were due long before; once it opens, they follow.
      */
     @ParameterizedTest(name = "{0}")
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     @CsvSource(delimiter = '|', value = {
             "runway held back: kling's records go in            | runway",
             "records without the header held back: kling's go in | ''"})
@@ -204,6 +220,7 @@ class DueConsumerTest {
 
     /** A wake record makes the record of its key waiting due now; it is never routed, and its offset is committed. */
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void aWakeMakesTheWaitingRecordOfItsKeyDueNowAndIsCommittedWithoutBeingRouted() throws Exception {
         send("task", "ticket", System.currentTimeMillis() + 60_000, 1L);
         send("task", "wake", null, null, Map.of(DueHeaders.WAKE, ""));
@@ -219,6 +236,7 @@ class DueConsumerTest {
      * one whose record is in flight it is kept for the key's next record (DueRecordsTest) and counted as woken.
      */
     @ParameterizedTest(name = "{0}")
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     @CsvSource(delimiter = '|', value = {
             "its record in flight | task   | woken",
             "an unknown key       | nobody | ignored"})
@@ -239,6 +257,7 @@ class DueConsumerTest {
      * record is routed like any other, and no gate holds it back for its lane.
      */
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void withoutDueHeadersTheLaneAndWakeHeadersMeanNothing() throws Exception {
         laneGate.closed.add("kling");
         send("task", "task", null, null, Map.of(DueHeaders.PROVIDER, "kling"));
@@ -251,6 +270,7 @@ class DueConsumerTest {
     }
 
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void hundredsOfRecordsAreInFlightAtOnceOnOneConsumerThread() throws Exception {
         for (int i = 0; i < 300; i++) {
             send("task-" + i, "task-" + i, null, null);
@@ -269,6 +289,7 @@ class DueConsumerTest {
 
     /** The admission condition may count every task held (TaskAdmission): read once a turn, not for each record. */
     @Test
+    @ResourceLock(ALONE)
     void theAdmissionConditionIsReadOnceATurnOfTheLoopNotOncePerRecord() throws Exception {
         AtomicInteger reads = new AtomicInteger();
         BooleanSupplier admission = () -> {
@@ -287,6 +308,7 @@ class DueConsumerTest {
     }
 
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void noMoreRecordsInFlightThanTheGateAllows() throws Exception {
         start("?maxInFlight=5", 300);
         for (int i = 0; i < 30; i++) {
@@ -298,6 +320,7 @@ class DueConsumerTest {
     }
 
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void onlyRecordsTheRouteHasFinishedAreCommittedAndAFailedOneIsRoutedAgain() throws Exception {
         send("a", "a", null, null);
         send("fail", "fail", null, null);
@@ -312,6 +335,7 @@ class DueConsumerTest {
     }
 
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void staleCopiesOfAStepAreSkippedSoATaskIsRoutedOncePerStep() throws Exception {
         send("task", "step-2", null, 2L);
         send("task", "step-2-again", null, 2L);
@@ -326,6 +350,7 @@ class DueConsumerTest {
 
     /** Partitions taken away and given back (another instance joins, then leaves) lose no waiting record. */
     @Test
+    @ResourceLock(ALONE)
     void aRebalanceLosesNoRecordThatWasWaiting() throws Exception {
         String shared = "due-shared-" + UUID.randomUUID();
         standIns.kafka.createTopics(List.of(shared), 2);
@@ -355,47 +380,13 @@ class DueConsumerTest {
     }
 
     /**
-     * An instance's due: consumers share its group, one topic each, and start one after another: a consumer joining
-     * waits until the members already in the group have heard of the rebalance, at their next heartbeat. With the
-     * consumer's own settings (no kafka.client.* setting), a stage started just after another routes its first
-     * record well before Kafka's default heartbeat interval (3 s) has passed.
-     */
-    @Test
-    void aStageStartedAfterAnotherInTheSameGroupRoutesItsFirstRecordWithinTwoSeconds() throws Exception {
-        String firstTopic = "due-first-stage-" + UUID.randomUUID();
-        String secondTopic = "due-second-stage-" + UUID.randomUUID();
-        standIns.kafka.createTopics(List.of(firstTopic, secondTopic), 1);
-        KafkaClients defaults = new KafkaClients(standIns.kafka.bootstrapServers(), Map.of());
-        Set<String> first = ConcurrentHashMap.newKeySet();
-        Set<String> second = ConcurrentHashMap.newKeySet();
-        standIns.kafka.send(firstTopic, "first");
-        standIns.kafka.send(secondTopic, "second");
-        camel = consumerOf(firstTopic, first, defaults);
-        // routed: the first stage is a member of the group with its partition
-        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10))
-                .until(() -> first.contains("first"));
-
-        long started = System.currentTimeMillis();
-        CamelContext other = consumerOf(secondTopic, second, defaults);
-        long firstRecordAfterMs;
-        try {
-            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10))
-                    .until(() -> second.contains("second"));
-            firstRecordAfterMs = System.currentTimeMillis() - started;
-        } finally {
-            other.stop();
-        }
-        assertThat(firstRecordAfterMs).as("ms from the second stage's start to its first record routed")
-                .isLessThan(2_000);
-    }
-
-    /**
      * An instance joins while the first one has records in flight on both partitions. The partition that moves is
      * handed over once its records are done and committed, so the newcomer reads after them and routes none again;
      * the first instance keeps the other partition and its records. A wakeup landing inside the commit (a record
      * finishing while another is due) does not skip it.
      */
     @ParameterizedTest(name = "{0}")
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     @CsvSource({
             "no wakeup during the commit, false",
             "a wakeup inside the first try of every commit, true"})
@@ -424,7 +415,9 @@ class DueConsumerTest {
             } finally {
                 other.stop();
             }
-            log = logs.text();
+            // the tests side by side log too: this consumer's lines name its topic
+            log = logs.text().lines().filter(line -> line.contains(shared + ":"))
+                    .collect(java.util.stream.Collectors.joining("\n"));
         }
         assertThat(routes).as(row).hasSize(records);
         assertThat(routes.values()).as("%s: times each record was routed", row)
@@ -547,6 +540,7 @@ class DueConsumerTest {
     }
 
     @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void theConsumerSetsTheRecordsCoordinatesAsHeaders() throws Exception {
         camel = new DefaultCamelContext();
         camel.addComponent("due", new DueComponent(clients(),

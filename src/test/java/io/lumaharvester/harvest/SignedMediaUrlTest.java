@@ -30,7 +30,7 @@ class SignedMediaUrlTest {
             + "aHR0cHM6Ly9jZG4vKiJ9XX0%3D&Signature=Ab%2Fcd+Ef%2Bgh%3D%3D&Key-Pair-Id=K2JCJMDEHXQW5F&x=a=b";
 
     @RegisterExtension
-    static final HarvesterExtension harvester = new HarvesterExtension("signed-url", Map.of(
+    static final HarvesterExtension harvester = HarvesterExtension.shared("polls-200ms", Map.of(
             "luma.poll.interval-ms", "200",
             "luma.poll.max-backoff-ms", "400"));
 

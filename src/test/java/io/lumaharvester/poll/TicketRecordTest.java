@@ -24,8 +24,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class TicketRecordTest {
 
     @RegisterExtension
-    static final HarvesterExtension harvester = new HarvesterExtension("ticket-record", Map.of(
-            "luma.poll.interval-ms", "200"));
+    static final HarvesterExtension harvester = HarvesterExtension.shared("polls-200ms", Map.of(
+            "luma.poll.interval-ms", "200",
+            "luma.poll.max-backoff-ms", "400"));
 
     @Test
     void aTicketRecordCarriesOnlyTheDueConsumersHeaders() throws Exception {
