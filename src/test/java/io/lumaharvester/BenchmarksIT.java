@@ -865,7 +865,7 @@ class BenchmarksIT {
     /**
      * Starts the jar at -Xmx256m against a fresh API stand-in (at smoke size: the shared harvester), harvests
      * {@code warmUp} (not measured, to its end: the SDK's baseline runs in a JVM that has long been warm), then
-     * {@code ids}, all starting with {@code idPrefix}, and stops it again.
+     * {@code ids}, all starting with {@code idPrefix}, and stops it again (at full size; the shared one stays).
      */
     private static StreamingRun harvestBatch(StandIns standIns, String name, String idPrefix, long videoBytes,
             List<String> warmUp, List<String> ids) throws Exception {

@@ -94,7 +94,7 @@ class GlossaryTest {
                 .contains("`" + bean + "`"));
     }
 
-    /** The words back-pressure no longer uses in a name, and the word that says it. */
+    /** Words no name of back-pressure uses, and the word that says the same. */
     @Test
     void noNameSaysBudgetOrConcurrent() throws IOException {
         Map<String, String> retired = Map.of("budget", "gate", "concurrent", "in flight");

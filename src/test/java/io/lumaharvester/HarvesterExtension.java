@@ -50,9 +50,8 @@ public final class HarvesterExtension implements BeforeAllCallback, AfterAllCall
      * The harvester {@code prefix}, started by the first class of the test JVM that asks for it and stopped with the
      * stand-ins: a start and a stop (a second or two) for all of them. For classes whose tests each use tasks of
      * their own, read only what those tasks did, and change nothing in the harvester (no route advised, no bean
-     * bound), and leave no task running: it would go on polling, and allocating, under the classes after them (a
-     * task left polling made HeldStateBytesTest's heap measure fail); every class asking for {@code prefix} gives the
-     * same settings.
+     * bound), and leave no task running: it would go on polling, and allocating, under the classes after them (and
+     * move heap measures such as HeldStateBytesTest's); every class asking for {@code prefix} gives the same settings.
      */
     public static HarvesterExtension shared(String prefix, Map<String, String> overrides) {
         return new HarvesterExtension(prefix, overrides, Map.of(), true);

@@ -80,7 +80,7 @@ public final class TopicFollower<K, V> {
             consumer.wakeup();
             thread.join(10_000);
         } else {
-            consumer.close(Duration.ofSeconds(5));
+            consumer.close(Duration.ZERO);
         }
     }
 }

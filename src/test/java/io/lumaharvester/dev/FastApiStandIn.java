@@ -93,8 +93,10 @@ public final class FastApiStandIn implements AutoCloseable {
     }
 
     private long[] run(String taskId) {
-        return runs.isEmpty() ? null : runs.entrySet().stream().filter(e -> taskId.startsWith(e.getKey())).map(Map.Entry::getValue)
-                .findFirst().orElse(null);
+        // the longest prefix that matches: a run named "cap-" and one named "cap-big-" do not mix
+        return runs.isEmpty() ? null : runs.entrySet().stream().filter(e -> taskId.startsWith(e.getKey()))
+                .max(Map.Entry.comparingByKey(java.util.Comparator.comparingInt(String::length)))
+                .map(Map.Entry::getValue).orElse(null);
     }
 
     private long generationMs(String taskId) {

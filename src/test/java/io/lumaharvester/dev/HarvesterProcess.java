@@ -127,6 +127,16 @@ public final class HarvesterProcess implements AutoCloseable {
                 }
             }
         }
+        // recordings of test JVMs that died before they could move theirs into place (named after their pid)
+        try (var left = Files.newDirectoryStream(archive.getParent(), jar + "-*.jsa.*.recording")) {
+            for (Path orphan : left) {
+                String[] parts = orphan.getFileName().toString().split("\\.");
+                long pid = Long.parseLong(parts[parts.length - 2]);
+                if (ProcessHandle.of(pid).isEmpty()) {
+                    Files.deleteIfExists(orphan);
+                }
+            }
+        }
         recording = archive.resolveSibling(archive.getFileName() + "." + ProcessHandle.current().pid()
                 + ".recording");
         recordingArchive = archive;
@@ -217,10 +227,11 @@ public final class HarvesterProcess implements AutoCloseable {
         endRecording(records, startedFully());
     }
 
+    /** Read line by line up to the start's line, which comes early: a long run's log is larger than the test's heap. */
     private boolean startedFully() {
-        try {
-            return output().contains(STARTED);
-        } catch (IOException e) {
+        try (var lines = Files.lines(log)) {
+            return lines.anyMatch(line -> line.contains(STARTED));
+        } catch (IOException | UncheckedIOException e) {
             return false;
         }
     }

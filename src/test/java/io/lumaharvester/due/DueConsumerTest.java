@@ -44,7 +44,7 @@ class DueConsumerTest {
 
     /**
      * Held alone by the tests whose records must be routed within a window of seconds (or a number of turns of the
-     * loop), as they were when every test ran alone; shared by the others.
+     * loop): no other test of the class runs beside them; shared by the others.
      */
     private static final String ALONE = "due-consumer-timing";
 
@@ -270,7 +270,7 @@ class DueConsumerTest {
     }
 
     @Test
-    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    @ResourceLock(ALONE)
     void hundredsOfRecordsAreInFlightAtOnceOnOneConsumerThread() throws Exception {
         for (int i = 0; i < 300; i++) {
             send("task-" + i, "task-" + i, null, null);

@@ -22,8 +22,8 @@ class TopicFollowerTest {
 
     /**
      * A follower that has nothing to commit stops at once: it does not wait out the fetch the broker holds open for
-     * it (fetch.max.wait.ms, 500 ms by default, set here to 10 s to show it), which made every stop of a harvester
-     * (two followers, one after the other) and so every rolling restart slower.
+     * it (fetch.max.wait.ms, 500 ms by default, set here to 10 s to show it): a harvester stops two followers, one
+     * after the other, on every stop and rolling restart.
      */
     @Test
     void aFollowerStopsWithoutWaitingOutTheFetchTheBrokerHolds() throws Exception {
