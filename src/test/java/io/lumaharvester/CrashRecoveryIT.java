@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -154,7 +152,7 @@ class CrashRecoveryIT {
                 for (var file : event.get("media")) {
                     CdnStandIn.MediaFile source = task.filesByUrl().get(file.get("source_url").asText());
                     assertThat(source).as("a file %s's answer named: %s", task.provider(), file).isNotNull();
-                    assertThat(sha256(s3, file.get("key").asText())).as("object %s", file.get("key").asText())
+                    assertThat(Events.sha256OfObject(s3, StandIns.BUCKET, file.get("key").asText())).as("object %s", file.get("key").asText())
                             .isEqualTo(source.sha256());
                     objects.merge(task.provider(), 1, Integer::sum);
                 }
@@ -264,12 +262,6 @@ class CrashRecoveryIT {
     }
 
     /** The SHA-256 of an object's bytes in the bucket, read whole. */
-    private static String sha256(S3Client s3, String key) throws Exception {
-        try (var in = s3.getObject(b -> b.bucket(StandIns.BUCKET).key(key))) {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
-        }
-    }
-
     /** Tasks with some objects in S3 but no event yet: caught mid-harvest. */
     private static int midDownload(StandIns standIns, java.util.Set<String> tasks, String run, String events) {
         var done = eventsByTask(standIns, events).keySet();

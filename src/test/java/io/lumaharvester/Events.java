@@ -152,9 +152,15 @@ public final class Events {
     }
 
     public static String sha256OfObject(EmbeddedS3 s3, String bucket, String key) throws Exception {
+        try (S3Client client = s3.client()) {
+            return sha256OfObject(client, bucket, key);
+        }
+    }
+
+    /** With a client the caller keeps: checking hundreds of objects, building a client costs more than reading one. */
+    public static String sha256OfObject(S3Client client, String bucket, String key) throws Exception {
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (S3Client client = s3.client();
-                InputStream in = client.getObject(b -> b.bucket(bucket).key(key))) {
+        try (InputStream in = client.getObject(b -> b.bucket(bucket).key(key))) {
             byte[] buffer = new byte[64 * 1024];
             for (int n; (n = in.read(buffer)) > 0;) {
                 digest.update(buffer, 0, n);

@@ -525,9 +525,14 @@ class DueConsumerTest {
     }
 
     private CamelContext consumerOf(String topicName, Set<String> seen, KafkaClients kafkaClients) throws Exception {
+        return consumerOf(topicName, seen, kafkaClients, group);
+    }
+
+    /** A started context whose one route adds each record's body to {@code seen}. */
+    static CamelContext consumerOf(String topicName, Set<String> seen, KafkaClients kafkaClients, String group)
+            throws Exception {
         CamelContext context = new DefaultCamelContext();
-        context.addComponent("due", new DueComponent(kafkaClients,
-                group, 50));
+        context.addComponent("due", new DueComponent(kafkaClients, group, 50));
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {

@@ -2,7 +2,6 @@ package io.lumaharvester.due;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import io.lumaharvester.dev.StandIns;
 import io.lumaharvester.kafka.KafkaClients;
 import org.apache.camel.CamelContext;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -42,14 +39,14 @@ class DueStageJoinTest {
         Set<String> second = ConcurrentHashMap.newKeySet();
         standIns.kafka.send(firstTopic, "first");
         standIns.kafka.send(secondTopic, "second");
-        CamelContext camel = consumerOf(firstTopic, first, defaults, group);
+        CamelContext camel = DueConsumerTest.consumerOf(firstTopic, first, defaults, group);
         try {
             // routed: the first stage is a member of the group with its partition
             Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10))
                     .until(() -> first.contains("first"));
 
             long started = System.currentTimeMillis();
-            CamelContext other = consumerOf(secondTopic, second, defaults, group);
+            CamelContext other = DueConsumerTest.consumerOf(secondTopic, second, defaults, group);
             long firstRecordAfterMs;
             try {
                 Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10))
@@ -63,20 +60,5 @@ class DueStageJoinTest {
         } finally {
             camel.stop();
         }
-    }
-
-    private static CamelContext consumerOf(String topicName, Set<String> seen, KafkaClients kafkaClients,
-            String group) throws Exception {
-        CamelContext context = new DefaultCamelContext();
-        context.addComponent("due", new DueComponent(kafkaClients, group, 50));
-        context.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("due:" + topicName).process(exchange -> seen.add(
-                        new String(exchange.getMessage().getBody(byte[].class), StandardCharsets.UTF_8)));
-            }
-        });
-        context.start();
-        return context;
     }
 }
