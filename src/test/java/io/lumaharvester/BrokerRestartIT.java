@@ -1,5 +1,10 @@
 package io.lumaharvester;
 
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.LogCapture;
+import io.lumaharvester.dev.Probes;
+import io.lumaharvester.dev.ProviderStandIn;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;

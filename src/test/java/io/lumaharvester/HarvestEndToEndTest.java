@@ -1,7 +1,10 @@
 package io.lumaharvester;
 
-import static io.lumaharvester.Events.header;
-import static io.lumaharvester.Events.value;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+
+import static io.lumaharvester.dev.Events.header;
+import static io.lumaharvester.dev.Events.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;

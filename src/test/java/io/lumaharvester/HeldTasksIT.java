@@ -1,5 +1,9 @@
 package io.lumaharvester;
 
+import io.lumaharvester.bench.HeldTasksChart;
+
+import io.lumaharvester.dev.Probes;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

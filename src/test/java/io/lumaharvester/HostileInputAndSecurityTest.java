@@ -1,5 +1,9 @@
 package io.lumaharvester;
 
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+import io.lumaharvester.dev.LogCapture;
+
 import io.lumaharvester.harvest.S3Metadata;
 import io.lumaharvester.intake.TaskIntakeTest;
 import static org.assertj.core.api.Assertions.assertThat;

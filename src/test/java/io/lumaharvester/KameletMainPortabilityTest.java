@@ -1,5 +1,7 @@
 package io.lumaharvester;
 
+import io.lumaharvester.dev.Events;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,5 +1,9 @@
 package io.lumaharvester;
 
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+import io.lumaharvester.dev.Probes;
+
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;

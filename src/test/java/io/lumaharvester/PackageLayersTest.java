@@ -26,6 +26,7 @@ class PackageLayersTest {
             "ops", "task", "due", "kafka");
 
     private static final Path MAIN = Path.of("src/main/java/io/lumaharvester");
+    private static final Path TEST = Path.of("src/test/java/io/lumaharvester");
     private static final Pattern PACKAGE = Pattern.compile("^package io\\.lumaharvester(?:\\.(\\w+))?;", Pattern.MULTILINE);
     private static final Pattern REFERENCE = Pattern.compile("\\bio\\.lumaharvester\\.(?:(\\w+)\\.)?[A-Z]\\w*");
     private static final Pattern COMMENT = Pattern.compile("/\\*.*?\\*/|//[^\\n]*", Pattern.DOTALL);
@@ -43,6 +44,32 @@ class PackageLayersTest {
         }
         assertThat(LAYERS).as("every package of src/main has its layer").containsAll(packages);
         assertThat(upward).as("references against the layer order " + LAYERS).isEmpty();
+    }
+
+    /**
+     * src/test mirrors src/main: a stage's tests sit in its package; the root holds the tests of the whole harvester
+     * (as the root of src/main wires it) and no helper; test-only packages are the kit the tests share (dev: Kafka,
+     * S3 and provider stand-ins, the harvester in this JVM or a child process) and the benchmarks' own code (bench).
+     */
+    @Test
+    void theTestSourcesMirrorTheMainPackagesWithTheirHelpersInTheTestKit() throws IOException {
+        TreeSet<String> testPackages = new TreeSet<>();
+        List<String> rootHelpers = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(TEST)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                String pkg = packageOf(Files.readString(file));
+                testPackages.add(pkg);
+                String name = file.getFileName().toString().replace(".java", "");
+                if (pkg.isEmpty() && !name.endsWith("Test") && !name.endsWith("IT")) {
+                    rootHelpers.add(name);
+                }
+            }
+        }
+        TreeSet<String> allowed = new TreeSet<>(LAYERS);
+        allowed.addAll(List.of("dev", "bench"));
+        assertThat(allowed).as("every package of src/test is a package of src/main, dev or bench")
+                .containsAll(testPackages);
+        assertThat(rootHelpers).as("classes in src/test's root that are not tests (they belong in dev)").isEmpty();
     }
 
     @Test

@@ -1,5 +1,8 @@
 package io.lumaharvester;
 
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.Probes;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -35,8 +38,9 @@ import org.junit.jupiter.api.Test;
 class RollingDeployIT {
 
     /**
-     * Enough copies for the restarted instance to be back before they are all asked for, at 3 s each: about half are
-     * asked for by then (the stop's hand-over and the start take some 13 s on 2 cores).
+     * Copies of 3 s each; from the stop until the restarted instance is ready the CDN holds every new request, so
+     * files are left for it to copy however long the stop and the start take (some 13 s on a quiet 2-core machine,
+     * over a minute on a loaded one).
      */
     private static final int TASKS = 120;
     private static final long FIRST_BYTE_MS = 3_000;
@@ -89,10 +93,15 @@ class RollingDeployIT {
             }
             eventsAtStop = Events.records(standIns, events).size();
             requestedAtStop = requested(standIns, served);
+            standIns.cdn.holdNewRequests();
             try (HarvesterProcess restarted = HarvesterProcess.start(jar, List.of("-Xmx256m"), otherSettings, env,
                     logs.resolve("rolling-restarted.log"))) {
-                awaitReady(otherSettings.get("luma.http.port"));
-                requestedAtRestart = requested(standIns, served);
+                try {
+                    awaitReady(otherSettings.get("luma.http.port"));
+                    requestedAtRestart = requested(standIns, served);
+                } finally {
+                    standIns.cdn.releaseHeld();
+                }
                 Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
                         .until(() -> eventsByTask(standIns, events).keySet().containsAll(served.keySet()));
                 Events.awaitDrained(standIns, settings.get("luma.kafka.group-id"), settings.get("luma.topics.tasks"),

@@ -1,5 +1,10 @@
 package io.lumaharvester;
 
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.Probes;
+import io.lumaharvester.dev.SecuredKafka;
+import io.lumaharvester.dev.TestCertificates;
+
 import io.lumaharvester.intake.TaskStates;
 import static org.assertj.core.api.Assertions.assertThat;
 

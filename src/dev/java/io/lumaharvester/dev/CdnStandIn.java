@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -109,6 +110,7 @@ public final class CdnStandIn implements AutoCloseable {
     private final Map<String, Pace> paces = new ConcurrentHashMap<>();
     private volatile long firstByteMs;
     private volatile long bytesPerSecond;
+    private volatile CompletableFuture<Void> held = CompletableFuture.completedFuture(null);
 
     private CdnStandIn(HttpServer server) {
         this.server = server;
@@ -158,6 +160,19 @@ public final class CdnStandIn implements AutoCloseable {
         } else {
             paces.put(path, new Pace(firstByteMs, bytesPerSecond));
         }
+    }
+
+    /**
+     * Requests for files that arrive from now on wait, before their first byte, until {@link #releaseHeld()}: a test
+     * holds work back until the moment it needs it, whatever the machine's speed.
+     */
+    public void holdNewRequests() {
+        held = new CompletableFuture<>();
+    }
+
+    /** The held requests go on (each then waits its first-byte delay), and new ones are no longer held. */
+    public void releaseHeld() {
+        held.complete(null);
     }
 
     /** Each request's body for {@code path}, in order: what the CDN actually sent. */
@@ -212,6 +227,7 @@ public final class CdnStandIn implements AutoCloseable {
                 exchange.sendResponseHeaders(status != null ? status : 404, -1);
                 return;
             }
+            awaitRelease(held);
             Pace pace = paces.get(path);
             long rate = pace != null ? pace.bytesPerSecond() : bytesPerSecond;
             pause((pace != null ? pace.firstByteMs() : firstByteMs) * 1_000_000);
@@ -223,6 +239,17 @@ public final class CdnStandIn implements AutoCloseable {
                 sending.endedNanos = System.nanoTime();
                 sending.done.complete(sending.sent());
             }
+        }
+    }
+
+    private static void awaitRelease(CompletableFuture<Void> gate) throws IOException {
+        try {
+            gate.get(5, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while held", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IOException("held for 5 minutes and never released", e);
         }
     }
 

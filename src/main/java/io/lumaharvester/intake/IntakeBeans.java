@@ -29,12 +29,6 @@ public class IntakeBeans implements CamelConfiguration {
         return new TaskIntake(taskDeadlineMs, firstDelayMs, maxTaskRecordBytes, Clock.systemUTC(), providers);
     }
 
-    /** The decision's fields, as the intake route branches on them. */
-    @BindToRegistry("decisionFields")
-    public DecisionFields decisionFields() {
-        return new DecisionFields();
-    }
-
     /** Intake reads on while this instance holds fewer tasks than luma.tasks.max-in-flight. */
     @BindToRegistry("taskAdmission")
     public TaskAdmission taskAdmission(@BeanInject("taskMetrics") TaskMetrics metrics,

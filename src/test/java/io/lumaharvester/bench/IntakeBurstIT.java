@@ -15,7 +15,7 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.lumaharvester.Probes;
+import io.lumaharvester.dev.Probes;
 import io.lumaharvester.dev.EmbeddedS3;
 import io.lumaharvester.dev.FastApiStandIn;
 import io.lumaharvester.dev.HarvesterProcess;

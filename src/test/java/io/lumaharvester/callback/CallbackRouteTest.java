@@ -1,8 +1,8 @@
 package io.lumaharvester.callback;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.HarvesterExtension;
-import io.lumaharvester.Probes;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+import io.lumaharvester.dev.Probes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

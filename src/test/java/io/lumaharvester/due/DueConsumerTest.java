@@ -403,7 +403,7 @@ class DueConsumerTest {
         AtomicInteger inFlight = new AtomicInteger();
         AtomicInteger wakeups = new AtomicInteger();
         String log;
-        try (io.lumaharvester.LogCapture logs = new io.lumaharvester.LogCapture()) {
+        try (io.lumaharvester.dev.LogCapture logs = new io.lumaharvester.dev.LogCapture()) {
             camel = slowConsumerOf(shared, routes, inFlight, wakeupInsideCommit ? wakeups : null);
             Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> inFlight.get() == records);
             CamelContext other = slowConsumerOf(shared, routes, inFlight, null);

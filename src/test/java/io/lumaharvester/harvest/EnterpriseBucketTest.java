@@ -1,7 +1,7 @@
 package io.lumaharvester.harvest;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.FilteringS3;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.FilteringS3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,8 +1,8 @@
 package io.lumaharvester.harvest;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.FilteringS3;
-import io.lumaharvester.TricklingServer;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.FilteringS3;
+import io.lumaharvester.dev.TricklingServer;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 

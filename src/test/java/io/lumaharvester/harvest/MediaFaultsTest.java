@@ -1,8 +1,8 @@
 package io.lumaharvester.harvest;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.HarvesterExtension;
-import io.lumaharvester.ScriptedProviderTask;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+import io.lumaharvester.dev.ScriptedProviderTask;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package io.lumaharvester.harvest;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.HarvesterExtension;
-import static io.lumaharvester.Events.value;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+import static io.lumaharvester.dev.Events.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

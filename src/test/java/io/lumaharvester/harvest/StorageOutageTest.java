@@ -1,8 +1,8 @@
 package io.lumaharvester.harvest;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.LogCapture;
-import io.lumaharvester.Probes;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.LogCapture;
+import io.lumaharvester.dev.Probes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

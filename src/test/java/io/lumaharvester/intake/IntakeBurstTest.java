@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 
-import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.dev.HarvesterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import io.lumaharvester.Events;
+import io.lumaharvester.dev.Events;
 import io.lumaharvester.dev.HarvesterApp;
 import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;

@@ -1,10 +1,10 @@
 package io.lumaharvester.intake;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.HarvesterExtension;
-import io.lumaharvester.Probes;
-import static io.lumaharvester.Events.header;
-import static io.lumaharvester.Events.value;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+import io.lumaharvester.dev.Probes;
+import static io.lumaharvester.dev.Events.header;
+import static io.lumaharvester.dev.Events.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.lumaharvester.intake;
 
-import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.dev.HarvesterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 

@@ -1,6 +1,6 @@
 package io.lumaharvester.intake;
 
-import io.lumaharvester.HandClock;
+import io.lumaharvester.dev.HandClock;
 import io.lumaharvester.kafka.KafkaClients;
 import io.lumaharvester.publish.GenerationEvent;
 import io.lumaharvester.task.Failure;

@@ -1,7 +1,7 @@
 package io.lumaharvester.poll;
 
-import io.lumaharvester.HandClock;
-import io.lumaharvester.LogCapture;
+import io.lumaharvester.dev.HandClock;
+import io.lumaharvester.dev.LogCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -1,6 +1,6 @@
 package io.lumaharvester.poll;
 
-import io.lumaharvester.Events;
+import io.lumaharvester.dev.Events;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

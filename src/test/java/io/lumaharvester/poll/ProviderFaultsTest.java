@@ -1,10 +1,10 @@
 package io.lumaharvester.poll;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.HarvesterExtension;
-import io.lumaharvester.Probes;
-import io.lumaharvester.ProviderStandIn;
-import io.lumaharvester.ScriptedProviderTask;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+import io.lumaharvester.dev.Probes;
+import io.lumaharvester.dev.ProviderStandIn;
+import io.lumaharvester.dev.ScriptedProviderTask;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static org.assertj.core.api.Assertions.assertThat;
 

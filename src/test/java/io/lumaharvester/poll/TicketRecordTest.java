@@ -1,7 +1,7 @@
 package io.lumaharvester.poll;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.HarvesterExtension;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
 import io.lumaharvester.due.DueHeaders;
 import static org.assertj.core.api.Assertions.assertThat;
 

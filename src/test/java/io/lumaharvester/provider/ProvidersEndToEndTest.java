@@ -1,9 +1,9 @@
 package io.lumaharvester.provider;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.HarvesterExtension;
-import io.lumaharvester.ProviderStandIn;
-import static io.lumaharvester.Events.value;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+import io.lumaharvester.dev.ProviderStandIn;
+import static io.lumaharvester.dev.Events.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.lumaharvester.publish;
 
 import io.lumaharvester.provider.TestProviders;
-import io.lumaharvester.Events;
+import io.lumaharvester.dev.Events;
 import io.lumaharvester.task.Failure;
 import io.lumaharvester.harvest.MediaFile;
 import io.lumaharvester.harvest.MediaSplitter;

@@ -2,7 +2,7 @@ package io.lumaharvester.task;
 
 import io.lumaharvester.provider.TestProviders;
 import io.lumaharvester.harvest.SpoolSpace;
-import io.lumaharvester.HandClock;
+import io.lumaharvester.dev.HandClock;
 import io.lumaharvester.harvest.StorageErrors;
 import io.lumaharvester.ops.LumaApiAccessCheck;
 import io.lumaharvester.poll.ApiGate;

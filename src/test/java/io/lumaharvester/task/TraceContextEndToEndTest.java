@@ -1,8 +1,8 @@
 package io.lumaharvester.task;
 
-import io.lumaharvester.Events;
-import io.lumaharvester.HarvesterExtension;
-import io.lumaharvester.LogCapture;
+import io.lumaharvester.dev.Events;
+import io.lumaharvester.dev.HarvesterExtension;
+import io.lumaharvester.dev.LogCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.dev;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,17 +27,17 @@ import org.apache.kafka.common.resource.ResourceType;
  * listener, both with certificates from a CA made for the run; ACLs with nothing allowed by default; no topic
  * auto-creation. Its PLAINTEXT listener is the tests' own back door (a super user).
  */
-final class SecuredKafka implements AutoCloseable {
+public final class SecuredKafka implements AutoCloseable {
 
     /** A SCRAM user with the ACLs docs/kafka.md lists, Create included. */
-    static final String HARVESTER = "harvester";
+    public static final String HARVESTER = "harvester";
     /** A SCRAM user with the same ACLs except Create. */
-    static final String READER = "reader";
+    public static final String READER = "reader";
     /** The client certificate's name: mutual TLS authenticates it as User:CN=harvester-tls. */
-    static final String TLS_CLIENT = "harvester-tls";
+    public static final String TLS_CLIENT = "harvester-tls";
 
-    final ChildKafka broker;
-    final TestCertificates certificates;
+    public final ChildKafka broker;
+    public final TestCertificates certificates;
     private final Path logFile;
 
     private SecuredKafka(ChildKafka broker, TestCertificates certificates, Path logFile) {
@@ -47,7 +47,7 @@ final class SecuredKafka implements AutoCloseable {
     }
 
     /** ACLs on topics and consumer groups whose names start with {@code prefix}. */
-    static SecuredKafka start(Path dir, String prefix) throws Exception {
+    public static SecuredKafka start(Path dir, String prefix) throws Exception {
         TestCertificates certificates = TestCertificates.create(dir.resolve("tls"));
         Path brokerKeys = certificates.keyStore("kafka-broker");
         String secret = TestCertificates.PASSWORD;
@@ -108,12 +108,12 @@ final class SecuredKafka implements AutoCloseable {
         return acls;
     }
 
-    static String password(String user) {
+    public static String password(String user) {
         return user + "-scram-secret";
     }
 
     /** Settings for a SCRAM user over SASL_SSL, verifying the broker against the test CA. */
-    Map<String, String> scram(String user, String password) {
+    public Map<String, String> scram(String user, String password) {
         Map<String, String> settings = trust("SASL_SSL");
         settings.put("kafka.client.security.protocol", "SASL_SSL");
         settings.put("kafka.client.sasl.mechanism", "SCRAM-SHA-512");
@@ -123,7 +123,7 @@ final class SecuredKafka implements AutoCloseable {
     }
 
     /** Settings for mutual TLS with a client certificate signed by the test CA. */
-    Map<String, String> mutualTls(Path keyStore, String keyStorePassword) {
+    public Map<String, String> mutualTls(Path keyStore, String keyStorePassword) {
         Map<String, String> settings = trust("SSL");
         settings.put("kafka.client.security.protocol", "SSL");
         settings.put("kafka.client.ssl.keystore.type", "PKCS12");
@@ -143,7 +143,7 @@ final class SecuredKafka implements AutoCloseable {
     }
 
     /** The broker's own log, where it records each failed authentication. */
-    String log() throws IOException {
+    public String log() throws IOException {
         return Files.readString(logFile);
     }
 

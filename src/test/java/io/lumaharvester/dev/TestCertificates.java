@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.dev;
 
 import java.io.OutputStream;
 import java.math.BigInteger;
@@ -28,9 +28,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * A certificate authority made for one test run, and PKCS12 key and trust stores signed by it: the broker's (its
  * certificate names 127.0.0.1, so clients verify the host as they would in production) and a client's.
  */
-final class TestCertificates {
+public final class TestCertificates {
 
-    static final String PASSWORD = "test-store-secret";
+    public static final String PASSWORD = "test-store-secret";
 
     private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
@@ -44,7 +44,7 @@ final class TestCertificates {
         this.ca = ca;
     }
 
-    static TestCertificates create(Path dir) throws Exception {
+    public static TestCertificates create(Path dir) throws Exception {
         Files.createDirectories(dir);
         KeyPair caKeys = keys();
         X509Certificate ca = sign("CN=luma-test-ca", caKeys, "CN=luma-test-ca", caKeys, true);
@@ -57,12 +57,12 @@ final class TestCertificates {
     }
 
     /** Trusts the test CA and nothing else. */
-    Path trustStore() {
+    public Path trustStore() {
         return dir.resolve("truststore.p12");
     }
 
     /** A key store holding a key for {@code cn} and its certificate, signed by the test CA. */
-    Path keyStore(String cn) throws Exception {
+    public Path keyStore(String cn) throws Exception {
         KeyPair keys = keys();
         X509Certificate certificate = sign("CN=" + cn, keys, "CN=luma-test-ca", caKeys, false);
         KeyStore store = KeyStore.getInstance("PKCS12");

@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.dev;
 
 import java.util.Map;
 

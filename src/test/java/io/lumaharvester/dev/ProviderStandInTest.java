@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.dev;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.dev;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.dev;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;

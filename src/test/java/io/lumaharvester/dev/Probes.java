@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.dev;
 
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.bench;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
