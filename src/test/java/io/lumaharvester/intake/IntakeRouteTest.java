@@ -23,6 +23,7 @@ import io.lumaharvester.task.TaskExchange;
 import io.lumaharvester.task.TaskRecovery;
 import io.lumaharvester.task.TaskStep;
 import io.lumaharvester.task.TaskTicket;
+import io.lumaharvester.task.TraceContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.BindToRegistry;
@@ -204,8 +205,7 @@ class IntakeRouteTest {
 
         assertThat(done.matches(5, TimeUnit.SECONDS)).isTrue();
         TaskTicket ticket = ticketOf(firstTickets.getReceivedExchanges().get(0));
-        assertThat(ticket.trace().traceparent()).isEqualTo(TRACEPARENT);
-        assertThat(ticket.trace().tracestate()).isEqualTo("vendor=1");
+        assertThat(ticket.trace()).isEqualTo(new TraceContext(TRACEPARENT, "vendor=1"));
     }
 
     // records that are not tasks: dead letters (error-policy.camel.yaml, dead-letter-rejected-record)
