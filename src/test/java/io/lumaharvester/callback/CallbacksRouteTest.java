@@ -39,7 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (the request as platform-http hands it over: CamelHttpMethod, CamelHttpPath, CamelHttpRawQuery, the body's bytes),
  * its Kafka endpoints mocked and skipped. The callbacks bean is the real one, on the built-in profiles (luma-official
  * verifies a token, replicate Standard Webhooks); the task states it asks are a stand-in. The whole-harvester
- * CallbackRouteTest posts over HTTP to a running harvester instead. Each test gets a fresh context.
+ * CallbackEndToEndTest posts over HTTP to a running harvester instead. Each test gets a fresh context.
  */
 @CamelMainTest(
         // no application.properties: its camel.main.configuration-classes would bind every bean, Kafka's too

@@ -54,7 +54,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * route writes is acknowledged before the answer, so reading the topic after the answer shows all it wrote.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class CallbackRouteTest {
+class CallbackEndToEndTest {
 
     private static final String TOKEN = "cb-token-" + UUID.randomUUID();
     private static final byte[] WEBHOOK_KEY = "the standard webhooks secret".getBytes(StandardCharsets.UTF_8);
@@ -157,7 +157,7 @@ class CallbackRouteTest {
 
     static Stream<Arguments> verifiedCallbacks() {
         return Stream.of(
-                row("token", CallbackRouteTest::token),
+                row("token", CallbackEndToEndTest::token),
                 row("standard-webhooks", id -> webhook(id, WEBHOOK_KEY, now())),
                 row("fal-ed25519", id -> fal(id, FAL_KEY)),
                 row("vidu-hmac", id -> vidu(id, VIDU_TOKEN)));
