@@ -38,9 +38,9 @@ import org.junit.jupiter.api.Test;
 class RollingDeployIT {
 
     /**
-     * Copies of 3 s each; from the stop until the restarted instance is ready the CDN holds every new request, so
-     * files are left for it to copy however long the stop and the start take (some 13 s on a quiet 2-core machine,
-     * over a minute on a loaded one).
+     * Copies of 3 s each. Once the leaving instance has stopped, the CDN pauses every new request until the restarted
+     * instance is ready, so files are left for it however long the start takes (some 13 s on a quiet 2-core machine,
+     * over a minute on a loaded one); a paused copy waits within the read time-out, set above the longest start.
      */
     private static final int TASKS = 120;
     private static final long FIRST_BYTE_MS = 3_000;
@@ -56,7 +56,9 @@ class RollingDeployIT {
                 "luma.poll.interval-ms", "300",
                 // half the default: the work lasts long enough for the restarted instance to join while it goes on
                 "luma.harvest.max-copies-in-flight", "16",
-                "luma.harvest.max-copies-in-flight-while-polls-lag", "16"));
+                "luma.harvest.max-copies-in-flight-while-polls-lag", "16",
+                // a copy paused while the other instance starts (below) is not timed out and asked for again
+                "luma.harvest.read-timeout-ms", "300000"));
         Map<String, String> otherSettings = new HashMap<>(settings);
         otherSettings.put("luma.http.port", String.valueOf(freePort()));
         Map<String, String> env = Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY,
@@ -93,19 +95,25 @@ class RollingDeployIT {
             }
             eventsAtStop = Events.records(standIns, events).size();
             requestedAtStop = requested(standIns, served);
-            standIns.cdn.holdNewRequests();
-            try (HarvesterProcess restarted = HarvesterProcess.start(jar, List.of("-Xmx256m"), otherSettings, env,
-                    logs.resolve("rolling-restarted.log"))) {
-                try {
-                    awaitReady(otherSettings.get("luma.http.port"));
-                    requestedAtRestart = requested(standIns, served);
-                } finally {
-                    standIns.cdn.releaseHeld();
+            try {
+                standIns.cdn.pauseNewRequests();
+                try (HarvesterProcess restarted = HarvesterProcess.start(jar, List.of("-Xmx256m"), otherSettings,
+                        env, logs.resolve("rolling-restarted.log"))) {
+                    try {
+                        awaitReady(otherSettings.get("luma.http.port"));
+                        requestedAtRestart = requested(standIns, served);
+                    } finally {
+                        standIns.cdn.resume();
+                    }
+                    Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                            .until(() -> eventsByTask(standIns, events).keySet().containsAll(served.keySet()));
+                    Events.awaitDrained(standIns, settings.get("luma.kafka.group-id"),
+                            settings.get("luma.topics.tasks"), settings.get("luma.topics.polling"),
+                            settings.get("luma.topics.harvest"));
                 }
-                Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
-                        .until(() -> eventsByTask(standIns, events).keySet().containsAll(served.keySet()));
-                Events.awaitDrained(standIns, settings.get("luma.kafka.group-id"), settings.get("luma.topics.tasks"),
-                        settings.get("luma.topics.polling"), settings.get("luma.topics.harvest"));
+            } finally {
+                // the stand-ins serve the other ITs of this JVM after this one
+                standIns.cdn.resume();
             }
         }
         long tookMs = System.currentTimeMillis() - started;

@@ -110,7 +110,7 @@ public final class CdnStandIn implements AutoCloseable {
     private final Map<String, Pace> paces = new ConcurrentHashMap<>();
     private volatile long firstByteMs;
     private volatile long bytesPerSecond;
-    private volatile CompletableFuture<Void> held = CompletableFuture.completedFuture(null);
+    private volatile CompletableFuture<Void> paused = CompletableFuture.completedFuture(null);
 
     private CdnStandIn(HttpServer server) {
         this.server = server;
@@ -163,16 +163,21 @@ public final class CdnStandIn implements AutoCloseable {
     }
 
     /**
-     * Requests for files that arrive from now on wait, before their first byte, until {@link #releaseHeld()}: a test
-     * holds work back until the moment it needs it, whatever the machine's speed.
+     * Requests for files that arrive from now on wait, before their first byte, until {@link #resume()}: a test holds
+     * work back until the moment it needs it, whatever the machine's speed.
      */
-    public void holdNewRequests() {
-        held = new CompletableFuture<>();
+    public synchronized void pauseNewRequests() {
+        if (paused.isDone()) {
+            paused = new CompletableFuture<>();
+        }
     }
 
-    /** The held requests go on (each then waits its first-byte delay), and new ones are no longer held. */
-    public void releaseHeld() {
-        held.complete(null);
+    /**
+     * The paused requests go on at once (they have waited already: no first-byte delay), and new ones are no longer
+     * paused.
+     */
+    public synchronized void resume() {
+        paused.complete(null);
     }
 
     /** Each request's body for {@code path}, in order: what the CDN actually sent. */
@@ -227,10 +232,12 @@ public final class CdnStandIn implements AutoCloseable {
                 exchange.sendResponseHeaders(status != null ? status : 404, -1);
                 return;
             }
-            awaitRelease(held);
+            boolean waited = awaitResume(paused);
             Pace pace = paces.get(path);
             long rate = pace != null ? pace.bytesPerSecond() : bytesPerSecond;
-            pause((pace != null ? pace.firstByteMs() : firstByteMs) * 1_000_000);
+            if (!waited) {
+                pause((pace != null ? pace.firstByteMs() : firstByteMs) * 1_000_000);
+            }
             Sending sending = new Sending(requestedAtMillis);
             sendings.computeIfAbsent(path, p -> new CopyOnWriteArrayList<>()).add(sending);
             try {
@@ -242,14 +249,19 @@ public final class CdnStandIn implements AutoCloseable {
         }
     }
 
-    private static void awaitRelease(CompletableFuture<Void> gate) throws IOException {
+    /** Whether the request was paused. */
+    private static boolean awaitResume(CompletableFuture<Void> gate) throws IOException {
+        if (gate.isDone()) {
+            return false;
+        }
         try {
             gate.get(5, java.util.concurrent.TimeUnit.MINUTES);
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while held", e);
+            throw new IOException("interrupted while paused", e);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new IOException("held for 5 minutes and never released", e);
+            throw new IOException("paused for 5 minutes and never resumed", e);
         }
     }
 

@@ -21,14 +21,11 @@ import com.networknt.schema.ValidationMessage;
 import java.util.HashMap;
 import java.util.Map;
 
-import io.lumaharvester.dev.EmbeddedKafka;
 import io.lumaharvester.dev.EmbeddedS3;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import io.lumaharvester.dev.StandIns;
-import io.lumaharvester.dev.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import software.amazon.awssdk.services.s3.S3Client;

@@ -2,8 +2,6 @@ package io.lumaharvester.dev;
 
 import java.util.Map;
 
-import io.lumaharvester.dev.HarvesterApp;
-import io.lumaharvester.dev.StandIns;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;

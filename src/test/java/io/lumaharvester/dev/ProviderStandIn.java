@@ -25,7 +25,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.provider.MediaUrl;
 import io.lumaharvester.provider.Provider;
 import io.lumaharvester.provider.ProviderAnswer;

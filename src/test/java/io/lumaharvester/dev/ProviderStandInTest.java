@@ -17,7 +17,6 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lumaharvester.dev.CdnStandIn;
 import io.lumaharvester.provider.MediaUrl;
 import io.lumaharvester.provider.Provider;
 import io.lumaharvester.provider.ProviderAnswer;

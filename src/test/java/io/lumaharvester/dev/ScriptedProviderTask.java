@@ -10,9 +10,6 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
-import io.lumaharvester.dev.CdnStandIn;
-import io.lumaharvester.dev.LumaApiStandIn;
-import io.lumaharvester.dev.StandIns;
 import io.lumaharvester.provider.Provider;
 import io.lumaharvester.provider.ProviderSettings;
 

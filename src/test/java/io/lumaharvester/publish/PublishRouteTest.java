@@ -37,7 +37,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Route test of routes/publish.camel.yaml alone (fail-task and publish-event), in a camel-main context of its own:
+ * Route test of routes/publish.camel.yaml (fail-task and publish-event) with the error policy it names
+ * (caller-handles-errors, routes/error-policy.camel.yaml), in a camel-main context of its own:
  * no broker, no S3, no stand-ins. The Kafka endpoint is mocked and skipped; the beans the route calls are the real
  * ones where they are plain functions (generationEvents, taskMetrics), an in-memory idempotent repository for
  * publishedEvents (its real one reads the events topic back) and a recorder for taskStates (its real one writes
@@ -47,7 +48,7 @@ import org.junit.jupiter.params.provider.CsvSource;
         // no application.properties: its camel.main.configuration-classes would bind every bean, Kafka's too
         propertyPlaceholderLocations = "false",
         properties = {
-            "camel.main.routes-include-pattern=classpath:routes/publish.camel.yaml",
+            "camel.main.routes-include-pattern=classpath:routes/publish.camel.yaml,classpath:routes/error-policy.camel.yaml",
             "luma.topics.events=luma.events",
             "luma.events.source=/luma-harvester",
             // the mock skips the Kafka producer, which then never starts (it would want brokers)

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Route test of routes/tickets.camel.yaml alone: read-ticket, and the write-ticket template's two routes
+ * Route test of routes/tickets.camel.yaml with the error policy it names (caller-handles-errors,
+ * routes/error-policy.camel.yaml): read-ticket, and the write-ticket template's two routes
  * (schedule-poll, schedule-harvest), with their Kafka endpoints mocked and skipped. stepFields is the file's own bean,
  * taskMetrics the real one on a simple meter registry. Each test gets a fresh context.
  */
@@ -36,7 +37,7 @@ import org.junit.jupiter.params.provider.ValueSource;
         // no application.properties: its camel.main.configuration-classes would bind every bean, Kafka's too
         propertyPlaceholderLocations = "false",
         properties = {
-            "camel.main.routes-include-pattern=classpath:routes/tickets.camel.yaml",
+            "camel.main.routes-include-pattern=classpath:routes/tickets.camel.yaml,classpath:routes/error-policy.camel.yaml",
             "luma.topics.polling=luma.tasks.polling",
             "luma.topics.harvest=luma.tasks.harvest",
             // the mock skips the Kafka producer, which then never starts (it would want brokers)

@@ -1,6 +1,5 @@
-package io.lumaharvester;
+package io.lumaharvester.bench;
 
-import io.lumaharvester.bench.HeldTasksChart;
 
 import io.lumaharvester.dev.Probes;
 

@@ -1,4 +1,4 @@
-package io.lumaharvester;
+package io.lumaharvester.bench;
 
 import io.lumaharvester.dev.Events;
 import io.lumaharvester.dev.Probes;
