@@ -414,9 +414,9 @@ class TaskStatesTest {
      */
     @Test
     void aStateWriteKafkaDoesNotAcknowledgeFailsWithinThirtySecondsAsKafkaFailing() {
-        Properties defaults = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of()));
+        Properties defaults = StateWrites.producerConfig(new KafkaClients("localhost:9092", Map.of()));
         assertThat(defaults.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("30002");
-        Properties slow = TaskStates.producerConfig(new KafkaClients("localhost:9092",
+        Properties slow = StateWrites.producerConfig(new KafkaClients("localhost:9092",
                 Map.of("request.timeout.ms", "45000")));
         assertThat(slow.getProperty(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)).isEqualTo("45002");
         new ProducerConfig(slow); // Kafka accepts it
@@ -428,9 +428,9 @@ class TaskStatesTest {
      */
     @Test
     void stateWritesWaitTwoMillisecondsToShareARequestUnlessLingerIsSet() {
-        Properties defaults = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of()));
+        Properties defaults = StateWrites.producerConfig(new KafkaClients("localhost:9092", Map.of()));
         assertThat(defaults.getProperty(ProducerConfig.LINGER_MS_CONFIG)).isEqualTo("2");
-        Properties set = TaskStates.producerConfig(new KafkaClients("localhost:9092", Map.of("linger.ms", "0")));
+        Properties set = StateWrites.producerConfig(new KafkaClients("localhost:9092", Map.of("linger.ms", "0")));
         assertThat(set.getProperty(ProducerConfig.LINGER_MS_CONFIG)).isEqualTo("0");
         new ProducerConfig(defaults);
         new ProducerConfig(set);
