@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,7 +26,6 @@ final class StateFollower {
 
     /** Logs as {@link TaskStates}, whose logger the operators' settings name. */
     private static final Logger LOG = LoggerFactory.getLogger(TaskStates.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     /**
      * Each wait of the start for Kafka, and of a re-submission for its state's record, unless
      * kafka.client.default.api.timeout.ms is set.
@@ -100,7 +98,7 @@ final class StateFollower {
 
     /** The state a record holds; a null state for a tombstone, an expired state or not a state. */
     private KeptState read(ConsumerRecord<String, byte[]> record) {
-        TaskState state = record.value() == null ? null : parsed(record.value());
+        TaskState state = record.value() == null ? null : TaskState.parsed(record.value());
         if (state != null) {
             state = state.held();
         }
@@ -108,16 +106,6 @@ final class StateFollower {
         // expired: read back at start-up, or written by an instance whose clock is late: already forgotten
         return store.expired(kept, clock.millis()) ? KeptState.at(null, kept.at(), kept.partition(), kept.offset())
                 : kept;
-    }
-
-    /** The state a record's value holds, or null. */
-    static TaskState parsed(byte[] value) {
-        try {
-            return JSON.readValue(value, TaskState.class);
-        } catch (java.io.IOException e) {
-            // a record of the old idempotent repository (its value is the id) or of a newer version: no state
-            return null;
-        }
     }
 
     /** Stops following, or closes the consumer if it does not follow yet (the follower closes it on its thread). */

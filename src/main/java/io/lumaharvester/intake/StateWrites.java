@@ -8,7 +8,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -23,7 +22,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 final class StateWrites {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     /**
      * A write Kafka has not acknowledged after this long fails, with Kafka's own TimeoutException: the JDK's would
      * reach the task's error policy as the task's error, and cost a harvesting task a media attempt
@@ -52,13 +50,14 @@ final class StateWrites {
 
     /** The record's timestamp is {@code at}, the clock's: the retention counts from it, here and on Kafka. */
     CompletableFuture<RecordMetadata> write(String taskId, TaskState state, long at) throws Exception {
-        return send(new ProducerRecord<>(topic, null, at, taskId, JSON.writeValueAsBytes(state)), metadata -> metadata);
+        return send(new ProducerRecord<>(topic, null, at, taskId, TaskState.JSON.writeValueAsBytes(state)),
+                metadata -> metadata);
     }
 
     /** A completed task's stored event, with its headers, on the events topic again: unchanged (same ce_id). */
     CompletableFuture<Void> republish(String taskId, TaskState recorded) throws Exception {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(eventsTopic, taskId,
-                JSON.writeValueAsBytes(recorded.event()));
+                TaskState.JSON.writeValueAsBytes(recorded.event()));
         recorded.headers().forEach((name, value) -> record.headers().add(name, value.getBytes(StandardCharsets.UTF_8)));
         return send(record, metadata -> null);
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 
 /**
@@ -25,6 +26,12 @@ public record TaskState(
         @JsonProperty("event") JsonNode event,
         @JsonProperty("headers") Map<String, String> headers) {
 
+    /**
+     * The states' wire form: one mapper for what {@link StateWrites} writes and what the follower and a re-submission
+     * read back.
+     */
+    static final ObjectMapper JSON = new ObjectMapper();
+
     public static final String RUNNING = "running";
     public static final String ENDED = "ended";
     /**
@@ -36,6 +43,16 @@ public record TaskState(
     /** {@code firstStep}: the step number of the run's first ticket (a replayed intake record starts there too). */
     public static TaskState running(String run, long firstStep) {
         return new TaskState(RUNNING, run, firstStep, null, null, null);
+    }
+
+    /** The state a record's value holds, or null. */
+    static TaskState parsed(byte[] value) {
+        try {
+            return JSON.readValue(value, TaskState.class);
+        } catch (java.io.IOException e) {
+            // a record of the old idempotent repository (its value is the id) or of a newer version: no state
+            return null;
+        }
     }
 
     public static TaskState ended(String run, String status, JsonNode event, Map<String, String> headers) {

@@ -13,7 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.Body;
 import org.apache.camel.ExchangeProperty;
@@ -60,7 +59,6 @@ import org.slf4j.LoggerFactory;
 public class TaskStates {
 
     private static final Logger LOG = LoggerFactory.getLogger(TaskStates.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String topic;
     private final KafkaClients clients;
@@ -205,7 +203,7 @@ public class TaskStates {
     private CompletionStage<Decision> stored(TaskTicket ticket, String run, KeptState kept) {
         String taskId = ticket.taskId();
         return records.read(taskId, kept.partition(), kept.offset()).thenCompose(value -> {
-            TaskState stored = value == null ? null : StateFollower.parsed(value);
+            TaskState stored = value == null ? null : TaskState.parsed(value);
             try {
                 if (stored != null && stored.event() != null && kept.state().run().equals(stored.run())) {
                     return admitted(ticket, run, Resubmission.REPUBLISHED, stored, 0, null);
@@ -268,8 +266,8 @@ public class TaskStates {
                 }
             }
         }
-        TaskState ended = TaskState.ended(event.run(), event.status(), completed ? JSON.valueToTree(event) : null,
-                headers);
+        TaskState ended = TaskState.ended(event.run(), event.status(),
+                completed ? TaskState.JSON.valueToTree(event) : null, headers);
         long at = clock.millis();
         // in memory once Kafka has it (and its place, where a re-submission reads the event back): a write that fails
         // leaves the task running, so the replayed step writes it again
