@@ -139,7 +139,7 @@ class BenchmarksIT {
             EventCollector events = EventCollector.start(standIns, props.get("luma.topics.events"), "cap-");
             // a service that has run for a while: a smaller batch through every stage first, to its end
             List<String> warmUp = taskIds("cap-warm-" + run, SCALE.warmUpTasks());
-            api.generationMs("cap-warm-", SCALE.generationMs() / 4);
+            api.run("cap-warm-", SCALE.generationMs() / 4, 10_000);
             sendAll(standIns, props.get("luma.topics.tasks"), warmUp);
             events.awaitAll(warmUp.size(), Duration.ofMinutes(10));
             sampler = Sampler.start(port);

@@ -43,8 +43,6 @@ public final class FastApiStandIn implements AutoCloseable {
     private final AtomicLong polls = new AtomicLong();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger mostOpen = new AtomicInteger();
-    private volatile String quickPrefix = "\u0000";
-    private volatile long quickGenerationMs;
     /** Generation and video size of the tasks whose ids start with a prefix: runs that share this API. */
     private final Map<String, long[]> runs = new ConcurrentHashMap<>();
 
@@ -78,15 +76,9 @@ public final class FastApiStandIn implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    /** Tasks whose ids start with {@code prefix} run for {@code ms} instead (a benchmark's warm-up batch). */
-    public void generationMs(String prefix, long ms) {
-        quickGenerationMs = ms;
-        quickPrefix = prefix;
-    }
-
     /**
      * Tasks whose ids start with {@code prefix} run for {@code generationMs} and complete with a video of
-     * {@code videoBytes}: benchmark runs that share one harvester, and so this API.
+     * {@code videoBytes}: benchmark runs that share one harvester, and so this API, or a run's warm-up batch.
      */
     public void run(String prefix, long generationMs, long videoBytes) {
         runs.put(prefix, new long[] {generationMs, videoBytes});
@@ -100,9 +92,6 @@ public final class FastApiStandIn implements AutoCloseable {
     }
 
     private long generationMs(String taskId) {
-        if (taskId.startsWith(quickPrefix)) {
-            return quickGenerationMs;
-        }
         long[] run = run(taskId);
         return run != null ? run[0] : generationMs;
     }
