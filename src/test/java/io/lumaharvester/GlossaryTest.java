@@ -75,10 +75,7 @@ class GlossaryTest {
     /** A bean a route names ({@code "#name"}, {@code ref: name}) is in the Beans table or the Words section. */
     @Test
     void everyBeanARouteNamesIsInTheBeansTableOrTheWords() throws IOException {
-        String doc = Files.readString(Path.of("docs/how-it-works.md"));
-        int start = doc.indexOf("\n## Beans\n");
-        assertThat(start).as("a Beans section in docs/how-it-works.md").isNotNegative();
-        String documented = doc.substring(start, doc.indexOf("\n## ", start + 1)) + wordsSection();
+        String documented = section("Beans") + wordsSection();
         Set<String> named = new TreeSet<>();
         Pattern reference = Pattern.compile("\"#(\\w+)\"|\\bref: (\\w+)");
         try (Stream<Path> files = Files.list(ROUTES)) {
@@ -110,9 +107,14 @@ class GlossaryTest {
     }
 
     private static String wordsSection() throws IOException {
+        return section("Words");
+    }
+
+    /** The section of docs/how-it-works.md under {@code ## heading}, up to the next such heading. */
+    private static String section(String heading) throws IOException {
         String doc = Files.readString(Path.of("docs/how-it-works.md"));
-        int start = doc.indexOf("\n## Words\n");
-        assertThat(start).as("a Words section in docs/how-it-works.md").isNotNegative();
+        int start = doc.indexOf("\n## " + heading + "\n");
+        assertThat(start).as("a %s section in docs/how-it-works.md", heading).isNotNegative();
         int end = doc.indexOf("\n## ", start + 1);
         return end < 0 ? doc.substring(start) : doc.substring(start, end);
     }
