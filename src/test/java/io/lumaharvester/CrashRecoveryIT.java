@@ -155,7 +155,8 @@ class CrashRecoveryIT {
                 for (var file : event.get("media")) {
                     CdnStandIn.MediaFile source = task.filesByUrl().get(file.get("source_url").asText());
                     assertThat(source).as("a file %s's answer named: %s", task.provider(), file).isNotNull();
-                    assertThat(Events.sha256OfObject(s3, StandIns.BUCKET, file.get("key").asText())).as("object %s", file.get("key").asText())
+                    assertThat(Events.sha256OfObject(s3, StandIns.BUCKET, file.get("key").asText()))
+                            .as("object %s", file.get("key").asText())
                             .isEqualTo(source.sha256());
                     objects.merge(task.provider(), 1, Integer::sum);
                 }
@@ -264,7 +265,6 @@ class CrashRecoveryIT {
                 .collect(Collectors.groupingBy(r -> new String(r.key(), StandardCharsets.UTF_8)));
     }
 
-    /** The SHA-256 of an object's bytes in the bucket, read whole. */
     /** Tasks with some objects in S3 but no event yet: caught mid-harvest. */
     private static int midDownload(StandIns standIns, java.util.Set<String> tasks, String run, String events) {
         var done = eventsByTask(standIns, events).keySet();

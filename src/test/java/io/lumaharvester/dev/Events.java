@@ -21,7 +21,6 @@ import com.networknt.schema.ValidationMessage;
 import java.util.HashMap;
 import java.util.Map;
 
-import io.lumaharvester.dev.EmbeddedS3;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
