@@ -38,7 +38,7 @@ class HarvestEndToEndTest {
     @RegisterExtension
     static final HarvesterExtension harvester = new HarvesterExtension("e2e", Map.of(
             "luma.poll.interval-ms", "200",
-            "luma.tasks.deadline-ms", "4000",
+            "luma.tasks.deadline-ms", "6000",
             "luma.poll.not-found-confirmations", "2",
             "luma.poll.max-backoff-ms", "400"));
 
