@@ -288,7 +288,9 @@ class ProviderFaultsTest {
     void aRefusedTokenTurnsReadinessDownUntilTheApiAcceptsItAgain() throws Exception {
         String taskId = "refused-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
-        standIns.api.answer(taskId, List.of(status(401), LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
+        // refused until the readiness probe has been read: a check that runs every check of the harvester can take
+        // longer, on a busy machine, than the back-off before the next poll
+        standIns.api.answer(taskId, List.of(status(401)));
         assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
 
         standIns.kafka.send(harvester.setting("luma.topics.tasks"), taskId);
@@ -299,6 +301,8 @@ class ProviderFaultsTest {
         assertThat(ready.statusCode()).isEqualTo(503);
         assertThat(ready.body()).contains("luma-api-access").contains("luma.api.token");
 
+        // the API accepts the token again (the stand-in's newest answer wins): the next poll completes the task
+        standIns.api.answer(taskId, List.of(LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
         Events.awaitEvents(standIns, harvester.setting("luma.topics.events"), taskId, Duration.ofSeconds(20));
         assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
         assertThat(readiness().statusCode()).isEqualTo(200);
