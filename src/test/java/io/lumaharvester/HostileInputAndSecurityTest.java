@@ -27,11 +27,18 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.provider.Arguments;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** Bad records, hostile headers and a leaky-looking prompt: a clear error for each, and nothing else affected. */
+/**
+ * Bad records, hostile headers and a leaky-looking prompt: a clear error for each, and nothing else affected. Each
+ * test is a task (or records) of its own, found by its id, and what it reads of the log names its own tasks: they
+ * run side by side.
+ */
+@Execution(ExecutionMode.CONCURRENT)
 class HostileInputAndSecurityTest {
 
     /** Everything the application logs, from before it starts. */

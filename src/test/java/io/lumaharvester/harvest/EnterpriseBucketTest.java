@@ -21,14 +21,18 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * A bucket whose policy requires SSE-KMS (the stand-in {@link FilteringS3#requiringKms} in front of S3Proxy): what the
  * harvester sends it with the default settings and with the enterprise settings, on a single PUT and on a multipart
- * upload.
+ * upload. Each test runs harvesters of its own (own topics, own task ids) against the one stand-in bucket: they run
+ * side by side.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class EnterpriseBucketTest {
 
     private static final String KEY_ID = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";

@@ -41,8 +41,8 @@ class AdmissionTest {
         for (int i = 0; i < 8; i++) {
             String id = "admitted-" + run + "-" + i;
             ids.add(id);
-            // about a second of polls before it completes
-            standIns.api.completesAfter(id, Collections.nCopies(5, "processing"), 1000);
+            // over half a second of polls before it completes
+            standIns.api.completesAfter(id, Collections.nCopies(3, "processing"), 1000);
         }
         for (String id : ids) {
             harvester.submit(id);

@@ -20,10 +20,16 @@ import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
-/** A task id sent again (docs/how-it-works.md, Re-submission), end to end. */
+/**
+ * A task id sent again (docs/how-it-works.md, Re-submission), end to end. Each test is a task of its own and counts
+ * its own decision (republished, rerun, in_flight) before and after: they run side by side.
+ */
+@Execution(ExecutionMode.CONCURRENT)
 class ResubmissionTest {
 
     private static final Duration WITHIN = Duration.ofSeconds(40);

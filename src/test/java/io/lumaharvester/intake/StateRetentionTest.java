@@ -26,14 +26,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class StateRetentionTest {
 
-    private static final long RETENTION_MS = 7_500;
+    private static final long RETENTION_MS = 5_000;
     private static final Duration WITHIN = Duration.ofSeconds(40);
 
     @RegisterExtension
     static final HarvesterExtension harvester = new HarvesterExtension("retention", Map.of(
             "luma.poll.interval-ms", "200",
-            "luma.tasks.deadline-ms", "3000",
-            "luma.harvest.deadline-ms", "4000",
+            "luma.tasks.deadline-ms", "2000",
+            "luma.harvest.deadline-ms", "2500",
             "luma.tasks.state-retention-ms", String.valueOf(RETENTION_MS)));
 
     private final StandIns standIns = harvester.standIns();

@@ -27,13 +27,17 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The task states on a compacted topic, across a restart (a new instance reads them back), and their retention: an
- * ended state is forgotten once older than it, a running one never.
+ * ended state is forgotten once older than it, a running one never. Each test has a states topic of its own: they run
+ * side by side.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class TaskStatesTest {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -22,7 +22,7 @@ class PollLoopRestartTest {
     @Test
     void aTaskWaitingInThePollLoopCompletesExactlyOnceAfterARestart() throws Exception {
         StandIns standIns = StandIns.shared();
-        Map<String, String> props = standIns.properties("restart", Map.of("luma.poll.interval-ms", "300"));
+        Map<String, String> props = standIns.properties("restart", Map.of("luma.poll.interval-ms", "150"));
         String taskId = "restart-" + UUID.randomUUID();
         List<String> running = new ArrayList<>();
         for (int i = 0; i < 12; i++) {

@@ -50,8 +50,8 @@ class ProviderFaultsTest {
 
     /**
      * The fault rows run side by side, each its own task. Alone: the test of luma-api-access, which a 401 or 403 row
-     * turns down, and the trickled answers, whose next poll is bounded from above and must not queue behind a burst
-     * of rows starting at once.
+     * turns down, and the trickled answers (one test, their rows side by side), whose next poll is bounded from above
+     * and must not queue behind a burst of fault rows starting at once.
      */
     private static final String ROWS = "provider-faults-rows";
     private static final long INTERVAL_MS = 200;
@@ -231,24 +231,46 @@ class ProviderFaultsTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} {1}: {2}")
-    @MethodSource("trickledAnswers")
-    @ResourceLock(ROWS)
-    void aTrickledAnswerFailsThePollAtTheDeadlineAndTheNextPollCompletesTheTask(String provider, String step,
-            String fault, ResponseDefinitionBuilder answer) throws Exception {
-        ScriptedProviderTask task = scripted(provider, step, List.of(answer));
-        harvester.submit(task.record);
+    /** A trickled answer's row: its name, the request that trickles, and its task. */
+    private record TrickledRow(String name, String step, ScriptedProviderTask task) {
+    }
 
-        JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topics.events"),
-                task.taskId, Duration.ofSeconds(30)));
-        assertThat(event.get("status").asText()).as("%s", event).isEqualTo("completed");
-        assertHarvested(task, event);
-        List<LoggedRequest> polls = task.statusRequests();
-        assertThat(polls).hasSizeGreaterThanOrEqualTo(2);
-        assertThat(event.get("polls").asInt()).isEqualTo(polls.size());
-        // cut at the deadline (1 s) and backed off, not read to the trickle's end
-        assertThat(gapAfterTheLastFault(task, step, 1)).as("ms between the trickled answer's request and the next poll")
-                .isBetween(1000L, TRICKLE_MS - 1_000);
+    /**
+     * The rows of {@link #trickledAnswers} side by side, each its own task, alone with each other (not behind a burst
+     * of fault rows): each row's poll is cut at the deadline and the next poll completes its task.
+     */
+    @Test
+    @ResourceLock(ROWS)
+    void aTrickledAnswerFailsThePollAtTheDeadlineAndTheNextPollCompletesTheTask() throws Exception {
+        List<TrickledRow> rows = new ArrayList<>();
+        for (Arguments arguments : trickledAnswers().toList()) {
+            Object[] row = arguments.get();
+            String provider = (String) row[0];
+            String step = (String) row[1];
+            rows.add(new TrickledRow(provider + " " + step + ": " + row[2], step,
+                    scripted(provider, step, List.of((ResponseDefinitionBuilder) row[3]))));
+        }
+        for (TrickledRow row : rows) {
+            harvester.submit(row.task().record);
+        }
+
+        for (TrickledRow row : rows) {
+            ScriptedProviderTask task = row.task();
+            JsonNode event = Events.value(Events.awaitOnlyEvent(standIns, harvester.setting("luma.topics.events"),
+                    task.taskId, Duration.ofSeconds(30)));
+            assertThat(event.get("status").asText()).as("%s: the task completes, %s", row.name(), event)
+                    .isEqualTo("completed");
+            assertHarvested(task, event);
+            List<LoggedRequest> polls = task.statusRequests();
+            assertThat(polls).as("%s: the trickled poll and the one that completes", row.name())
+                    .hasSizeGreaterThanOrEqualTo(2);
+            assertThat(event.get("polls").asInt()).as("%s: the event counts each status GET", row.name())
+                    .isEqualTo(polls.size());
+            // cut at the deadline (1 s) and backed off, not read to the trickle's end
+            assertThat(gapAfterTheLastFault(task, row.step(), 1))
+                    .as("%s: ms between the trickled answer's request and the next poll", row.name())
+                    .isBetween(1000L, TRICKLE_MS - 1_000);
+        }
     }
 
     private HealthCheck.State apiAccess() {
@@ -266,7 +288,9 @@ class ProviderFaultsTest {
     void aRefusedTokenTurnsReadinessDownUntilTheApiAcceptsItAgain() throws Exception {
         String taskId = "refused-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
-        standIns.api.answer(taskId, List.of(status(401), LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
+        // refused until the readiness probe has been read: a check that runs every check of the harvester can take
+        // longer, on a busy machine, than the back-off before the next poll
+        standIns.api.answer(taskId, List.of(status(401)));
         assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
 
         standIns.kafka.send(harvester.setting("luma.topics.tasks"), taskId);
@@ -277,6 +301,8 @@ class ProviderFaultsTest {
         assertThat(ready.statusCode()).isEqualTo(503);
         assertThat(ready.body()).contains("luma-api-access").contains("luma.api.token");
 
+        // the API accepts the token again (the stand-in's newest answer wins): the next poll completes the task
+        standIns.api.answer(taskId, List.of(LumaApiStandIn.json(LumaApiStandIn.completedBody(media))));
         Events.awaitEvents(standIns, harvester.setting("luma.topics.events"), taskId, Duration.ofSeconds(20));
         assertThat(apiAccess()).isEqualTo(HealthCheck.State.UP);
         assertThat(readiness().statusCode()).isEqualTo(200);

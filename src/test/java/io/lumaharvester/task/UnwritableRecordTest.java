@@ -21,14 +21,18 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A record of a task that cannot be written is that task's failure, with an event, never a dead letter: only reading a
- * record is. An API answer nested deeper than a ticket can carry is refused as it is read.
+ * record is. An API answer nested deeper than a ticket can carry is refused as it is read. Each test is a task of its
+ * own, found by its id: they run side by side.
  */
+@Execution(ExecutionMode.CONCURRENT)
 class UnwritableRecordTest {
 
     /** The task ids whose poll step the route-level test replaces with a ticket no mapper writes. */
