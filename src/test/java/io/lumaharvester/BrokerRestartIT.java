@@ -31,9 +31,10 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Kafka broker restarts mid-run: nothing is lost, and the harvester reconnects by itself. The outage outlasts the
- * producers' delivery time-out, so harvest steps' writes really fail (the log says so), and the broker is back before
- * the write that follows such a failure gives up. With one media attempt allowed, a failed write counted as a media
+ * The Kafka broker restarts mid-run: nothing is lost, and the harvester reconnects by itself. The CDN holds the slow
+ * tasks' videos until the broker is down, so their harvest steps write into the outage; the outage outlasts the
+ * producers' delivery time-out, so those writes really fail (the log says so), and the broker is back before the
+ * write that follows such a failure gives up. With one media attempt allowed, a failed write counted as a media
  * attempt would then end its task {@code media_unavailable}; left to redelivery, every task completes. The tasks are
  * split across luma-aggregator, luma-official and fal (two requests: status, then its result), each answering its
  * documented shape.
@@ -42,9 +43,6 @@ class BrokerRestartIT {
 
     /** The routes' sends give up this long after the broker went away (default 2 minutes, which this outage is not). */
     private static final long DELIVERY_TIMEOUT_MS = 10_000;
-    /** Videos of the slow tasks: still copying when the broker stops, so their harvest steps write into the outage. */
-    private static final long SLOW_FIRST_BYTE_MS = 6_000;
-
     /** The harvest due: consumer's line for a record the route left unhandled (Kafka failing): sent again later. */
     private static final Pattern HARVEST_WRITE_REDELIVERED = Pattern.compile(
             "(?m)^io\\.lumaharvester\\.due\\.DueConsumer restart-broker\\.tasks\\.harvest record \\S+ failed "
@@ -109,7 +107,8 @@ class BrokerRestartIT {
                     files.forEach((url, file) -> {
                         if (file.contentType().startsWith("video/")) {
                             String video = url.substring(standIns.cdn.baseUrl().length());
-                            standIns.cdn.throttle(video, SLOW_FIRST_BYTE_MS, 0);
+                            // still copying when the broker stops, whatever the machine's speed
+                            standIns.cdn.hold(video);
                             slowVideos.add(video);
                         }
                     });
@@ -127,6 +126,8 @@ class BrokerRestartIT {
                 String port = props.get("luma.http.port");
                 assertThat(Probes.readiness(port).statusCode()).isEqualTo(200);
                 broker.stop();
+                // the slow videos' copies end now, and their harvest steps write into the outage
+                slowVideos.forEach(standIns.cdn::release);
                 Probes.awaitNotReady(port, "kafka-access");
                 // a harvest step's write failed: left to redelivery, or (counted) a media attempt used up
                 Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
@@ -134,8 +135,6 @@ class BrokerRestartIT {
                                 || MEDIA_ATTEMPT_USED.matcher(logs.text()).find());
                 // at once, so that the broker is back before the write that follows the failure gives up
                 broker.restart();
-                // the copies sent again need not wait
-                slowVideos.forEach(video -> standIns.cdn.throttle(video, 0, 0));
                 Probes.awaitReady(port);
                 Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
                         .until(() -> byTask(broker, events).keySet().containsAll(served.keySet()));

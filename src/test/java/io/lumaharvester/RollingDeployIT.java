@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A rolling deploy: two instances of the packaged jar in one group, copies that take seconds (the CDN answers each
- * file after 3 s), one instance stopped with SIGTERM mid-copy and started again. Partitions move twice (to the
+ * file after 1.5 s), one instance stopped with SIGTERM mid-copy and started again. Partitions move twice (to the
  * instance that stays, then back to the restarted one); each move waits for the records in flight of the partitions
  * that move, so no task gets two events and few files are downloaded twice (a record that outlasts the wait, or one
  * finished ahead of an older one still waiting on its partition).
@@ -38,12 +38,12 @@ import org.junit.jupiter.api.Test;
 class RollingDeployIT {
 
     /**
-     * Copies of 3 s each. Once the leaving instance has stopped, the CDN pauses every new request until the restarted
+     * Copies of 1.5 s each. Once the leaving instance has stopped, the CDN pauses every new request until the restarted
      * instance is ready, so files are left for it however long the start takes (some 13 s on a quiet 2-core machine,
      * over a minute on a loaded one); a paused copy waits within the read time-out, set above the longest start.
      */
     private static final int TASKS = 120;
-    private static final long FIRST_BYTE_MS = 3_000;
+    private static final long FIRST_BYTE_MS = 1_500;
     /** Files downloaded again, at most, as a share of all files: a record that outlasted a hand-over. */
     private static final double MAX_DOWNLOADED_AGAIN = 0.02;
 
@@ -86,7 +86,7 @@ class RollingDeployIT {
                 awaitReady(settings.get("luma.http.port"));
                 awaitReady(otherSettings.get("luma.http.port"));
                 send(standIns, settings.get("luma.topics.tasks"), served.keySet());
-                // a sixth of the files asked for: with 3 s to the first byte, dozens are being copied on each
+                // a sixth of the files asked for: with 1.5 s to the first byte, dozens are being copied on each
                 Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
                         .until(() -> requested(standIns, served) >= TASKS / 2);
             } finally {

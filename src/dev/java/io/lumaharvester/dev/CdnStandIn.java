@@ -111,6 +111,8 @@ public final class CdnStandIn implements AutoCloseable {
     private volatile long firstByteMs;
     private volatile long bytesPerSecond;
     private volatile CompletableFuture<Void> paused = CompletableFuture.completedFuture(null);
+    /** Paths whose requests wait before their first byte until {@link #release(String)}. */
+    private final Map<String, CompletableFuture<Void>> holds = new ConcurrentHashMap<>();
 
     private CdnStandIn(HttpServer server) {
         this.server = server;
@@ -180,6 +182,22 @@ public final class CdnStandIn implements AutoCloseable {
         paused.complete(null);
     }
 
+    /**
+     * Requests for {@code path} wait before their first byte until {@link #release(String)}: a test keeps a copy in
+     * flight until the moment it needs it to end, whatever the machine's speed.
+     */
+    public void hold(String path) {
+        holds.putIfAbsent(path, new CompletableFuture<>());
+    }
+
+    /** The held requests for {@code path} go on at once (no first-byte delay), and new ones are no longer held. */
+    public void release(String path) {
+        CompletableFuture<Void> hold = holds.remove(path);
+        if (hold != null) {
+            hold.complete(null);
+        }
+    }
+
     /** Each request's body for {@code path}, in order: what the CDN actually sent. */
     public List<Sending> sendings(String path) {
         return List.copyOf(sendings.getOrDefault(path, List.of()));
@@ -233,6 +251,10 @@ public final class CdnStandIn implements AutoCloseable {
                 return;
             }
             boolean waited = awaitResume(paused);
+            CompletableFuture<Void> hold = holds.get(path);
+            if (hold != null) {
+                waited |= awaitResume(hold);
+            }
             Pace pace = paces.get(path);
             long rate = pace != null ? pace.bytesPerSecond() : bytesPerSecond;
             if (!waited) {
