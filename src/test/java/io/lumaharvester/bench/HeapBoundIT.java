@@ -38,17 +38,24 @@ class HeapBoundIT {
     private static final int TASKS = 1000;
     private static final String HEAP = "-Xmx128m";
     private static final int METADATA_BYTES = 60 * 1024;
+    /**
+     * Each ticket's wait in the poll consumer before its first poll. With the cap in bytes, it paces the run: the
+     * consumers hold about the cap's worth of tickets at a time, so the tasks go through at about (cap ÷ a ticket's
+     * bytes) per this delay. 1 s still has every ticket wait, the cap reached (with the cap at 1 GB instead, the run
+     * ends in OutOfMemoryError), in a quarter of the 4 s it had before.
+     */
+    private static final long FIRST_DELAY_MS = 1000;
 
     @Test
     void aThousandTasksWith60KbOfMetadataEachAllCompleteAt128MbOfHeap() throws Exception {
         StandIns standIns = StandIns.shared();
         String run = UUID.randomUUID().toString().substring(0, 8);
-        // the API answers at once, completed at the first poll, which comes 4 s after intake: every task's ticket
-        // waits in the poll consumer, all of them due at about the same moments, and each task costs one poll
+        // the API answers at once, completed at the first poll, which comes FIRST_DELAY_MS after intake: every task's
+        // ticket waits in the poll consumer, all of them due at about the same moments, and each task costs one poll
         try (FastApiStandIn api = FastApiStandIn.start(standIns.api, 0, 1000)) {
             Map<String, String> settings = standIns.properties("heap-bound-" + run, Map.of(
                     "luma.api.base-url", api.baseUrl(),
-                    "luma.poll.first-delay-ms", "4000",
+                    "luma.poll.first-delay-ms", String.valueOf(FIRST_DELAY_MS),
                     "luma.poll.interval-ms", "2000",
                     "luma.topics.partitions", "4"));
             Path log = Files.createDirectories(Path.of("target", "it")).resolve("heap-bound-" + run + ".log");
