@@ -200,14 +200,20 @@ class IntakeBurstIT {
         return set.isEmpty() ? "none" : String.join(", ", set);
     }
 
-    /** The packaged harvester as BenchmarksIT starts it, both compilers; -Dbench.set.NAME=VALUE overrides a setting. */
+    /**
+     * The packaged harvester as BenchmarksIT starts it: both compilers, but at smoke size (which asserts no figure) the
+     * client compiler only; -Dbench.set.NAME=VALUE overrides a setting.
+     */
     private static HarvesterProcess startJar(Map<String, String> settings, String xmx, String name) throws Exception {
         Map<String, String> props = new HashMap<>(settings);
         System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.set."))
                 .forEach(k -> props.put(k.substring("bench.set.".length()), System.getProperty(k)));
         Path log = Files.createDirectories(Path.of("target", "bench")).resolve(name + ".log");
         Files.deleteIfExists(log);
-        List<String> jvm = new ArrayList<>(List.of(xmx, "-XX:TieredStopAtLevel=4"));
+        List<String> jvm = new ArrayList<>(List.of(xmx));
+        if (!SCALE.name().equals("smoke")) {
+            jvm.add("-XX:TieredStopAtLevel=4");
+        }
         String extra = System.getProperty("bench.harvester-jvm-options", "").strip();
         if (!extra.isEmpty()) {
             jvm.addAll(List.of(extra.replace("{name}", name).split("\\s+")));

@@ -121,6 +121,11 @@ public final class FastApiStandIn implements AutoCloseable {
         return mostOpen.get();
     }
 
+    /** Requests received and not yet answered, now. */
+    public int openRequests() {
+        return open.get();
+    }
+
     /** When each poll of the task arrived, in order. */
     public List<Long> pollTimes(String taskId) {
         return pollTimes.getOrDefault(taskId, List.of());
