@@ -69,6 +69,8 @@ class BrokerRestartIT {
                     "luma.poll.interval-ms", "300",
                     // a Kafka failure counted as a media attempt ends the task at once
                     "luma.harvest.max-attempts", "1",
+                    // a held video waits for the broker's stop: no read time-out meanwhile
+                    "luma.harvest.read-timeout-ms", "300000",
                     "camel.component.kafka.request-timeout-ms", "5000",
                     "camel.component.kafka.delivery-timeout-ms", String.valueOf(DELIVERY_TIMEOUT_MS),
                     "camel.component.kafka.max-block-ms", String.valueOf(DELIVERY_TIMEOUT_MS)));
@@ -138,6 +140,9 @@ class BrokerRestartIT {
                 Probes.awaitReady(port);
                 Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
                         .until(() -> byTask(broker, events).keySet().containsAll(served.keySet()));
+            } finally {
+                // whatever happened, no request stays held for the next ITs of this JVM
+                slowVideos.forEach(standIns.cdn::release);
             }
             Map<String, List<ConsumerRecord<byte[], byte[]>>> byTask = byTask(broker, events);
             for (var task : served.entrySet()) {

@@ -29,6 +29,8 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.provider.Arguments;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -40,6 +42,12 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 @Execution(ExecutionMode.CONCURRENT)
 class HostileInputAndSecurityTest {
+
+    /**
+     * Taken alone by a test that waits until the harvester has nothing in flight (Events.awaitDrained), which the
+     * other tests' tasks would put off; shared by the others.
+     */
+    private static final String DRAIN = "harvester-drained";
 
     /** Everything the application logs, from before it starts. */
     static final LogCapture logs = new LogCapture();
@@ -60,6 +68,7 @@ class HostileInputAndSecurityTest {
     }
 
     @Test
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void everyRecordOfTheHostileCorpusIsDeadLetteredAsItCameAndAGoodTaskStillCompletes() throws Exception {
         List<Arguments> corpus = TaskIntakeTest.notTasks().toList();
         String run = UUID.randomUUID().toString();
@@ -97,6 +106,7 @@ class HostileInputAndSecurityTest {
     }
 
     @Test
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void theTokenGoesOnlyToTheApiAndInboundHeadersGoNowhere() throws Exception {
         String taskId = "headers-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("processing"), 50_000);
@@ -169,6 +179,7 @@ class HostileInputAndSecurityTest {
      */
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.MethodSource("senderDueHeaders")
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void aTaskSentWithTheHarvestersDueHeadersCompletesLikeAnyOtherAndSoDoesTheNextOnItsPartition(String row,
             byte[] dueAt, byte[] step) throws Exception {
         String run = UUID.randomUUID().toString();
@@ -201,6 +212,7 @@ class HostileInputAndSecurityTest {
      * luma.api.max-response-bytes it is a failed poll that backs off, and the next answer completes the task.
      */
     @Test
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void anApiAnswerLargerThanTheLimitIsAFailedPollNotAnOutOfMemoryError() throws Exception {
         String taskId = "huge-answer-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completedMedia(taskId, 10_000);
@@ -230,6 +242,7 @@ class HostileInputAndSecurityTest {
     }
 
     @Test
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void aPromptInAnyScriptIsStoredAsAsciiMetadataAndCarriedIntactInTheEvent() throws Exception {
         String taskId = "prompt-" + UUID.randomUUID();
         String prompt = "美人鱼 \"mermaid\" 'tail'\r\nsecond line; ünïcödé ✓";
@@ -249,6 +262,7 @@ class HostileInputAndSecurityTest {
      * own line, and the task still ends as it should: an unknown state is still running, a failure carries its reason.
      */
     @Test
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void crlfInTheProvidersStateOrFailureReasonForgesNoLogLineAndTheTaskStillEnds() throws Exception {
         String running = "crlf-state-" + UUID.randomUUID();
         String failed = "crlf-reason-" + UUID.randomUUID();
@@ -286,6 +300,7 @@ class HostileInputAndSecurityTest {
      * checks what was sent: the metadata read back fits, with the whole prompt's sha256 and the truncation marker.
      */
     @Test
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void aPromptOf2Point5KbIsCutSoThatTheStoredMetadataFits2KbAndTheEventCarriesItWhole() throws Exception {
         String taskId = "long-prompt-" + UUID.randomUUID();
         String prompt = "一条美人鱼在月光下的海面上唱歌，".repeat(54);
@@ -312,6 +327,7 @@ class HostileInputAndSecurityTest {
      * and the URL, never from what the CDN says on one attempt.
      */
     @Test
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void aVideoServedAsHtmlIsStoredAsOctetStreamUnderItsUsualKey() throws Exception {
         String taskId = "html-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of(), 10_000);
@@ -331,6 +347,7 @@ class HostileInputAndSecurityTest {
     }
 
     @Test
+    @ResourceLock(DRAIN)
     void theSameTaskSentFiveTimesGivesOneSetOfObjectsAndOneEvent() throws Exception {
         String taskId = "twice-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of("pending"), 10_000);
@@ -352,6 +369,7 @@ class HostileInputAndSecurityTest {
      * never stalls its partition; one from a newer version, with fields this one does not know, is read as usual.
      */
     @Test
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void anUnreadableTicketIsDeadLetteredAndATicketWithUnknownFieldsIsRead() throws Exception {
         String run = UUID.randomUUID().toString();
         byte[] garbage = utf8("{\"task_id\": \"x\", \"polls\": \"not a number\"");

@@ -600,8 +600,8 @@ class BenchmarksIT {
 
     /**
      * The shared smoke harvester's: the capacity run's, but copies are not held back to one while polls lag. On a cold
-     * JVM at that size polls always lag, so the capacity run's 300 completions were copied one task at a time (13 s of
-     * its 20 s); the event-latency and streaming runs that share it have the default at the other sizes.
+     * JVM at that size polls always lag, and the capacity run's 300 completions would be copied one task at a time
+     * (13 s of a 20 s run); the event-latency and streaming runs that share it have the default at the other sizes.
      */
     private static Map<String, String> smokeSettings(StandIns standIns, String prefix, FastApiStandIn api)
             throws Exception {
@@ -760,7 +760,8 @@ class BenchmarksIT {
     }
 
     /**
-     * The harvester child's JVM options (HarvesterProcess adds only its class archive): {@code memory}, the heap flags,
+     * The harvester child's JVM options (HarvesterProcess adds its class archive, and the client compiler only when no
+     * compiler flag is given): {@code memory}, the heap flags,
      * space-separated; both compilers, as in production, since the figures are CPU, throughput and latency; the S3
      * stand-in's trust; and -Dbench.harvester-jvm-options ({name}: the run's name). At smoke size, where no figure of
      * CPU or time is asserted, the client compiler only, as the other ITs' harvesters (HarvesterProcess): on 2 cores

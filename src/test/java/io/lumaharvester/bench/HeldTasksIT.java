@@ -461,6 +461,7 @@ class HeldTasksIT {
         int apiPort = Integer.parseInt(api.baseUrl().substring(api.baseUrl().lastIndexOf(':') + 1));
         Awaitility.await("no poll in flight and the API's connections closed")
                 .atMost(Duration.ofMillis(SCALE.settleMs() + 30_000)).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
                 .until(() -> api.openRequests() == 0 && exchangesInFlight(port) == 0 && establishedTo(apiPort) == 0);
     }
 

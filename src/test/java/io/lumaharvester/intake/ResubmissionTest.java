@@ -22,6 +22,8 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceAccessMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -31,6 +33,12 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 @Execution(ExecutionMode.CONCURRENT)
 class ResubmissionTest {
+
+    /**
+     * Taken alone by a test that waits until the harvester has nothing in flight (Events.awaitDrained), which the
+     * other tests' tasks would put off; shared by the others.
+     */
+    private static final String DRAIN = "harvester-drained";
 
     private static final Duration WITHIN = Duration.ofSeconds(40);
 
@@ -66,6 +74,7 @@ class ResubmissionTest {
     }
 
     @Test
+    @ResourceLock(DRAIN)
     void aCompletedTaskSentAgainGetsTheSameEventAgainAndItsMediaAreNotCopiedAgain() throws Exception {
         String taskId = "done-" + UUID.randomUUID();
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, List.of(), 100_000);
@@ -94,6 +103,7 @@ class ResubmissionTest {
     }
 
     @Test
+    @ResourceLock(value = DRAIN, mode = ResourceAccessMode.READ)
     void aTaskSentAgainAfterNotFoundStartsANewRunThatPollsAgainAndEndsWithItsOwnEvent() throws Exception {
         String taskId = "lost-" + UUID.randomUUID();
         standIns.api.answer(taskId, List.of(WireMock.aResponse().withStatus(404)));
@@ -121,6 +131,7 @@ class ResubmissionTest {
     }
 
     @Test
+    @ResourceLock(DRAIN)
     void aTaskSentAgainWhileItRunsIsIgnoredAndEndsWithOneEvent() throws Exception {
         String taskId = "busy-" + UUID.randomUUID();
         standIns.api.completesAfter(taskId, List.of("pending", "pending", "pending", "processing"), 50_000);

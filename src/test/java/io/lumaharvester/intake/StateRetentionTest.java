@@ -22,11 +22,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A task id sent again after its ended state expired (docs/how-it-works.md, Re-submission), end to end, with a retention of
- * seconds: the shortest SettingsCheck allows with these deadlines.
+ * seconds: longer than the two deadlines together (SettingsCheck), with room for a re-submission within it on a busy
+ * machine.
  */
 class StateRetentionTest {
 
-    private static final long RETENTION_MS = 5_000;
+    private static final long RETENTION_MS = 7_000;
     private static final Duration WITHIN = Duration.ofSeconds(40);
 
     @RegisterExtension

@@ -25,7 +25,8 @@ class PollLoopRestartTest {
         Map<String, String> props = standIns.properties("restart", Map.of("luma.poll.interval-ms", "150"));
         String taskId = "restart-" + UUID.randomUUID();
         List<String> running = new ArrayList<>();
-        for (int i = 0; i < 12; i++) {
+        // 3.6 s of running answers: the stop comes after the third poll, long before the task completes
+        for (int i = 0; i < 24; i++) {
             running.add(i % 2 == 0 ? "queued" : "dreaming");
         }
         LumaApiStandIn.ServedMedia media = standIns.api.completesAfter(taskId, running, 500_000);

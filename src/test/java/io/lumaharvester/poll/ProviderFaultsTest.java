@@ -297,6 +297,8 @@ class ProviderFaultsTest {
 
         Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
                 .until(() -> apiAccess() == HealthCheck.State.DOWN);
+        // one refusal is enough (the next poll waits out a back-off of at least 1.5 s)
+        assertThat(standIns.api.requestsFor(taskId)).as("polls when the check went down").hasSize(1);
         HttpResponse<String> ready = readiness();
         assertThat(ready.statusCode()).isEqualTo(503);
         assertThat(ready.body()).contains("luma-api-access").contains("luma.api.token");
