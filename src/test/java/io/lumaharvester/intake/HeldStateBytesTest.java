@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +33,17 @@ class HeldStateBytesTest {
 
     @Test
     void aCompletedTasksStateHeldInMemoryCostsUnderAKilobyteWhateverItsMetadata() throws Exception {
+        // other test classes' harvesters in this JVM may hold a file's buffers at one reading and not at the next: the
+        // least of up to three measurements (a state that held its event would cost 60 KB in each)
+        List<Long> measured = new ArrayList<>();
+        for (int round = 0; round < 3 && (measured.isEmpty() || Collections.min(measured) >= 1024); round++) {
+            measured.add(bytesPerState());
+        }
+        assertThat(Collections.min(measured)).as("bytes per state held, in each measurement: %s", measured)
+                .isLessThan(1024);
+    }
+
+    private static long bytesPerState() throws Exception {
         String note = "m".repeat(METADATA_BYTES);
         // two stores, each with its first state read (which loads and caches what reading any takes): one holds
         // STATES more. What the many-state store holds beyond the one-state store, over STATES, is a state's cost
@@ -44,8 +57,7 @@ class HeldStateBytesTest {
         assertThat(many.held()).isEqualTo(STATES + 1);
         assertThat(many.state("heap-bound-task-" + String.format("%024d", 7)).status())
                 .isEqualTo(GenerationEvent.COMPLETED);
-        // three readings back to back, so that what other threads of this JVM hold meanwhile (a shared harvester,
-        // the broker) hardly moves between them
+        // three readings back to back, so that what other threads of this JVM hold meanwhile hardly moves between them
         long both = usedAfterFullCollection();
         many = null;
         long oneLeft = usedAfterFullCollection();
@@ -55,7 +67,7 @@ class HeldStateBytesTest {
         System.out.printf("HeldStateBytesTest: %d completed states with %d KB of metadata each: %d bytes of heap "
                 + "each (after a full collection: %d bytes with both stores, %d with the one-state store, %d with "
                 + "none)%n", STATES, METADATA_BYTES / 1024, perState, both, oneLeft, none);
-        assertThat(perState).isLessThan(1024);
+        return perState;
     }
 
     private static TaskStates store() {

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -50,6 +51,12 @@ class RecordTooLargeTest {
 
     /** Everything the application logs. */
     static final LogCapture logs = new LogCapture();
+
+    /** The capture hangs on the root logger: left open, it would keep every later test class's log lines in this JVM. */
+    @AfterAll
+    static void stopCapturing() {
+        logs.close();
+    }
 
     private final StandIns standIns = harvester.standIns();
 
