@@ -119,30 +119,32 @@ class BrokerRestartIT {
             String events = props.get("luma.topics.events");
 
             try (HarvesterApp app = HarvesterApp.start(props)) {
-                for (String record : records.values()) {
-                    EmbeddedKafka.send(broker.bootstrapServers(), props.get("luma.topics.tasks"), null,
-                            record.getBytes(StandardCharsets.UTF_8), Map.of());
+                try {
+                    for (String record : records.values()) {
+                        EmbeddedKafka.send(broker.bootstrapServers(), props.get("luma.topics.tasks"), null,
+                                record.getBytes(StandardCharsets.UTF_8), Map.of());
+                    }
+                    Awaitility.await().atMost(Duration.ofSeconds(60))
+                            .until(() -> TopicReader.readAll(broker.bootstrapServers(), events).size() >= 5);
+                    String port = props.get("luma.http.port");
+                    assertThat(Probes.readiness(port).statusCode()).isEqualTo(200);
+                    broker.stop();
+                    // the slow videos' copies end now, and their harvest steps write into the outage
+                    slowVideos.forEach(standIns.cdn::release);
+                    Probes.awaitNotReady(port, "kafka-access");
+                    // a harvest step's write failed: left to redelivery, or (counted) a media attempt used up
+                    Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                            .until(() -> HARVEST_WRITE_REDELIVERED.matcher(logs.text()).find()
+                                    || MEDIA_ATTEMPT_USED.matcher(logs.text()).find());
+                    // at once, so that the broker is back before the write that follows the failure gives up
+                    broker.restart();
+                    Probes.awaitReady(port);
+                    Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+                            .until(() -> byTask(broker, events).keySet().containsAll(served.keySet()));
+                } finally {
+                    // whatever happened, before the harvester stops: no copy stays blocked on a held request
+                    slowVideos.forEach(standIns.cdn::release);
                 }
-                Awaitility.await().atMost(Duration.ofSeconds(60))
-                        .until(() -> TopicReader.readAll(broker.bootstrapServers(), events).size() >= 5);
-                String port = props.get("luma.http.port");
-                assertThat(Probes.readiness(port).statusCode()).isEqualTo(200);
-                broker.stop();
-                // the slow videos' copies end now, and their harvest steps write into the outage
-                slowVideos.forEach(standIns.cdn::release);
-                Probes.awaitNotReady(port, "kafka-access");
-                // a harvest step's write failed: left to redelivery, or (counted) a media attempt used up
-                Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
-                        .until(() -> HARVEST_WRITE_REDELIVERED.matcher(logs.text()).find()
-                                || MEDIA_ATTEMPT_USED.matcher(logs.text()).find());
-                // at once, so that the broker is back before the write that follows the failure gives up
-                broker.restart();
-                Probes.awaitReady(port);
-                Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
-                        .until(() -> byTask(broker, events).keySet().containsAll(served.keySet()));
-            } finally {
-                // whatever happened, no request stays held for the next ITs of this JVM
-                slowVideos.forEach(standIns.cdn::release);
             }
             Map<String, List<ConsumerRecord<byte[], byte[]>>> byTask = byTask(broker, events);
             for (var task : served.entrySet()) {

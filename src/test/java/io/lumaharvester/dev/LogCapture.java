@@ -5,6 +5,7 @@ import java.io.StringWriter;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.WriterAppender;
+import org.apache.logging.log4j.core.config.AbstractConfiguration;
 import org.apache.logging.log4j.core.layout.PatternLayout;
 
 /** Everything the application logs while it is open, as text. */
@@ -39,6 +40,9 @@ public final class LogCapture implements AutoCloseable {
     @Override
     public void close() {
         context.getRootLogger().removeAppender(appender);
+        if (context.getConfiguration() instanceof AbstractConfiguration configuration) {
+            configuration.removeAppender(appender.getName());
+        }
         appender.stop();
     }
 }

@@ -5,6 +5,7 @@ import io.lumaharvester.publish.GenerationEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.management.ManagementFactory;
+import java.lang.ref.Reference;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -39,8 +40,9 @@ class HeldStateBytesTest {
         for (int round = 0; round < 3 && (measured.isEmpty() || Collections.min(measured) >= 1024); round++) {
             measured.add(bytesPerState());
         }
+        // at least its 40-character task id: a measurement that saw no state at all fails
         assertThat(Collections.min(measured)).as("bytes per state held, in each measurement: %s", measured)
-                .isLessThan(1024);
+                .isBetween(40L, 1023L);
     }
 
     private static long bytesPerState() throws Exception {
@@ -59,8 +61,11 @@ class HeldStateBytesTest {
                 .isEqualTo(GenerationEvent.COMPLETED);
         // three readings back to back, so that what other threads of this JVM hold meanwhile hardly moves between them
         long both = usedAfterFullCollection();
+        // reachable until here, however the JIT reads the locals' lives
+        Reference.reachabilityFence(many);
         many = null;
         long oneLeft = usedAfterFullCollection();
+        Reference.reachabilityFence(one);
         one = null;
         long none = usedAfterFullCollection();
         long perState = ((both - oneLeft) - (oneLeft - none)) / STATES;
