@@ -768,11 +768,17 @@ class BenchmarksIT {
      * C2's compiles of a cold JVM cost more CPU than a run of seconds wins back.
      */
     static List<String> harvesterJvmOptions(String memory, String name) throws Exception {
+        List<String> jvm = benchJvmOptions(memory, name);
+        jvm.addAll(StandIns.shared().s3.tls().jvmOptions());
+        return jvm;
+    }
+
+    /** The heap flags, the compilers for the scale and -Dbench.harvester-jvm-options: every benchmark's harvester. */
+    static List<String> benchJvmOptions(String memory, String name) {
         List<String> jvm = new ArrayList<>(List.of(memory.split(" ")));
         if (!SCALE.name().equals("smoke")) {
             jvm.add("-XX:TieredStopAtLevel=4");
         }
-        jvm.addAll(StandIns.shared().s3.tls().jvmOptions());
         String extra = System.getProperty("bench.harvester-jvm-options", "").strip();
         if (!extra.isEmpty()) {
             jvm.addAll(List.of(extra.replace("{name}", name).split("\\s+")));

@@ -210,15 +210,7 @@ class IntakeBurstIT {
                 .forEach(k -> props.put(k.substring("bench.set.".length()), System.getProperty(k)));
         Path log = Files.createDirectories(Path.of("target", "bench")).resolve(name + ".log");
         Files.deleteIfExists(log);
-        List<String> jvm = new ArrayList<>(List.of(xmx));
-        if (!SCALE.name().equals("smoke")) {
-            jvm.add("-XX:TieredStopAtLevel=4");
-        }
-        String extra = System.getProperty("bench.harvester-jvm-options", "").strip();
-        if (!extra.isEmpty()) {
-            jvm.addAll(List.of(extra.replace("{name}", name).split("\\s+")));
-        }
-        return HarvesterProcess.start(HarvesterProcess.packagedJar(), jvm, props,
+        return HarvesterProcess.start(HarvesterProcess.packagedJar(), BenchmarksIT.benchJvmOptions(xmx, name), props,
                 Map.of("AWS_ACCESS_KEY_ID", EmbeddedS3.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", EmbeddedS3.SECRET_KEY),
                 log);
     }
