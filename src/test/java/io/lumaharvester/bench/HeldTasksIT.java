@@ -467,8 +467,7 @@ class HeldTasksIT {
 
     /** The harvester's exchanges in flight, all routes together (Camel's camel_exchanges_inflight, per route). */
     private static double exchangesInFlight(String port) throws Exception {
-        return Probes.scrape(port).lines().filter(line -> line.startsWith("camel_exchanges_inflight{"))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+        return Probes.sample(Probes.scrape(port), "camel_exchanges_inflight");
     }
 
     /**
