@@ -4,6 +4,7 @@ import io.lumaharvester.task.TaskExchange;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -43,6 +45,19 @@ class RouteContractTest {
             walk(load(file), file.getFileName() + ":", missing, new ArrayList<>());
         }
         assertThat(missing).as("steps without an id").isEmpty();
+    }
+
+    /** The jar names each route file (camel-main.properties says why): a file added to routes/ is named there too. */
+    @Test
+    void theJarLoadsEveryRouteFileInRoutes() throws IOException {
+        Properties settings = new Properties();
+        try (InputStream in = Files.newInputStream(Path.of("camel-main.properties"))) {
+            settings.load(in);
+        }
+        List<String> loaded = Arrays.stream(settings.getProperty("camel.main.routes-include-pattern").split(","))
+                .map(String::strip).toList();
+        assertThat(loaded).as("camel.main.routes-include-pattern against " + ROUTES).containsExactlyInAnyOrderElementsOf(
+                routeFiles().stream().map(f -> "classpath:routes/" + f.getFileName()).toList());
     }
 
     @Test

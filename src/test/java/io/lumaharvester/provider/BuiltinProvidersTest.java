@@ -26,6 +26,7 @@ import javax.crypto.spec.SecretKeySpec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -110,6 +111,14 @@ class BuiltinProvidersTest {
             return files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".yaml"))
                     .map(f -> f.substring(0, f.length() - ".yaml".length())).sorted().toList().stream();
         }
+    }
+
+    @Test
+    void theHarvesterLoadsEveryProfileFileInTheJarAndNoOther() throws IOException {
+        assertThat(ProviderProfiles.BUILT_IN).as("ProviderProfiles.BUILT_IN against " + BUILT_INS)
+                .containsExactlyInAnyOrderElementsOf(builtInNames().toList());
+        assertThat(ProviderProfiles.builtIns(new DefaultCamelContext()))
+                .containsOnlyKeys(builtInNames().toList());
     }
 
     @ParameterizedTest(name = "{0}")
