@@ -75,10 +75,15 @@ class CamelKArtifactsIT {
      * built twice.
      */
     @Test
-    void theThinJarHoldsTheBeansAndNoRoutesSettingsRuntimeOrIndex() throws IOException {
+    void theThinJarHoldsTheBeansAndProfilesAndNoRoutesSettingsRuntimeOrIndex() throws IOException {
+        List<String> profiles;
+        try (Stream<Path> files = Files.list(Path.of("src/main/resources/providers"))) {
+            profiles = files.map(f -> "providers/" + f.getFileName()).toList();
+        }
         try (JarFile jar = new JarFile(THIN_JAR.toFile())) {
             assertThat(jar.stream().map(e -> e.getName()))
                     .contains("io/lumaharvester/harvest/HarvestBeans.class", "io/lumaharvester/due/DueComponent.class")
+                    .containsAll(profiles)
                     .noneMatch(n -> n.startsWith("routes/") || n.endsWith(".properties") && !n.contains("/"))
                     .noneMatch(n -> n.startsWith("org/apache/camel/") || n.startsWith("software/amazon/"))
                     .doesNotContain("META-INF/jandex.idx", "META-INF/beans.xml");

@@ -49,7 +49,7 @@ class RouteContractTest {
 
     /** The jar names each route file (camel-main.properties says why): a file added to routes/ is named there too. */
     @Test
-    void theJarLoadsEveryRouteFileInRoutes() throws IOException {
+    void theJarNamesEveryRouteFileAndNoOther() throws IOException {
         Properties settings = new Properties();
         try (InputStream in = Files.newInputStream(Path.of("camel-main.properties"))) {
             settings.load(in);

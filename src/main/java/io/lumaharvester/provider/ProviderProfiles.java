@@ -20,7 +20,7 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
- * Reads provider profiles: the built-ins in the jar ({@code providers/*.yaml}) and the {@code *.yaml} files
+ * Reads provider profiles: the built-ins in the jar ({@code providers/<name>.yaml}, the names in {@link #BUILT_IN}) and the {@code *.yaml} files
  * of a directory the user names. A file's name is its provider's name. A file that is not a valid profile stops the
  * start with one line: the file, the field and why.
  */
@@ -28,20 +28,20 @@ public final class ProviderProfiles {
 
     public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
+    /**
+     * The profiles shipped in the jar ({@code providers/<name>.yaml}), named, not matched: matching
+     * {@code classpath:providers/*.yaml} makes Camel inflate the whole packaged jar at every start. BuiltinProvidersTest
+     * keeps this list equal to the files.
+     */
+    static final List<String> BUILT_IN = List.of("fal", "kling", "kling-aggregator", "luma-aggregator",
+            "luma-official", "minimax", "openai", "pika", "replicate", "runway", "suno", "veo", "vidu");
+
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
 
     private ProviderProfiles() {
     }
-
-    /**
-     * The profiles shipped in the jar ({@code providers/<name>.yaml}), listed rather than found: finding
-     * {@code classpath:providers/*.yaml} makes Camel read and inflate the whole packaged jar, about a second of CPU at
-     * every start. BuiltinProvidersTest keeps this list equal to the files.
-     */
-    public static final List<String> BUILT_IN = List.of("fal", "kling", "kling-aggregator", "luma-aggregator",
-            "luma-official", "minimax", "openai", "pika", "replicate", "runway", "suno", "veo", "vidu");
 
     /** The profiles shipped in the jar, by name. */
     public static Map<String, ProviderProfile> builtIns(CamelContext context) {
@@ -53,7 +53,7 @@ public final class ProviderProfiles {
                     throw new IllegalStateException("cannot read the built-in provider profiles: " + file
                             + " is not on the classpath");
                 }
-                profiles.put(name, parse(file, in));
+                profiles.put(nameOf(file), parse(file, in));
             } catch (IOException e) {
                 throw new IllegalStateException("cannot read the built-in provider profiles: " + e, e);
             }

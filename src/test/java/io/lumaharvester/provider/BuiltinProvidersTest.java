@@ -114,7 +114,7 @@ class BuiltinProvidersTest {
     }
 
     @Test
-    void theHarvesterLoadsEveryProfileFileInTheJarAndNoOther() throws IOException {
+    void theJarNamesEveryProfileFileAndNoOther() throws IOException {
         assertThat(ProviderProfiles.BUILT_IN).as("ProviderProfiles.BUILT_IN against " + BUILT_INS)
                 .containsExactlyInAnyOrderElementsOf(builtInNames().toList());
         assertThat(ProviderProfiles.builtIns(new DefaultCamelContext()))
