@@ -20,9 +20,9 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
- * Reads provider profiles: the built-ins in the jar ({@code providers/<name>.yaml}, the names in {@link #BUILT_IN}) and the {@code *.yaml} files
- * of a directory the user names. A file's name is its provider's name. A file that is not a valid profile stops the
- * start with one line: the file, the field and why.
+ * Reads provider profiles: the built-ins in the jar ({@code providers/<name>.yaml}, the names in {@link #BUILT_IN})
+ * and the {@code *.yaml} files of a directory the user names. A file's name is its provider's name. A file that is not
+ * a valid profile stops the start with one line: the file, the field and why.
  */
 public final class ProviderProfiles {
 
