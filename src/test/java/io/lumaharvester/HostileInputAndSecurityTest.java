@@ -26,7 +26,6 @@ import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
@@ -51,13 +50,8 @@ class HostileInputAndSecurityTest {
     private static final String DRAIN = "harvester-drained";
 
     /** Everything the application logs, from before it starts. */
+    @RegisterExtension
     static final LogCapture logs = new LogCapture();
-
-    /** The capture hangs on the root logger: left open, it would keep every later test class's log lines in this JVM. */
-    @AfterAll
-    static void stopCapturing() {
-        logs.close();
-    }
 
     @RegisterExtension
     static final HarvesterExtension harvester = new HarvesterExtension("hostile", Map.of(

@@ -7,9 +7,15 @@ import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.WriterAppender;
 import org.apache.logging.log4j.core.config.AbstractConfiguration;
 import org.apache.logging.log4j.core.layout.PatternLayout;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** Everything the application logs while it is open, as text. */
-public final class LogCapture implements AutoCloseable {
+/**
+ * Everything the application logs while it is open, as text. It hangs on the root logger, so one left open would keep
+ * every later test class's log lines in its JVM: a static {@code @RegisterExtension} field closes after its class's
+ * tests, any other use closes it itself.
+ */
+public final class LogCapture implements AutoCloseable, AfterAllCallback {
 
     private final StringWriter text = new StringWriter();
     private final WriterAppender appender;
@@ -35,6 +41,11 @@ public final class LogCapture implements AutoCloseable {
 
     public String text() {
         return text.toString();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
     }
 
     @Override

@@ -16,7 +16,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -50,13 +49,8 @@ class RecordTooLargeTest {
             "luma.poll.interval-ms", "200"));
 
     /** Everything the application logs. */
+    @RegisterExtension
     static final LogCapture logs = new LogCapture();
-
-    /** The capture hangs on the root logger: left open, it would keep every later test class's log lines in this JVM. */
-    @AfterAll
-    static void stopCapturing() {
-        logs.close();
-    }
 
     private final StandIns standIns = harvester.standIns();
 

@@ -17,7 +17,6 @@ import java.util.stream.Stream;
 import io.lumaharvester.dev.StandIns;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -34,13 +33,8 @@ class TraceContextEndToEndTest {
     private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 
     /** Each line: the MDC's task id and trace id, the logger, the message. */
+    @RegisterExtension
     static final LogCapture logs = new LogCapture("%X{lumaTaskId}|%X{lumaTraceId}|%c|%m%n");
-
-    /** The capture hangs on the root logger: left open, it would keep every later test class's log lines in this JVM. */
-    @AfterAll
-    static void stopCapturing() {
-        logs.close();
-    }
 
     @RegisterExtension
     static final HarvesterExtension harvester = new HarvesterExtension("trace", Map.of(
