@@ -761,11 +761,11 @@ class BenchmarksIT {
 
     /**
      * The harvester child's JVM options (HarvesterProcess adds its class archive, and the client compiler only when no
-     * compiler flag is given): {@code memory}, the heap flags,
-     * space-separated; both compilers, as in production, since the figures are CPU, throughput and latency; the S3
-     * stand-in's trust; and -Dbench.harvester-jvm-options ({name}: the run's name). At smoke size, where no figure of
-     * CPU or time is asserted, the client compiler only, as the other ITs' harvesters (HarvesterProcess): on 2 cores
-     * C2's compiles of a cold JVM cost more CPU than a run of seconds wins back.
+     * compiler flag is given): {@code memory}, the heap flags, space-separated; both compilers, as in production, since
+     * the figures are CPU, throughput and latency; the S3 stand-in's trust; and -Dbench.harvester-jvm-options ({name}:
+     * the run's name). At smoke size, where no figure of CPU or time is asserted, the client compiler only, as the
+     * other ITs' harvesters (HarvesterProcess): on 2 cores C2's compiles of a cold JVM cost more CPU than a run of
+     * seconds wins back.
      */
     static List<String> harvesterJvmOptions(String memory, String name) throws Exception {
         List<String> jvm = benchJvmOptions(memory, name);

@@ -40,8 +40,9 @@ class HeapBoundIT {
     private static final int METADATA_BYTES = 60 * 1024;
     /**
      * Each ticket's least wait in the poll consumer before its first poll: with 1 s every ticket still waits and the
-     * cap is reached (with the cap at 1 GB instead, the run ends in OutOfMemoryError). The rest of the run is bounded by the copies and events of the tasks polled, which
-     * hold the cap meanwhile (on a quiet machine a task waited 21 s at the median for its first poll), not by this.
+     * cap is reached (with the cap at 1 GB instead, the run ends in OutOfMemoryError). The rest of the run is bounded
+     * by the copies and events of the tasks polled, which hold the cap meanwhile (on a quiet machine a task waited 21 s
+     * at the median for its first poll), not by this.
      */
     private static final long FIRST_DELAY_MS = 1000;
 
