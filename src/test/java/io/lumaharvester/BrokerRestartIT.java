@@ -28,6 +28,7 @@ import io.lumaharvester.dev.TopicReader;
 import io.lumaharvester.provider.ProviderSettings;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,6 +40,8 @@ import org.junit.jupiter.api.Test;
  * split across luma-aggregator, luma-official and fal (two requests: status, then its result), each answering its
  * documented shape.
  */
+// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+@Tag("side-by-side")
 class BrokerRestartIT {
 
     /** The routes' sends give up this long after the broker went away (default 2 minutes, which this outage is not). */

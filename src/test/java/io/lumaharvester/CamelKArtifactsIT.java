@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -27,6 +28,8 @@ import org.w3c.dom.NodeList;
  * its own), and an Integration whose runtime and dependencies are the ones the Camel Quarkus build names.
  * CamelQuarkusIT builds and runs that application; the Camel K operator itself is not run here (docs/camel-k.md).
  */
+// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+@Tag("side-by-side")
 class CamelKArtifactsIT {
 
     private static final Path THIN_JAR = Path.of("target/luma-harvester-0.1.0-SNAPSHOT.jar");

@@ -22,6 +22,7 @@ import io.lumaharvester.dev.HarvesterProcess;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +31,8 @@ import org.junit.jupiter.api.Test;
  * route files from outside the jar as the Integration's sources, application.properties as its mounted ConfigMap,
  * the rest from the environment. Run once, for one task: its event on Kafka and its media in S3.
  */
+// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+@Tag("side-by-side")
 class CamelQuarkusIT {
 
     /** Where the invoker builds deploy/camel-k/camel-quarkus (pom.xml, its cloneProjectsTo), and its log. */

@@ -31,6 +31,7 @@ import io.lumaharvester.provider.Provider;
 import io.lumaharvester.provider.ProviderSettings;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -39,6 +40,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * one poll loop. The tasks are split across three providers in the same process: luma-aggregator (the API stand-in),
  * luma-official and fal (two requests: status, then the result at response_url), each answering its documented shape.
  */
+// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+@Tag("side-by-side")
 class CrashRecoveryIT {
 
     private static final int TASKS = 300;

@@ -21,6 +21,7 @@ import io.lumaharvester.dev.StandIns;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,8 @@ import org.junit.jupiter.api.Test;
  * it harvests a 128 MB video at -Xmx96m, so memory does not grow with the file: it streams into S3 in one PUT. The
  * file is a third larger than the whole heap, which the harvester's own objects share: it cannot be held whole.
  */
+// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+@Tag("side-by-side")
 class PackagedJarIT {
 
     private static final long VIDEO_BYTES = 128L * 1024 * 1024;

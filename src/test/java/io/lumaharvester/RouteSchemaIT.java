@@ -20,6 +20,7 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersionDetector;
 import com.networknt.schema.ValidationMessage;
 import org.apache.camel.dsl.yaml.YamlRoutesBuilderLoader;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -34,6 +35,8 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * before the *IT tests, pom.xml {@code kaoto-camel-catalog}). A no-code edit that breaks a route fails here, before it
  * is deployed.
  */
+// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+@Tag("side-by-side")
 class RouteSchemaIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -30,6 +30,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,6 +38,8 @@ import org.junit.jupiter.api.Test;
  * ACLs, no topic auto-creation), configured with settings only: {@code kafka.client.*} from the environment,
  * secrets from mounted files.
  */
+// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+@Tag("side-by-side")
 class SecuredKafkaIT {
 
     private static final String PREFIX = "secured-";

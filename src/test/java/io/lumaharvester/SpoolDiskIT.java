@@ -21,6 +21,7 @@ import io.lumaharvester.dev.HarvesterProcess;
 import io.lumaharvester.dev.LumaApiStandIn;
 import io.lumaharvester.dev.StandIns;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,6 +37,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * event naming the directory and the disk's error, after {@code luma.harvest.max-storage-rejections} refusals and not
  * as a media attempt. Its other files, and another task's, are stored whole.
  */
+// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+@Tag("side-by-side")
 class SpoolDiskIT {
 
     private static final long MB = 1024 * 1024;
