@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
  * split across luma-aggregator, luma-official and fal (two requests: status, then its result), each answering its
  * documented shape.
  */
-// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+// in the second IT group: two JVMs side by side, after the benchmarks (pom.xml, profile its-side-by-side)
 @Tag("side-by-side")
 class BrokerRestartIT {
 

@@ -28,7 +28,7 @@ import org.w3c.dom.NodeList;
  * its own), and an Integration whose runtime and dependencies are the ones the Camel Quarkus build names.
  * CamelQuarkusIT builds and runs that application; the Camel K operator itself is not run here (docs/camel-k.md).
  */
-// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+// in the second IT group: two JVMs side by side, after the benchmarks (pom.xml, profile its-side-by-side)
 @Tag("side-by-side")
 class CamelKArtifactsIT {
 

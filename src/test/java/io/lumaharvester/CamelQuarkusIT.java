@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * route files from outside the jar as the Integration's sources, application.properties as its mounted ConfigMap,
  * the rest from the environment. Run once, for one task: its event on Kafka and its media in S3.
  */
-// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+// in the second IT group: two JVMs side by side, after the benchmarks (pom.xml, profile its-side-by-side)
 @Tag("side-by-side")
 class CamelQuarkusIT {
 

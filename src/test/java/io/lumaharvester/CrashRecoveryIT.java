@@ -40,7 +40,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * one poll loop. The tasks are split across three providers in the same process: luma-aggregator (the API stand-in),
  * luma-official and fal (two requests: status, then the result at response_url), each answering its documented shape.
  */
-// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+// in the second IT group: two JVMs side by side, after the benchmarks (pom.xml, profile its-side-by-side)
 @Tag("side-by-side")
 class CrashRecoveryIT {
 

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * it harvests a 128 MB video at -Xmx96m, so memory does not grow with the file: it streams into S3 in one PUT. The
  * file is a third larger than the whole heap, which the harvester's own objects share: it cannot be held whole.
  */
-// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+// in the second IT group: two JVMs side by side, after the benchmarks (pom.xml, profile its-side-by-side)
 @Tag("side-by-side")
 class PackagedJarIT {
 

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
  * that move, so no task gets two events and few files are downloaded twice (a record that outlasts the wait, or one
  * finished ahead of an older one still waiting on its partition).
  */
-// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+// in the second IT group: two JVMs side by side, after the benchmarks (pom.xml, profile its-side-by-side)
 @Tag("side-by-side")
 class RollingDeployIT {
 

@@ -35,7 +35,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * before the *IT tests, pom.xml {@code kaoto-camel-catalog}). A no-code edit that breaks a route fails here, before it
  * is deployed.
  */
-// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+// in the second IT group: two JVMs side by side, after the benchmarks (pom.xml, profile its-side-by-side)
 @Tag("side-by-side")
 class RouteSchemaIT {
 

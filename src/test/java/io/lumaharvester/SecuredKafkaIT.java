@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
  * ACLs, no topic auto-creation), configured with settings only: {@code kafka.client.*} from the environment,
  * secrets from mounted files.
  */
-// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+// in the second IT group: two JVMs side by side, after the benchmarks (pom.xml, profile its-side-by-side)
 @Tag("side-by-side")
 class SecuredKafkaIT {
 

@@ -37,7 +37,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * event naming the directory and the disk's error, after {@code luma.harvest.max-storage-rejections} refusals and not
  * as a media attempt. Its other files, and another task's, are stored whole.
  */
-// mostly waits (timers, copies, child JVMs): runs beside another such IT (pom.xml, its-side-by-side)
+// in the second IT group: two JVMs side by side, after the benchmarks (pom.xml, profile its-side-by-side)
 @Tag("side-by-side")
 class SpoolDiskIT {
 
