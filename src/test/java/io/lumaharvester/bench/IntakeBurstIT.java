@@ -96,7 +96,8 @@ class IntakeBurstIT {
                 String line = String.format(Locale.ROOT, "%s: %d ids produced in %d ms; all first-polled %d ms after "
                         + "the first produce: %.0f ids/s; produce → first poll p50 %d ms, p99 %d ms, max %d ms; the "
                         + "last id produced: %d ms; harvester CPU %.0f µs an id (%.2f cores meanwhile), of it by "
-                        + "thread: %s; the JIT quiet %d ms after the warm-up's last first poll; settings overridden: %s",
+                        + "thread: %s; the JIT quiet %d ms after the warm-up's last first poll; settings overridden: "
+                        + "%s",
                         SCALE.name(), ids.size(), producedMs, admittedMs, ids.size() * 1000.0 / admittedMs,
                         percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.get(sorted.size() - 1), lastIdMs,
                         cpuMs * 1000.0 / ids.size(), (double) cpuMs / admittedMs,
