@@ -855,9 +855,7 @@ class BenchmarksIT {
     private record JvmCpu(long jitMillis, long gcMillis) {
 
         static JvmCpu of(long pid) throws Exception {
-            return new JvmCpu(threadsCpuMillis(pid, name -> name.contains("CompilerThre")),
-                    threadsCpuMillis(pid, name -> name.startsWith("GC Thread") || name.startsWith("G1 ")
-                            || name.startsWith("VM Thread")));
+            return new JvmCpu(jitCpuMillis(pid), gcCpuMillis(pid));
         }
 
         JvmCpu since(JvmCpu before) {
@@ -869,6 +867,20 @@ class BenchmarksIT {
             return String.format(Locale.ROOT, "%.0f µs; %.0f µs", jitMillis * 1000.0 / Math.max(1, polls),
                     gcMillis * 1000.0 / Math.max(1, polls));
         }
+    }
+
+    /** CPU time of the process's JIT compiler threads ({@code C1/C2 CompilerThre…}), from /proc (Linux). */
+    static long jitCpuMillis(long pid) throws Exception {
+        return threadsCpuMillis(pid, name -> name.contains("CompilerThre"));
+    }
+
+    /**
+     * CPU time of the process's collector threads ({@code GC Thread#…}, {@code G1 …}) and its safepoints
+     * ({@code VM Thread}), from /proc (Linux).
+     */
+    static long gcCpuMillis(long pid) throws Exception {
+        return threadsCpuMillis(pid, name -> name.startsWith("GC Thread") || name.startsWith("G1 ")
+                || name.startsWith("VM Thread"));
     }
 
     /** CPU time of the process's threads whose name passes {@code named} (/proc, Linux). */
@@ -895,16 +907,24 @@ class BenchmarksIT {
 
     /** System CPU time of a process (in the kernel: system calls, thread wake-ups), from /proc (Linux). */
     private static long kernelCpuMillis(long pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
-        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[12]) * 1000 / 100;
+        return millis(statFields(Path.of("/proc", String.valueOf(pid), "stat"))[12]);
     }
 
     /** User plus system CPU time in a /proc stat file (of a process or of one of its threads). */
     static long cpuMillis(Path statFile) throws IOException {
+        String[] fields = statFields(statFile);
+        return millis(fields[11]) + millis(fields[12]);
+    }
+
+    /** A /proc stat file's fields after the command name (which may hold spaces): [11] user time, [12] system time. */
+    private static String[] statFields(Path statFile) throws IOException {
         String stat = Files.readString(statFile);
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-        return ticks * 1000 / 100; // USER_HZ is 100 on Linux
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+
+    /** Clock ticks as milliseconds: USER_HZ is 100 on Linux. */
+    private static long millis(String ticks) {
+        return Long.parseLong(ticks) * 1000 / 100;
     }
 
     /**

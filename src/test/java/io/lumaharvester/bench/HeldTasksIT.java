@@ -352,17 +352,15 @@ class HeldTasksIT {
         static Window measure(HarvesterProcess app, FastApiStandIn api, long windowMs) throws Exception {
             long pid = app.process().pid();
             long cpu = BenchmarksIT.cpuMillis(Path.of("/proc", String.valueOf(pid), "stat"));
-            long jit = BenchmarksIT.threadsCpuMillis(pid, name -> name.contains("CompilerThre"));
-            long gc = BenchmarksIT.threadsCpuMillis(pid, name -> name.startsWith("GC Thread")
-                    || name.startsWith("G1 ") || name.startsWith("VM Thread"));
+            long jit = BenchmarksIT.jitCpuMillis(pid);
+            long gc = BenchmarksIT.gcCpuMillis(pid);
             long polls = api.polls();
             long start = System.currentTimeMillis();
             Thread.sleep(windowMs);
             long wall = System.currentTimeMillis() - start;
             Window window = new Window(BenchmarksIT.cpuMillis(Path.of("/proc", String.valueOf(pid), "stat")) - cpu,
-                    BenchmarksIT.threadsCpuMillis(pid, name -> name.contains("CompilerThre")) - jit,
-                    BenchmarksIT.threadsCpuMillis(pid, name -> name.startsWith("GC Thread")
-                            || name.startsWith("G1 ") || name.startsWith("VM Thread")) - gc,
+                    BenchmarksIT.jitCpuMillis(pid) - jit,
+                    BenchmarksIT.gcCpuMillis(pid) - gc,
                     api.polls() - polls, wall, 0, 0);
             String scrape = Probes.scrape(portOf(app));
             return new Window(window.cpuMillis, window.jitMillis, window.gcMillis, window.polls, window.wallMs,

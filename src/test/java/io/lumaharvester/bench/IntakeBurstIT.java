@@ -73,10 +73,10 @@ class IntakeBurstIT {
                 }
                 List<String> ids = taskIds("intake-" + run, SCALE.ids());
                 Map<String, Long> threadsBefore = threadCpuMillis(pid);
-                long cpuBefore = cpuMillis(Path.of("/proc", String.valueOf(pid), "stat"));
+                long cpuBefore = BenchmarksIT.cpuMillis(Path.of("/proc", String.valueOf(pid), "stat"));
                 Burst burst = Burst.send(standIns, topic, ids);
                 awaitFirstPolls(api, SCALE.warmUpIds() + ids.size());
-                long cpuMs = cpuMillis(Path.of("/proc", String.valueOf(pid), "stat")) - cpuBefore;
+                long cpuMs = BenchmarksIT.cpuMillis(Path.of("/proc", String.valueOf(pid), "stat")) - cpuBefore;
                 Map<String, Long> threadsAfter = threadCpuMillis(pid);
 
                 List<Long> latencies = new ArrayList<>(ids.size());
@@ -154,7 +154,7 @@ class IntakeBurstIT {
         long[] last = {-1};
         Awaitility.await("the JIT quiet").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
                 .until(() -> {
-                    long jit = BenchmarksIT.threadsCpuMillis(pid, name -> name.contains("CompilerThre"));
+                    long jit = BenchmarksIT.jitCpuMillis(pid);
                     boolean quiet = last[0] >= 0 && jit - last[0] < 20;
                     last[0] = jit;
                     return quiet;
@@ -179,12 +179,6 @@ class IntakeBurstIT {
         return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
     }
 
-    /** User plus system CPU time in a /proc stat file, of a process or of one of its threads (Linux; USER_HZ is 100). */
-    private static long cpuMillis(Path statFile) throws Exception {
-        String stat = Files.readString(statFile);
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 1000 / 100;
-    }
 
     /**
      * CPU time of the process's threads by name, numbers folded ({@code C2 CompilerThre#}), from /proc: Linux keeps
@@ -197,7 +191,7 @@ class IntakeBurstIT {
             for (Path thread : threads.toList()) {
                 try {
                     String name = Files.readString(thread.resolve("comm")).strip().replaceAll("[0-9]+", "#");
-                    byName.merge(name, cpuMillis(thread.resolve("stat")), Long::sum);
+                    byName.merge(name, BenchmarksIT.cpuMillis(thread.resolve("stat")), Long::sum);
                 } catch (java.nio.file.NoSuchFileException ended) {
                     // a thread that ended meanwhile
                 }
