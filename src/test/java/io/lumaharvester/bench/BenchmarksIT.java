@@ -942,7 +942,8 @@ class BenchmarksIT {
         }
     }
 
-    private static long percentile(List<Long> sorted, double p) {
+    /** The value at {@code p} (0.99: p99) of a sorted list, 0 for an empty one; the bench classes' one definition. */
+    static long percentile(List<Long> sorted, double p) {
         return sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * p) - 1));
     }
 

@@ -268,7 +268,7 @@ class HeldTasksIT {
                 }
                 gaps.sort(Comparator.naturalOrder());
                 sinceProduce.sort(Comparator.naturalOrder());
-                long gapP99 = percentile(gaps, 0.99);
+                long gapP99 = BenchmarksIT.percentile(gaps, 0.99);
                 long earliest = sinceProduce.get(0);
                 long intakeMs = lastAdmitted - start;
                 String result = String.format(Locale.ROOT, "%,d tasks, %d s interval, %d ms API, %d s generations, "
@@ -277,7 +277,7 @@ class HeldTasksIT {
                         + "first-polled by %.1f s; intake (send → last admission, its first poll less the delay) "
                         + "%.1f s, %,.0f ids/s; first poll − produce, least %d ms (target ≥ %d); live threads / heap "
                         + "used, peak %d / %d MB (targets ≤ 64 / ≤ 512 MB)", tasks, INTERVAL_MS / 1000,
-                        API_LATENCY_MS, INTERVAL_MS / 1000, firstDelayMs, percentile(gaps, 0.5), gapP99,
+                        API_LATENCY_MS, INTERVAL_MS / 1000, firstDelayMs, BenchmarksIT.percentile(gaps, 0.5), gapP99,
                         gaps.get(gaps.size() - 1), INTERVAL_MS * 3 / 2, events.count(), tasks, events.statuses(),
                         lastEventMs / 1000.0, firstPolledMs / 1000.0, intakeMs / 1000.0, tasks * 1000.0 / intakeMs,
                         earliest, firstDelayMs, sampler.maxThreads(), sampler.maxHeap() / MB);
@@ -535,11 +535,6 @@ class HeldTasksIT {
             ids.add(prefix + "-" + i);
         }
         return ids;
-    }
-
-
-    private static long percentile(List<Long> sorted, double p) {
-        return sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(sorted.size() * p) - 1));
     }
 
     private static String fixed(double value) {

@@ -99,7 +99,8 @@ class IntakeBurstIT {
                         + "thread: %s; the JIT quiet %d ms after the warm-up's last first poll; settings overridden: "
                         + "%s",
                         SCALE.name(), ids.size(), producedMs, admittedMs, ids.size() * 1000.0 / admittedMs,
-                        percentile(sorted, 0.5), percentile(sorted, 0.99), sorted.get(sorted.size() - 1), lastIdMs,
+                        BenchmarksIT.percentile(sorted, 0.5), BenchmarksIT.percentile(sorted, 0.99),
+                        sorted.get(sorted.size() - 1), lastIdMs,
                         cpuMs * 1000.0 / ids.size(), (double) cpuMs / admittedMs,
                         byThread(threadsBefore, threadsAfter, ids.size()), jitQuietMs, overrides());
                 System.out.println("intake burst " + line);
@@ -174,11 +175,6 @@ class IntakeBurstIT {
         }
         return ids;
     }
-
-    private static long percentile(List<Long> sorted, double p) {
-        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
-    }
-
 
     /**
      * CPU time of the process's threads by name, numbers folded ({@code C2 CompilerThre#}), from /proc: Linux keeps
